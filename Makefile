@@ -1,0 +1,46 @@
+# Mesh Catalog: two commands for a newcomer, `make quickstart` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/mesh_catalog
+
+.PHONY: install quickstart demo test test-sqlite test-postgres lint format bench
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,postgres]"
+	touch $@
+
+## Install, migrate, harvest the sample sources and serve on http://127.0.0.1:8000
+quickstart: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py quickstart
+
+## Install and run the whole suite: lint, then tests on SQLite and on PostgreSQL
+test: install
+	$(PY) -m ruff check .
+	$(PY) tests/check_services.py
+	$(PY) -m pytest -q
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -m "not browser"
+
+test-sqlite: install
+	$(PY) -m pytest -q
+
+test-postgres: install
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -m "not browser"
+
+lint: install
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+format: install
+	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
+
+## The benchmarks (minutes; see benchmarks/README.md for sizes and options)
+bench: install
+	$(PY) benchmarks/bench_harvest.py
+	$(PY) benchmarks/bench_impact.py --reuse-database
+	$(PY) benchmarks/gen_catalog.py 100000 && $(PY) benchmarks/bench_search.py 100000 --rebuild
+	$(PY) benchmarks/bench_openlineage.py

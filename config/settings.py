@@ -1,0 +1,225 @@
+"""Django settings for Mesh Catalog, read from environment variables.
+
+Every variable read here is documented in README.md ("Configuration").
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("MESH_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a boolean environment variable ("1", "true", "yes", "on" are true)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    """Read a comma-separated environment variable as a list of stripped strings."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-change-me")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "catalog",
+    "lineage",
+    "harvesters",
+    "products",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'catalog.sqlite3'}"),
+        conn_max_age=60,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while a harvest writes; a busy timeout (seconds)
+    # makes concurrent writers wait instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "catalog.api.errors.exception_handler",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mesh Catalog API",
+    "DESCRIPTION": "Metadata catalog for a data mesh: assets, lineage, harvests.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Celery: with no broker configured, tasks run eagerly in-process and their
+# exceptions propagate (embedded mode). Set CELERY_BROKER_URL (e.g. redis://...) to use
+# real workers.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+
+# Cache: carries live harvest progress between processes. A file cache under var/
+# by default; set CACHE_URL=redis://host:6379/1 to share it across machines.
+if os.environ.get("CACHE_URL", "").startswith("redis"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["CACHE_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
+
+# Projections fed from the transactional outbox: {name: dotted path of a Projection}.
+MESH_PROJECTIONS: dict[str, str] = {
+    "graph": "lineage.graph.projection.GraphProjection",
+    "search": "catalog.search.projection.SearchProjection",
+}
+
+# Search index (a projection of the assets): dotted path + options (CACHES pattern).
+# MESH_SEARCH_BACKEND=sqlite (default; embedded SQLite FTS5 in its own file at
+# MESH_SEARCH_PATH) or a dotted path to a catalog.search.base.SearchBackend subclass.
+_SEARCH_BACKENDS = {"sqlite": "catalog.search.sqlite_fts.SQLiteFTSBackend"}
+_search_backend = os.environ.get("MESH_SEARCH_BACKEND", "sqlite")
+MESH_SEARCH = {"default": {"BACKEND": _SEARCH_BACKENDS.get(_search_backend, _search_backend),
+                           "PATH": os.environ.get("MESH_SEARCH_PATH", str(VAR_DIR / "search.sqlite3"))}}
+# Functions adding facet values to search documents: dotted paths of
+# ``enrich(asset_ids) -> {asset_id: {"domain": [...], "data_product": [...]}}``.
+MESH_SEARCH_ENRICHERS: list[str] = ["products.links.search_facets"]
+
+# Lineage graph store (a projection of the SQL lineage edges): dotted path + options.
+# MESH_GRAPH_BACKEND=bolt (or the dotted path lineage.graph.bolt.BoltGraphBackend) uses
+# MESH_GRAPH_URI / MESH_GRAPH_USER / MESH_GRAPH_PASSWORD / MESH_GRAPH_DATABASE.
+_GRAPH_BACKENDS = {"sql": "lineage.graph.sql.SQLGraphBackend",
+                   "bolt": "lineage.graph.bolt.BoltGraphBackend"}
+_graph_backend = os.environ.get("MESH_GRAPH_BACKEND", "sql")
+LINEAGE_GRAPH = {"default": {"BACKEND": _GRAPH_BACKENDS.get(_graph_backend, _graph_backend)}}
+if LINEAGE_GRAPH["default"]["BACKEND"].endswith("BoltGraphBackend"):
+    LINEAGE_GRAPH["default"].update({
+        "URI": os.environ.get("MESH_GRAPH_URI", "bolt://127.0.0.1:7687"),
+        "USER": os.environ.get("MESH_GRAPH_USER", ""),
+        "PASSWORD": os.environ.get("MESH_GRAPH_PASSWORD", ""),
+        "DATABASE": os.environ.get("MESH_GRAPH_DATABASE") or None,
+    })
+
+# Steps of `manage.py quickstart`: dotted paths to callables
+# ``step(samples_dir: Path, out) -> list[dict]`` returning summary rows
+# ``{source, assets, fields, lineage_edges, warnings, errors, seconds}``.
+MESH_QUICKSTART_STEPS: list[str] = [
+    "harvesters.samples.harvest_sample_sources",
+    "harvesters.samples_lake.harvest_sample_lake",
+    "products.samples.load_sample_products",
+    "lineage.openlineage.samples.import_sample_events",
+]
+
+# Sample sources for the quickstart.
+MESH_SAMPLES_DIR = Path(
+    os.environ.get("MESH_SAMPLES_DIR", BASE_DIR.parent / "shared" / "datasets")
+).resolve()
+
+# OpenLineage intake: largest accepted event in bytes (413 above) and batch request body.
+MESH_OPENLINEAGE_MAX_BYTES = int(os.environ.get("MESH_OPENLINEAGE_MAX_BYTES", 5 * 1024 * 1024))
+MESH_OPENLINEAGE_MAX_BATCH_BYTES = int(
+    os.environ.get("MESH_OPENLINEAGE_MAX_BATCH_BYTES", 50 * 1024 * 1024)
+)
+# Unchanged jobs/datasets are rewritten (last_seen refreshed) at most this often (seconds).
+MESH_OPENLINEAGE_REFRESH_SECONDS = int(os.environ.get("MESH_OPENLINEAGE_REFRESH_SECONDS", "300"))
+
+# Processes that parse dbt compiled SQL for column lineage during a harvest (0 or 1:
+# in the harvest process; small projects and Celery prefork workers always parse in-process).
+MESH_SQL_PARSE_WORKERS = int(os.environ.get("MESH_SQL_PARSE_WORKERS", min(2, os.cpu_count() or 1)))
+
+# Harvest fail-safe: never remove more than this share of a source's assets in one run.
+MESH_STALE_REMOVAL_MAX_SHARE = float(os.environ.get("MESH_STALE_REMOVAL_MAX_SHARE", "0.2"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}
+
+# SLO checks: a Celery beat entry runs every enabled SLO's SQL check every
+# MESH_SLO_CHECK_SECONDS seconds (default 900) against the port's source.
+CELERY_BEAT_SCHEDULE = {
+    "products-slo-checks": {
+        "task": "products.tasks.run_slo_checks",
+        "schedule": float(os.environ.get("MESH_SLO_CHECK_SECONDS", "900")),
+    },
+}
