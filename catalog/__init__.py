@@ -1,0 +1,1 @@
+"""The catalog: assets (datasets, jobs, dashboards), their fields, tags and owners."""

@@ -1,0 +1,57 @@
+"""Serializers of catalog assets for ``/api/v1/assets``."""
+
+from rest_framework import serializers
+
+from catalog.models import Asset, Field, Ownership
+
+
+class FieldSerializer(serializers.ModelSerializer):
+    """A column: ``type`` is the normalised family, ``native_type`` the source's own."""
+
+    type = serializers.CharField(source="data_type")
+
+    class Meta:
+        model = Field
+        fields = ["name", "type", "native_type", "nullable", "description", "ordinal",
+                  "is_primary_key", "fk_target_urn", "fk_target_field", "tags"]
+
+
+class OwnershipSerializer(serializers.ModelSerializer):
+    """``{name, kind, type}``: who owns the asset and how."""
+
+    name = serializers.CharField(source="owner.name")
+    kind = serializers.CharField(source="owner.kind")
+
+    class Meta:
+        model = Ownership
+        fields = ["name", "kind", "type"]
+
+
+class AssetListSerializer(serializers.ModelSerializer):
+    """One row of the asset list."""
+
+    class Meta:
+        model = Asset
+        fields = ["urn", "name", "qualified_name", "kind", "type", "platform", "namespace",
+                  "description", "removed", "last_seen"]
+
+
+class AssetDetailSerializer(AssetListSerializer):
+    """An asset with its fields, owners, tags, sources and properties."""
+
+    fields = FieldSerializer(many=True, read_only=True)
+    owners = OwnershipSerializer(source="ownerships", many=True, read_only=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    sources = serializers.SerializerMethodField()
+
+    class Meta(AssetListSerializer.Meta):
+        fields = [*AssetListSerializer.Meta.fields, "row_count", "size_bytes", "first_seen",
+                  "properties", "fields", "owners", "tags", "sources"]
+
+    def get_sources(self, asset: Asset) -> list[dict]:
+        """``[{name, kind, last_seen, removed}]`` for each source that reported the asset."""
+        return [
+            {"name": p.source.name, "kind": p.source.kind, "last_seen": p.last_seen,
+             "removed": p.removed}
+            for p in asset.provenance.all()
+        ]

@@ -1,0 +1,80 @@
+"""``manage.py quickstart``: harvest the sample sources, print a summary, serve the UI."""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
+
+COLUMNS = ("source", "status", "assets", "fields", "lineage_edges", "warnings", "errors", "seconds")
+
+
+class Command(BaseCommand):
+    """Run every step of ``settings.MESH_QUICKSTART_STEPS`` against the sample data
+    (``MESH_SAMPLES_DIR``), print one summary row per source, then serve on
+    127.0.0.1:8000 unless ``--no-serve``."""
+
+    help = "Harvest the sample sources and serve the web catalog."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-serve", action="store_true", help="harvest and exit")
+        parser.add_argument("--addrport", default="127.0.0.1:8000", help="where to serve")
+
+    def handle(self, no_serve=False, addrport="127.0.0.1:8000", **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        samples = settings.MESH_SAMPLES_DIR
+        if not samples.is_dir():
+            self.stderr.write(
+                self.style.ERROR(
+                    f"Sample datasets not found at {samples}.\n"
+                    "Set MESH_SAMPLES_DIR to the folder holding chinook/, jaffle_shop/, openlineage/ "
+                    "(the project's ../shared/datasets), or harvest your own database:\n"
+                    "  python manage.py harvest mydb --kind sql --config "
+                    '\'{"url": "postgresql+psycopg://user@host:5432/db"}\''
+                )
+            )
+        else:
+            started = time.monotonic()
+            rows = []
+            for path in settings.MESH_QUICKSTART_STEPS:
+                step = import_string(path)
+                try:
+                    rows.extend(step(samples, self.stdout))
+                except Exception as exc:  # one broken step must not hide the others
+                    rows.append(
+                        {
+                            "source": path.rsplit(".", 1)[-1],
+                            "status": "failed",
+                            "errors": 1,
+                            "note": f"{type(exc).__name__}: {exc}",
+                        }
+                    )
+            call_command("process_outbox", verbosity=0)
+            self._print_table(rows)
+            self.stdout.write(f"total {time.monotonic() - started:.1f}s")
+        self._ensure_demo_user()
+        if not no_serve:
+            self.stdout.write(f"Serving the catalog on http://{addrport}/ (Ctrl+C to stop)")
+            call_command("runserver", addrport, use_reloader=False)
+
+    def _print_table(self, rows: list[dict]) -> None:
+        widths = {
+            c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) if rows else len(c)
+            for c in COLUMNS
+        }
+        line = "  ".join(c.ljust(widths[c]) for c in COLUMNS)
+        self.stdout.write(line)
+        self.stdout.write("-" * len(line))
+        for r in rows:
+            self.stdout.write("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in COLUMNS))
+            if r.get("note"):
+                self.stdout.write(self.style.ERROR(f"    {r['note']}"))
+
+    def _ensure_demo_user(self) -> None:
+        """Create the local demo admin ``admin``/``admin`` if the catalog has no user yet."""
+        users = get_user_model()
+        if not users.objects.exists():
+            users.objects.create_superuser("admin", "admin@example.com", "admin")
+            self.stdout.write("Created demo user admin / admin (local demo only; change it).")

@@ -1,0 +1,193 @@
+"""Catalog models: the SQL system of record for assets and what describes them.
+
+An :class:`Asset` is anything with a URN (see :mod:`catalog.urns`): a dataset (table,
+view, file, topic), a job or a dashboard. Harvesters merge what each source knows into
+one row per URN; provenance per source lives in ``harvesters.AssetSource``.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+
+class AssetKind(models.TextChoices):
+    """The entity class of an asset, the kind part of its URN."""
+
+    DATASET = "dataset"
+    JOB = "job"
+    DASHBOARD = "dashboard"
+
+
+class AssetType(models.TextChoices):
+    """What an asset is, in the field's terms."""
+
+    TABLE = "table"
+    VIEW = "view"
+    FILE = "file"
+    TOPIC = "topic"
+    JOB = "job"
+    DASHBOARD = "dashboard"
+
+
+class Asset(models.Model):
+    """One catalog entry, keyed by URN.
+
+    ``namespace`` + ``qualified_name`` are the OpenLineage namespace and name;
+    ``name`` is the short display name (the last dotted part). ``properties`` holds
+    source-specific facts (e.g. ``{"dbt": {"materialized": "table"}, "view_definition": ...}``).
+    Sizes are in bytes; ``row_count`` is rows. ``removed`` is a soft delete.
+    """
+
+    urn = models.CharField(max_length=768, unique=True)
+    kind = models.CharField(max_length=16, choices=AssetKind.choices, default=AssetKind.DATASET)
+    type = models.CharField(max_length=16, choices=AssetType.choices, default=AssetType.TABLE)
+    namespace = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, db_index=True)
+    qualified_name = models.CharField(max_length=512)
+    platform = models.CharField(max_length=64, db_index=True)
+    description = models.TextField(blank=True, default="")
+    properties = models.JSONField(default=dict, blank=True)
+    row_count = models.BigIntegerField(null=True, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    removed = models.BooleanField(default=False, db_index=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField("Tag", related_name="assets", blank=True)
+
+    class Meta:
+        ordering = ["qualified_name", "id"]
+        indexes = [models.Index(fields=["kind", "type"]), models.Index(fields=["last_seen"])]
+
+    def __str__(self) -> str:
+        return self.urn
+
+
+class Field(models.Model):
+    """A column (field) of a dataset.
+
+    ``data_type`` is a normalised family (``integer``, ``decimal``, ``float``,
+    ``string``, ``boolean``, ``date``, ``timestamp``, ``binary``, ``struct``, ``array``,
+    ``map``, ``other``); ``native_type`` is what the source said (e.g. ``NVARCHAR(40)``).
+    ``fk_target_urn``/``fk_target_field`` name the referenced column of a foreign key.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="fields")
+    name = models.CharField(max_length=255)
+    data_type = models.CharField(max_length=32, blank=True, default="")
+    native_type = models.CharField(max_length=255, blank=True, default="")
+    nullable = models.BooleanField(null=True, blank=True)
+    description = models.TextField(blank=True, default="")
+    ordinal = models.IntegerField(default=0)
+    is_primary_key = models.BooleanField(default=False)
+    fk_target_urn = models.CharField(max_length=768, blank=True, default="")
+    fk_target_field = models.CharField(max_length=255, blank=True, default="")
+    tags = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["asset_id", "ordinal", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "name"], name="field_unique_per_asset")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset.urn}#{self.name}"
+
+
+class Tag(models.Model):
+    """A free-form label (dbt tags, database comments, user tags)."""
+
+    name = models.CharField(max_length=128, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Owner(models.Model):
+    """A person or team that owns assets. ``name`` is an email or a team handle."""
+
+    class Kind(models.TextChoices):
+        USER = "user"
+        TEAM = "team"
+
+    name = models.CharField(max_length=255, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.USER)
+    email = models.EmailField(blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ownership(models.Model):
+    """Links an owner to an asset with an ownership type (DataHub's vocabulary)."""
+
+    class Type(models.TextChoices):
+        TECHNICAL_OWNER = "technical_owner"
+        BUSINESS_OWNER = "business_owner"
+        DATA_STEWARD = "data_steward"
+        NONE = "none"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="ownerships")
+    owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="ownerships")
+    type = models.CharField(max_length=32, choices=Type.choices, default=Type.TECHNICAL_OWNER)
+    origin = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "owner", "type"], name="ownership_unique")
+        ]
+
+
+class QualityResult(models.Model):
+    """One outcome of a data-quality check on an asset (optionally one field).
+
+    Filled from dbt test results (``run_results.json``) and OpenLineage
+    ``dataQualityAssertions``; read by SLOs. ``status`` is pass / fail / warn / error /
+    skipped; ``executed_at`` is when the check ran (UTC).
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="quality_results")
+    field_name = models.CharField(max_length=255, blank=True, default="")
+    name = models.CharField(max_length=512)
+    check_type = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(max_length=16)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    origin = models.CharField(max_length=128, blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "id"]
+        indexes = [models.Index(fields=["asset", "name"])]
+
+
+class OutboxEvent(models.Model):
+    """A change to project into the search index and graph store.
+
+    Written in the same transaction as the change it describes, so a projection that
+    is down never misses a write: each projection keeps a :class:`ProjectionCursor` and
+    replays events after it. ``topic`` is ``asset`` or ``lineage``; ``key`` is a URN;
+    ``op`` is ``upsert`` or ``delete``.
+    """
+
+    topic = models.CharField(max_length=16)
+    key = models.CharField(max_length=768)
+    op = models.CharField(max_length=8, default="upsert")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ProjectionCursor(models.Model):
+    """How far a projection (``search``, ``graph``) has applied the outbox."""
+
+    name = models.CharField(max_length=64, unique=True)
+    position = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_error = models.TextField(blank=True, default="")

@@ -1,0 +1,401 @@
+"""Web catalog pages: home, search results, asset page (schema, lineage, impact, runs).
+
+Server-rendered Django templates; the lineage graph is drawn in the browser with
+Cytoscape.js from ``/api/v1/lineage`` and ``/api/v1/column-lineage``. Search goes through
+:func:`catalog.search.search` (the configured search backend).
+"""
+
+import logging
+import math
+from collections import defaultdict
+from urllib.parse import urlencode
+
+import markdown
+import nh3
+from django.apps import apps
+from django.db.models import Count, Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+
+from catalog.models import Asset, AssetKind, Field, Ownership
+from harvesters.models import AssetSource
+from lineage import queries
+from lineage.models import LineageEdge
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 20
+#: facets shown on the search page, in order, with their headings
+FACET_LABELS = {
+    "type": "Type",
+    "platform": "Platform",
+    "source": "Source",
+    "owner": "Owner",
+    "tag": "Tag",
+    "domain": "Domain",
+    "data_product": "Data product",
+}
+#: tags and attributes kept when rendering Markdown descriptions (everything else is dropped)
+MARKDOWN_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+}
+SNIPPET_TAGS = {"mark"}
+#: highlight fields already visible in a result's title line (not repeated as snippets)
+TITLE_FIELDS = {"name", "qualified_name"}
+HIGHLIGHT_LABELS = {
+    "description": "Description",
+    "field_names": "Columns",
+    "field_descriptions": "Column docs",
+    "tags": "Tags",
+    "owners": "Owners",
+    "sources": "Sources",
+}
+
+
+def render_markdown(text: str) -> SafeString:
+    """Render a Markdown description (CommonMark-ish, with tables) to sanitised HTML.
+
+    Raw HTML in the source is escaped or stripped by nh3: only :data:`MARKDOWN_TAGS`
+    survive, links get ``rel="noopener noreferrer"`` and only http(s)/mailto URLs.
+    """
+    if not text:
+        return mark_safe("")
+    html = markdown.markdown(text, extensions=["tables", "fenced_code", "sane_lists"])
+    clean = nh3.clean(
+        html,
+        tags=MARKDOWN_TAGS,
+        attributes={"a": {"href", "title"}, "th": {"align"}, "td": {"align"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 above
+
+
+def clean_snippet(snippet: str) -> SafeString:
+    """A search highlight snippet as safe HTML: only ``<mark>`` is kept."""
+    return mark_safe(nh3.clean(snippet or "", tags=SNIPPET_TAGS, attributes={}))  # noqa: S308
+
+
+def short_name(urn: str) -> str:
+    """The display name at the end of a URN (``.../jaffle_shop.main.customers`` → ``customers``)."""
+    return urn.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+
+
+def asset_url(urn: str) -> str:
+    """The web page of the asset with ``urn`` (``/assets/<urn>``)."""
+    return reverse("catalog:asset", kwargs={"urn": urn})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """``GET /``: the search box, recently harvested assets and counts by platform/type."""
+    live = Asset.objects.filter(removed=False)
+    recent = list(live.order_by("-last_seen", "-id")[:12])
+    by_platform = list(live.values("platform").annotate(n=Count("id")).order_by("-n", "platform"))
+    by_type = list(live.values("type").annotate(n=Count("id")).order_by("-n", "type"))
+    return render(
+        request,
+        "catalog/home.html",
+        {
+            "recent": recent,
+            "by_platform": by_platform,
+            "by_type": by_type,
+            "total": live.count(),
+            "fields_total": Field.objects.filter(asset__removed=False).count(),
+            "edges_total": LineageEdge.objects.count(),
+        },
+    )
+
+
+def _search_backend():
+    """Import :mod:`catalog.search` lazily so a missing/broken backend degrades the page."""
+    from catalog import search as search_module
+
+    return search_module
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """``GET /search?q=&type=&platform=&source=&owner=&tag=&page=``: ranked results.
+
+    Facet filters repeat (``type=table&type=view``); values OR within a facet and AND
+    across facets. Bad filters or pages show a friendly message, never a stack trace.
+    """
+    q = request.GET.get("q", "").strip()
+    filters = {
+        name: [v for v in request.GET.getlist(name) if v]
+        for name in FACET_LABELS
+        if request.GET.getlist(name)
+    }
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    error = ""
+    data = {"count": 0, "results": [], "facets": {}, "corrections": {}}
+    try:
+        data = _search_backend().search(q, filters, page, PAGE_SIZE)
+    except Exception as exc:  # noqa: BLE001 - show a message, log the details
+        log.warning("search failed for %r %r: %s", q, filters, exc)
+        error = str(exc) if isinstance(exc, ValueError) else "Search is unavailable right now."
+    results = []
+    for hit in data.get("results", []):
+        results.append(
+            {
+                **hit,
+                "url": asset_url(hit["urn"]),
+                "matched_name": any(
+                    h.get("field") in TITLE_FIELDS for h in hit.get("highlights") or []
+                ),
+                "highlights": [
+                    {
+                        "field": HIGHLIGHT_LABELS.get(h.get("field", ""), h.get("field", "")),
+                        "snippet": clean_snippet(h.get("snippet", "")),
+                    }
+                    for h in hit.get("highlights") or []
+                    if h.get("field") not in TITLE_FIELDS
+                ][:3],
+            }
+        )
+    count = data.get("count", 0)
+    pages = max(1, math.ceil(count / PAGE_SIZE))
+    facets = []
+    for name, label in FACET_LABELS.items():
+        values = data.get("facets", {}).get(name) or []
+        chosen = set(filters.get(name, []))
+        if not values and not chosen:
+            continue
+        options = [
+            {"value": v["value"], "count": v["count"], "checked": v["value"] in chosen}
+            for v in values
+        ]
+        known = {o["value"] for o in options}
+        options += [{"value": v, "count": 0, "checked": True} for v in sorted(chosen - known)]
+        facets.append({"name": name, "label": label, "options": options})
+
+    def page_url(number: int) -> str:
+        params = [("q", q)] if q else []
+        params += [(name, v) for name, values in filters.items() for v in values]
+        params.append(("page", str(number)))
+        return "?" + urlencode(params)
+
+    active = [
+        {
+            "name": name,
+            "label": FACET_LABELS[name],
+            "value": v,
+            "remove_url": "?"
+            + urlencode(
+                ([("q", q)] if q else [])
+                + [(n, x) for n, xs in filters.items() for x in xs if (n, x) != (name, v)]
+            ),
+        }
+        for name, values in filters.items()
+        for v in values
+    ]
+    return render(
+        request,
+        "catalog/search.html",
+        {
+            "q": q,
+            "results": results,
+            "count": count,
+            "count_approximate": bool(data.get("count_approximate")),
+            "facets": facets,
+            "active_filters": active,
+            "corrections": data.get("corrections") or {},
+            "page": page,
+            "pages": pages,
+            "first_index": (page - 1) * PAGE_SIZE + 1 if results else 0,
+            "last_index": (page - 1) * PAGE_SIZE + len(results),
+            "prev_url": page_url(page - 1) if page > 1 else "",
+            "next_url": page_url(page + 1) if page < pages else "",
+            "error": error,
+        },
+    )
+
+
+def _job_run_model():
+    """The OpenLineage job run model (``lineage.JobRun``) if the app defines one, else None."""
+    try:
+        return apps.get_model("lineage", "JobRun")
+    except LookupError:
+        return None
+
+
+#: columns of the runs tab: (model field, heading), kept when the run model has them
+RUN_COLUMNS = (
+    ("run_id", "Run"),
+    ("state", "State"),
+    ("started_at", "Started"),
+    ("ended_at", "Ended"),
+    ("nominal_start_time", "Nominal start"),
+    ("event_count", "Events"),
+    ("error_message", "Error"),
+)
+
+
+def _job_runs(asset: Asset, limit: int = 50) -> dict | None:
+    """Recent runs of a job, newest first: ``{columns: [heading], rows: [{cells: [{name,
+    value}], state, seconds}]}``; None when no run model (``lineage.JobRun``) is installed.
+
+    ``seconds`` is the wall-clock duration (None while running).
+    """
+    model = _job_run_model()
+    if model is None:
+        return None
+    names = {f.name for f in model._meta.concrete_fields}
+    columns = [(name, heading) for name, heading in RUN_COLUMNS if name in names]
+    rows = []
+    for run in model.objects.filter(job=asset)[:limit]:
+        started, ended = getattr(run, "started_at", None), getattr(run, "ended_at", None)
+        rows.append(
+            {
+                "cells": [{"name": name, "value": getattr(run, name)} for name, _ in columns],
+                "state": getattr(run, "state", ""),
+                "seconds": (ended - started).total_seconds() if started and ended else None,
+            }
+        )
+    return {"columns": [heading for _, heading in columns], "rows": rows}
+
+
+def _impact_groups(rows: list[dict]) -> list[dict]:
+    """Impact rows grouped by owner: ``[{owner, assets: [row]}]``, "No owner" last.
+
+    An asset with several owners appears under each. Rows keep depth order and gain
+    ``url`` and ``path_names`` (the names along the path).
+    """
+    names = {r["urn"]: r["name"] for r in rows}
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        row = {
+            **row,
+            "url": asset_url(row["urn"]),
+            "path_names": [names.get(u, short_name(u)) for u in row["path"]],
+        }
+        for owner in row["owners"] or [""]:
+            groups[owner].append(row)
+    ordered = sorted((o for o in groups if o), key=str.lower)
+    result = [{"owner": o, "assets": groups[o]} for o in ordered]
+    if "" in groups:
+        result.append({"owner": "", "assets": groups[""]})
+    return result
+
+
+def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
+    """``GET /assets/<urn>?tab=schema|lineage|impact|runs``: the asset page.
+
+    404 (friendly page) if no asset has this URN. The header shows name, type, platform,
+    qualified name, owners, tags, sources and when it was last harvested.
+    """
+    asset = get_object_or_404(
+        Asset.objects.prefetch_related(
+            "tags",
+            Prefetch("ownerships", queryset=Ownership.objects.select_related("owner")),
+            Prefetch(
+                "provenance", queryset=AssetSource.objects.select_related("source", "last_run")
+            ),
+        ),
+        urn=urn,
+    )
+    is_job = asset.kind == AssetKind.JOB
+    runs = _job_runs(asset) if is_job else None
+    # a job is not a node of the dataset graph: it shows inputs/outputs and runs instead
+    tabs = (
+        ["schema", "runs"]
+        if is_job and runs is not None
+        else (["schema"] if is_job else ["schema", "lineage", "impact"])
+    )
+    tab = request.GET.get("tab", "schema")
+    if tab not in tabs:
+        tab = "schema"
+    fields = list(asset.fields.all())
+    for f in fields:
+        f.fk_name = short_name(f.fk_target_urn) if f.fk_target_urn else ""
+    context = {
+        "asset": asset,
+        "description_html": render_markdown(asset.description),
+        "fields": fields,
+        "owners": list(asset.ownerships.all()),
+        "tags": list(asset.tags.all()),
+        "sources": list(asset.provenance.all()),
+        "tabs": tabs,
+        "tab": tab,
+        "is_job": is_job,
+        "upstream_count": LineageEdge.objects.filter(downstream=asset)
+        .values("upstream")
+        .distinct()
+        .count(),
+        "downstream_count": LineageEdge.objects.filter(upstream=asset)
+        .values("downstream")
+        .distinct()
+        .count(),
+        "impact_csv_url": reverse("api-impact")
+        + "?"
+        + urlencode({"urn": asset.urn, "format": "csv"}),
+        "view_definition": asset.properties.get("view_definition")
+        or (asset.properties.get("dbt") or {}).get("compiled_code")
+        or (asset.properties.get("dbt") or {}).get("raw_code"),
+    }
+    if tab == "impact":
+        rows = queries.impact(asset.urn)
+        context["impact_count"] = len(rows)
+        context["impact_groups"] = _impact_groups(rows)
+    if is_job:
+        edges = LineageEdge.objects.filter(job=asset).select_related("upstream", "downstream")
+        context["job_inputs"] = sorted({e.upstream for e in edges}, key=lambda a: a.name)
+        context["job_outputs"] = sorted({e.downstream for e in edges}, key=lambda a: a.name)
+    if tab == "runs" and runs is not None:
+        context["runs"] = runs
+    return render(request, "catalog/asset.html", context)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: a friendly page (or a JSON error under ``/api/``), status 404."""
+    if _wants_json(request):
+        return JsonResponse({"detail": "Not found.", "path": request.path}, status=404)
+    message = ""
+    if isinstance(exception, Http404) and exception.args:
+        message = str(exception.args[0]) if "No Asset matches" not in str(exception.args[0]) else ""
+    return render(request, "404.html", {"message": message, "path": request.path}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: a friendly page (or a JSON error under ``/api/``), status 500.
+
+    Renders ``500.html`` without the request context so it works whatever broke.
+    """
+    if _wants_json(request):
+        return JsonResponse({"detail": "Internal server error."}, status=500)
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)
