@@ -1,0 +1,1 @@
+"""Harvesters: crawl sources (databases, dbt, OpenLineage, lakes) into the catalog."""

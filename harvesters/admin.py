@@ -1,0 +1,21 @@
+"""Admin pages for sources and harvest runs."""
+
+from django.contrib import admin
+
+from harvesters.models import HarvestRun, Source
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    """Sources with their kind."""
+
+    list_display = ["name", "kind", "enabled", "created_at"]
+
+
+@admin.register(HarvestRun)
+class HarvestRunAdmin(admin.ModelAdmin):
+    """Runs with status, timing and report."""
+
+    list_display = ["id", "source", "status", "started_at", "ended_at", "removed_count"]
+    list_filter = ["status", "source"]
+    readonly_fields = ["counts", "warnings", "errors", "progress"]

@@ -1,0 +1,86 @@
+"""Serializers of sources and harvest runs."""
+
+from django.core.cache import cache
+from rest_framework import serializers
+
+from harvesters.base import ConfigError
+from harvesters.models import HarvestRun, Source
+from harvesters.registry import HARVESTERS, validate_source_config
+from harvesters.runner import progress_key
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    """A source: ``kind`` is a registered harvester, ``config`` its validated config."""
+
+    kind = serializers.CharField(help_text="a registered harvester kind: sql, dbt, lake, ...")
+    last_run = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "config",
+            "description",
+            "enabled",
+            "created_at",
+            "last_run",
+        ]
+        read_only_fields = ["id", "created_at", "last_run"]
+
+    def validate(self, attrs: dict) -> dict:
+        """Validate ``config`` against the kind's pydantic model; 400 names each key."""
+        kind = attrs.get("kind") or getattr(self.instance, "kind", None)
+        config = attrs.get("config", getattr(self.instance, "config", {}))
+        if kind not in HARVESTERS:
+            raise serializers.ValidationError(
+                {"kind": [f"unknown source kind '{kind}'; known: {', '.join(sorted(HARVESTERS))}"]}
+            )
+        try:
+            attrs["config"] = validate_source_config(kind, config)
+        except ConfigError as exc:
+            raise serializers.ValidationError({"config": [str(exc)]}) from None
+        return attrs
+
+    def get_last_run(self, source: Source) -> dict | None:
+        """``{id, status, started_at, ended_at}`` of the newest run, or null."""
+        run = source.runs.order_by("-started_at", "-id").first()
+        if run is None:
+            return None
+        return {
+            "id": run.id,
+            "status": run.status,
+            "started_at": run.started_at,
+            "ended_at": run.ended_at,
+        }
+
+
+class HarvestRunSerializer(serializers.ModelSerializer):
+    """A harvest run and its report; ``progress`` is live while the run is running."""
+
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True)
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = HarvestRun
+        fields = [
+            "id",
+            "source",
+            "status",
+            "started_at",
+            "ended_at",
+            "duration_seconds",
+            "counts",
+            "warnings",
+            "errors",
+            "removed_count",
+            "progress",
+        ]
+
+    def get_progress(self, run: HarvestRun) -> dict:
+        """``{done, stage}``: records processed so far (from the cache while running)."""
+        if run.status in (HarvestRun.Status.RUNNING, HarvestRun.Status.QUEUED):
+            return cache.get(progress_key(run.id)) or {"done": 0, "stage": run.status}
+        return run.progress

@@ -1,0 +1,19 @@
+"""URLs of the harvesters API."""
+
+from django.urls import path
+
+from harvesters.api.views import (
+    HarvestNowView,
+    RunDetailView,
+    RunListView,
+    SourceDetailView,
+    SourceListView,
+)
+
+urlpatterns = [
+    path("sources", SourceListView.as_view(), name="api-source-list"),
+    path("sources/<int:pk>", SourceDetailView.as_view(), name="api-source-detail"),
+    path("sources/<int:pk>/harvest", HarvestNowView.as_view(), name="api-source-harvest"),
+    path("runs", RunListView.as_view(), name="api-run-list"),
+    path("runs/<int:pk>", RunDetailView.as_view(), name="api-run-detail"),
+]

@@ -1,0 +1,70 @@
+"""The shape every harvester follows (after DataHub's ``Source``).
+
+A harvester has a pydantic ``config_class`` (``extra="forbid"`` so a typo fails loudly)
+and a :meth:`Harvester.records` generator of records from :mod:`harvesters.records`.
+It reports per-item problems on ``self.report`` and carries on; it raises
+:class:`HarvestError` only for faults that stop the whole run (source unreachable).
+"""
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from harvesters.records import Record
+from harvesters.report import HarvestReport
+
+
+class HarvestError(Exception):
+    """A fault that stops a whole run (e.g. the source cannot be reached)."""
+
+
+class ConfigError(ValueError):
+    """A source config that does not validate; the message names each bad key."""
+
+
+class HarvesterConfig(BaseModel):
+    """Base for harvester configs: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Harvester:
+    """Base class: subclasses set ``kind``, ``config_class`` and implement ``records``."""
+
+    kind: ClassVar[str] = ""
+    config_class: ClassVar[type[HarvesterConfig]] = HarvesterConfig
+
+    def __init__(self, config: HarvesterConfig, report: HarvestReport) -> None:
+        self.config = config
+        self.report = report
+
+    def records(self) -> Iterator[Record]:
+        """Yield the records of this source; see :mod:`harvesters.records`."""
+        raise NotImplementedError
+
+    @classmethod
+    def parse_config(cls, raw: dict) -> HarvesterConfig:
+        """Validate ``raw`` into ``config_class``.
+
+        Raises ConfigError naming each offending key and why, e.g.
+        ``"unknown key 'urll'"`` or ``"url: field required"``.
+        """
+        try:
+            return cls.config_class.model_validate(raw or {})
+        except ValidationError as exc:
+            raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Turn a pydantic ValidationError into one readable line per problem."""
+    problems = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "(config)"
+        if err["type"] == "extra_forbidden":
+            problems.append(f"unknown key '{path}'")
+        elif err["type"] == "missing":
+            problems.append(f"missing required key '{path}'")
+        else:
+            problems.append(f"{path}: {err['msg']}")
+    return "; ".join(problems)

@@ -1,0 +1,495 @@
+"""Turns harvester records into idempotent, batched upserts in the catalog.
+
+Merging rule (one asset per URN, many sources): a non-empty value from a source
+overwrites, an empty one never erases what another source said. Lineage endpoints that
+no source has described yet become stub assets (and stub fields), to be filled in when
+their own source is harvested. Every touched asset gets an outbox event.
+"""
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from catalog.models import (
+    Asset,
+    Field,
+    OutboxEvent,
+    Owner,
+    Ownership,
+    QualityResult,
+    Tag,
+)
+from harvesters.bulk import TableWriter, db_datetime, db_json
+from harvesters.models import AssetSource, HarvestRun, Source
+from harvesters.records import (
+    DatasetRecord,
+    FieldLineageRecord,
+    JobRecord,
+    LineageRecord,
+    QualityRecord,
+)
+from harvesters.report import HarvestReport
+from lineage.models import FieldLineageEdge, LineageEdge
+
+BATCH = 1000
+ASSET_MERGE_ATTRS = ("kind", "type", "namespace", "name", "qualified_name", "platform",
+                     "description", "row_count", "size_bytes")
+FIELD_MERGE_ATTRS = ("data_type", "native_type", "nullable", "description", "ordinal",
+                     "is_primary_key", "fk_target_urn", "fk_target_field", "tags")
+ASSET_INSERT_COLUMNS = ("urn", *ASSET_MERGE_ATTRS, "properties", "first_seen", "last_seen",
+                        "removed", "removed_at")
+ASSET_UPDATE_COLUMNS = (*ASSET_MERGE_ATTRS, "properties", "last_seen", "removed", "removed_at")
+# NULL parameter = keep the stored value (empty never erases); last_seen/removed are set.
+ASSET_UPDATE_SQL = ("COALESCE(%s, {col})",) * (len(ASSET_MERGE_ATTRS) + 1) + ("%s", "%s", "NULL")
+FIELD_INSERT_COLUMNS = ("asset", "name", *FIELD_MERGE_ATTRS)
+FIELD_UPDATE_SQL = ("COALESCE(%s, {col})",) * len(FIELD_MERGE_ATTRS)
+ASSET_SOURCE_COLUMNS = ("asset", "source", "last_run", "first_seen", "last_seen", "removed")
+EDGE_COLUMNS = ("key", "upstream", "downstream", "job", "origin", "run", "first_seen",
+                "last_seen")
+FIELD_EDGE_COLUMNS = ("key", "upstream", "downstream", "transformation", "subtype", "job",
+                      "origin", "run", "first_seen", "last_seen")
+QUALITY_COLUMNS = ("asset", "field_name", "name", "check_type", "status", "executed_at",
+                   "origin", "details", "recorded_at")
+STREAM_BATCH = 5000  # buffered field-lineage records that trigger an early write
+_URN_RE = re.compile(r"^urn:mc:(?P<kind>[a-z]+):(?P<rest>.+)$")
+_NS_RE = re.compile(r"^(?P<ns>[A-Za-z][A-Za-z0-9+.\-]*://[^/]*)/(?P<name>.+)$")
+
+
+def parse_urn(urn: str) -> tuple[str, str, str]:
+    """Split a URN into (kind, namespace, name); ValueError if it is not one.
+
+    The namespace is ``scheme://authority`` when it has a scheme, else everything up to
+    the first ``/`` (OpenLineage job namespaces such as ``food_delivery``).
+    """
+    match = _URN_RE.match(urn)
+    if not match:
+        raise ValueError(f"not a Mesh Catalog URN: {urn!r}")
+    rest = match["rest"]
+    ns_match = _NS_RE.match(rest)
+    if ns_match:
+        return match["kind"], ns_match["ns"], ns_match["name"]
+    namespace, _, name = rest.partition("/")
+    if not name:
+        raise ValueError(f"URN has no name part: {urn!r}")
+    return match["kind"], namespace, name
+
+
+def short_name(qualified_name: str) -> str:
+    """The display name of a qualified name: its last dotted or slashed part."""
+    return re.split(r"[./]", qualified_name.rstrip("/"))[-1] or qualified_name
+
+
+def edge_key(*parts: object) -> str:
+    """A stable 64-char key for an edge from its identifying parts."""
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+
+
+def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class CatalogSink:
+    """Receives records during a run and writes them in batches.
+
+    Call :meth:`add` per record and :meth:`flush` at the end; all writes happen in the
+    caller's transaction. ``report.counts`` gets ``datasets``, ``jobs``, ``fields``,
+    ``lineage_edges``, ``field_lineage_edges``, ``quality_results``.
+
+    ``stream_field_lineage=True`` is a promise by the harvester that every dataset record
+    comes before the lineage naming it and is not repeated afterwards, and that the field
+    lineage of one job is yielded contiguously (between two other records). The sink then
+    writes buffered field lineage whose endpoints are already written in batches as it
+    goes (bounded memory) instead of all at the end; the result is the same.
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        run: HarvestRun | None,
+        report: HarvestReport,
+        stream_field_lineage: bool = False,
+    ) -> None:
+        self.source = source
+        self.run = run
+        self.report = report
+        self.now = timezone.now()
+        self.assets: dict[str, DatasetRecord | JobRecord] = {}
+        self.lineage: dict[tuple, LineageRecord] = {}
+        self.field_lineage: dict[tuple, FieldLineageRecord] = {}
+        self.quality: list[QualityRecord] = []
+        self.seen_urns: set[str] = set()
+        self.stream_field_lineage = stream_field_lineage
+        self._urn_ids: dict[str, int] = {}  # asset ids known in this run
+        self._field_cache: dict[int, dict[str, int]] = {}  # asset id -> {field name: id}
+        self._writers: dict[tuple, TableWriter] = {}
+        self._stream_at = STREAM_BATCH  # buffer size that triggers the next early write
+
+    # -- intake ---------------------------------------------------------------------
+    def add(self, record: object) -> None:
+        """Buffer one record; flushes asset batches as they fill."""
+        if (
+            self.stream_field_lineage
+            and len(self.field_lineage) >= self._stream_at
+            and not isinstance(record, FieldLineageRecord)
+        ):
+            self._flush_ready_field_lineage()
+        if isinstance(record, DatasetRecord | JobRecord):
+            previous = self.assets.get(record.urn)
+            self.assets[record.urn] = _merge_records(previous, record) if previous else record
+            if len(self.assets) >= BATCH:
+                self._flush_assets()
+        elif isinstance(record, LineageRecord):
+            self.lineage[(record.upstream_urn, record.downstream_urn, record.job_urn)] = record
+        elif isinstance(record, FieldLineageRecord):
+            key = (record.upstream_urn, record.upstream_field, record.downstream_urn,
+                   record.downstream_field, record.job_urn, record.transformation)
+            self.field_lineage[key] = record
+        elif isinstance(record, QualityRecord):
+            self.quality.append(record)
+        else:
+            raise TypeError(f"not a harvest record: {type(record).__name__}")
+
+    def flush(self) -> None:
+        """Write everything still buffered (assets, then edges, then quality results)."""
+        self._flush_assets()
+        self._flush_lineage()
+        self._flush_field_lineage()
+        self._flush_quality()
+
+    # -- assets ---------------------------------------------------------------------
+    def _flush_assets(self) -> None:
+        records = list(self.assets.values())
+        self.assets = {}
+        if not records:
+            return
+        ids = self._upsert_assets(records)
+        self._upsert_fields(records, ids)
+        self._upsert_tags_and_owners(records, ids)
+        now = self._db_now(AssetSource, "last_seen")
+        run_id = self.run.id if self.run else None
+        self._writer(AssetSource, ASSET_SOURCE_COLUMNS).insert(
+            [(ids[r.urn], self.source.id, run_id, now, now, False) for r in records],
+            conflict=("asset", "source"),
+            update=("last_run", "last_seen", "removed"),
+        )
+        self._outbox("asset", [r.urn for r in records])
+        self.seen_urns.update(r.urn for r in records)
+        for r in records:
+            self.report.counts["datasets" if isinstance(r, DatasetRecord) else "jobs"] += 1
+
+    def _upsert_assets(self, records: list) -> dict[str, int]:
+        """Insert new assets, merge into existing ones; returns ``{urn: asset id}``."""
+        existing = {
+            urn: (asset_id, properties)
+            for urn, asset_id, properties in Asset.objects.filter(
+                urn__in=[r.urn for r in records]
+            ).values_list("urn", "id", "properties")
+        }
+        now = self._db_now(Asset, "last_seen")
+        new_rows, updates = [], []
+        for r in records:
+            values = _asset_values(r)
+            current = existing.get(r.urn)
+            if current is None:
+                new_rows.append((r.urn, *values.values(), db_json(dict(r.properties)), now, now,
+                                 False, None))
+                continue
+            asset_id, properties = current
+            merged = db_json({**properties, **r.properties}) if r.properties else None
+            updates.append((
+                *(None if v in ("", None) else v for v in values.values()),
+                merged, now, False, asset_id,
+            ))
+        if new_rows:
+            self._writer(Asset, ASSET_INSERT_COLUMNS).insert(new_rows)
+        self._writer(Asset, ASSET_UPDATE_COLUMNS).update(ASSET_UPDATE_SQL, updates)
+        ids = {urn: current[0] for urn, current in existing.items()}
+        fresh = [row[0] for row in new_rows]
+        for chunk in _chunks(fresh):
+            ids.update(Asset.objects.filter(urn__in=chunk).values_list("urn", "id"))
+        self._urn_ids.update(ids)
+        return ids
+
+    def _upsert_fields(self, records: list, ids: dict[str, int]) -> None:
+        with_fields = [r for r in records if isinstance(r, DatasetRecord) and r.fields is not None]
+        if not with_fields:
+            return
+        asset_ids = [ids[r.urn] for r in with_fields]
+        existing: dict[int, dict[str, int]] = defaultdict(dict)
+        for chunk in _chunks(asset_ids):
+            for field_id, asset_id, name in Field.objects.filter(asset_id__in=chunk).values_list(
+                "id", "asset_id", "name"
+            ):
+                existing[asset_id][name] = field_id
+        new_rows, updates, to_delete = [], [], []
+        empty_tags = db_json([])
+        for r in with_fields:
+            asset_id = ids[r.urn]
+            current = existing.get(asset_id, {})
+            reported = set()
+            for position, fr in enumerate(r.fields, start=1):
+                reported.add(fr.name)
+                field_id = current.get(fr.name)
+                if field_id is None:
+                    new_rows.append((
+                        asset_id, fr.name, fr.data_type, fr.native_type, fr.nullable,
+                        fr.description, fr.ordinal or position, fr.is_primary_key,
+                        fr.fk_target_urn, fr.fk_target_field,
+                        db_json(list(fr.tags)) if fr.tags else empty_tags,
+                    ))
+                    continue
+                # Merge: a non-empty value overwrites, an empty one keeps what is stored
+                # (NULL parameter -> COALESCE keeps the column); a primary key is only set.
+                updates.append((
+                    fr.data_type or None, fr.native_type or None, fr.nullable,
+                    fr.description or None, fr.ordinal or position, fr.is_primary_key or None,
+                    fr.fk_target_urn or None, fr.fk_target_field or None,
+                    db_json(list(fr.tags)) if fr.tags else None, field_id,
+                ))
+            if r.fields_authoritative:
+                to_delete.extend(fid for name, fid in current.items() if name not in reported)
+            self.report.counts["fields"] += len(r.fields)
+            self._field_cache.pop(asset_id, None)
+        self._writer(Field, FIELD_INSERT_COLUMNS).insert(new_rows)
+        self._writer(Field, FIELD_MERGE_ATTRS).update(FIELD_UPDATE_SQL, updates)
+        for chunk in _chunks(to_delete):
+            Field.objects.filter(id__in=chunk).delete()
+
+    def _upsert_tags_and_owners(self, records: list, ids: dict[str, int]) -> None:
+        tag_names = {t for r in records for t in r.tags}
+        if tag_names:
+            Tag.objects.bulk_create([Tag(name=t) for t in tag_names], ignore_conflicts=True)
+            tags = dict(Tag.objects.filter(name__in=tag_names).values_list("name", "id"))
+            through = Asset.tags.through
+            through.objects.bulk_create(
+                [through(asset_id=ids[r.urn], tag_id=tags[t]) for r in records for t in r.tags],
+                ignore_conflicts=True,
+            )
+        owner_recs = {o.name: o for r in records for o in r.owners}
+        if owner_recs:
+            Owner.objects.bulk_create(
+                [Owner(name=o.name, kind=o.kind, email=o.email) for o in owner_recs.values()],
+                ignore_conflicts=True,
+            )
+            owners = dict(Owner.objects.filter(name__in=owner_recs).values_list("name", "id"))
+            Ownership.objects.bulk_create(
+                [Ownership(asset_id=ids[r.urn], owner_id=owners[o.name], type=o.type,
+                           origin=self.source.name) for r in records for o in r.owners],
+                ignore_conflicts=True,
+            )
+
+    # -- lineage --------------------------------------------------------------------
+    def _asset_ids(self, urns: set[str]) -> dict[str, int]:
+        """Ids of ``urns``, creating stub assets for those the catalog has never seen."""
+        ids: dict[str, int] = {}
+        urn_list = sorted(urns)
+        unknown = []
+        for urn in urn_list:
+            asset_id = self._urn_ids.get(urn)
+            if asset_id is None:
+                unknown.append(urn)
+            else:
+                ids[urn] = asset_id
+        for chunk in _chunks(unknown):
+            found = dict(Asset.objects.filter(urn__in=chunk).values_list("urn", "id"))
+            ids.update(found)
+            self._urn_ids.update(found)
+        stubs = []
+        for urn in unknown:
+            if urn in ids:
+                continue
+            try:
+                kind, namespace, name = parse_urn(urn)
+            except ValueError as exc:
+                self.report.error(urn, str(exc))
+                continue
+            stubs.append(Asset(
+                urn=urn, kind=kind, type="job" if kind == "job" else "table",
+                namespace=namespace, qualified_name=name, name=short_name(name),
+                platform=namespace.split("://", 1)[0] if "://" in namespace else namespace,
+                first_seen=self.now, last_seen=self.now,
+            ))
+        if stubs:
+            Asset.objects.bulk_create(stubs, batch_size=BATCH)
+            created = {a.urn: a.id for a in stubs}
+            ids.update(created)
+            self._urn_ids.update(created)
+            self._outbox("asset", [a.urn for a in stubs])
+        return ids
+
+    def _flush_lineage(self) -> None:
+        records = list(self.lineage.values())
+        self.lineage = {}
+        if not records:
+            return
+        urns = {r.upstream_urn for r in records} | {r.downstream_urn for r in records}
+        urns |= {r.job_urn for r in records if r.job_urn}
+        ids = self._asset_ids(urns)
+        now = self._db_now(LineageEdge, "last_seen")
+        run_id = self.run.id if self.run else None
+        rows = []
+        for r in records:
+            up, down = ids.get(r.upstream_urn), ids.get(r.downstream_urn)
+            if up is None or down is None:
+                continue
+            job = ids.get(r.job_urn) if r.job_urn else None
+            rows.append((
+                edge_key(r.upstream_urn, r.downstream_urn, r.job_urn or "", self.source.id),
+                up, down, job, self.source.id, run_id, now, now,
+            ))
+        self._writer(LineageEdge, EDGE_COLUMNS).insert(
+            rows, conflict=("key",), update=("last_seen", "run")
+        )
+        self._outbox("lineage", [r.downstream_urn for r in records])
+        self.report.counts["lineage_edges"] += len(rows)
+
+    def _flush_ready_field_lineage(self) -> None:
+        """Write the buffered field lineage whose endpoints (and job) are written."""
+        written = self.seen_urns
+        ready, pending = [], {}
+        for key, r in self.field_lineage.items():
+            if (
+                r.upstream_urn in written
+                and r.downstream_urn in written
+                and (not r.job_urn or r.job_urn in written)
+            ):
+                ready.append(r)
+            else:
+                pending[key] = r
+        self.field_lineage = pending
+        self._stream_at = len(pending) + STREAM_BATCH
+        self._write_field_lineage(ready)
+
+    def _flush_field_lineage(self) -> None:
+        records = list(self.field_lineage.values())
+        self.field_lineage = {}
+        self._write_field_lineage(records)
+
+    def _write_field_lineage(self, records: list[FieldLineageRecord]) -> None:
+        if not records:
+            return
+        urns = {r.upstream_urn for r in records} | {r.downstream_urn for r in records}
+        urns |= {r.job_urn for r in records if r.job_urn}
+        asset_ids = self._asset_ids(urns)
+        wanted = {(asset_ids[r.upstream_urn], r.upstream_field) for r in records
+                  if r.upstream_urn in asset_ids}
+        wanted |= {(asset_ids[r.downstream_urn], r.downstream_field) for r in records
+                   if r.downstream_urn in asset_ids}
+        field_ids = self._field_ids(wanted)
+        now = self._db_now(FieldLineageEdge, "last_seen")
+        run_id = self.run.id if self.run else None
+        source_id = self.source.id
+        rows = []
+        for r in records:
+            up = field_ids.get((asset_ids.get(r.upstream_urn), r.upstream_field))
+            down = field_ids.get((asset_ids.get(r.downstream_urn), r.downstream_field))
+            if up is None or down is None:
+                continue
+            rows.append((
+                edge_key(up, down, r.transformation, r.job_urn or "", source_id),
+                up, down, r.transformation, r.subtype,
+                asset_ids.get(r.job_urn) if r.job_urn else None,
+                source_id, run_id, now, now,
+            ))
+        self._writer(FieldLineageEdge, FIELD_EDGE_COLUMNS).insert(
+            rows, conflict=("key",), update=("last_seen", "run", "subtype")
+        )
+        self.report.counts["field_lineage_edges"] += len(rows)
+
+    def _field_ids(self, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        """Ids of (asset id, field name) pairs, creating stub fields that are missing.
+
+        Field ids of each asset are read once per run (cached until its fields are
+        written again)."""
+        by_asset: dict[int, set[str]] = defaultdict(set)
+        for asset_id, name in wanted:
+            by_asset[asset_id].add(name)
+        cache = self._field_cache
+        unread = [a for a in by_asset if a not in cache]
+        for chunk in _chunks(unread):
+            for asset_id in chunk:
+                cache[asset_id] = {}
+            for fid, aid, name in Field.objects.filter(asset_id__in=chunk).values_list(
+                "id", "asset_id", "name"
+            ):
+                cache[aid][name] = fid
+        found: dict[tuple[int, str], int] = {}
+        missing = []
+        for asset_id, names in by_asset.items():
+            known = cache[asset_id]
+            for name in names:
+                fid = known.get(name)
+                if fid is None:
+                    missing.append(Field(asset_id=asset_id, name=name, ordinal=10_000))
+                else:
+                    found[(asset_id, name)] = fid
+        if missing:
+            Field.objects.bulk_create(missing, batch_size=BATCH)
+            for f in missing:
+                found[(f.asset_id, f.name)] = cache[f.asset_id][f.name] = f.id
+        return found
+
+    # -- raw writes -----------------------------------------------------------------
+    def _writer(self, model, columns: tuple[str, ...]) -> TableWriter:
+        key = (model, columns)
+        writer = self._writers.get(key)
+        if writer is None:
+            writer = self._writers[key] = TableWriter(model, columns)
+        return writer
+
+    def _db_now(self, model, field: str):
+        return db_datetime(model, field, self.now)
+
+    def _outbox(self, topic: str, keys: list[str], op: str = "upsert") -> None:
+        created = db_datetime(OutboxEvent, "created_at", timezone.now())
+        self._writer(OutboxEvent, ("topic", "key", "op", "created_at")).insert(
+            [(topic, key, op, created) for key in keys]
+        )
+
+    # -- quality --------------------------------------------------------------------
+    def _flush_quality(self) -> None:
+        records, self.quality = self.quality, []
+        if not records:
+            return
+        ids = self._asset_ids({r.asset_urn for r in records})
+        seen = set(
+            QualityResult.objects.filter(origin=self.source.name, asset_id__in=set(ids.values()))
+            .values_list("asset_id", "name", "executed_at")
+        )
+        recorded = db_datetime(QualityResult, "recorded_at", timezone.now())
+        rows = []
+        for r in records:
+            asset_id = ids.get(r.asset_urn)
+            if asset_id is None or (asset_id, r.name, r.executed_at) in seen:
+                continue
+            seen.add((asset_id, r.name, r.executed_at))
+            rows.append((
+                asset_id, r.field_name, r.name, r.check_type, r.status,
+                db_datetime(QualityResult, "executed_at", r.executed_at), self.source.name,
+                db_json(r.details), recorded,
+            ))
+        self._writer(QualityResult, QUALITY_COLUMNS).insert(rows)
+        self.report.counts["quality_results"] += len(records)
+
+
+def _asset_values(r: DatasetRecord | JobRecord) -> dict:
+    if isinstance(r, JobRecord):
+        return {"kind": "job", "type": "job", "namespace": r.namespace, "name": r.name,
+                "qualified_name": r.qualified_name, "platform": r.platform,
+                "description": r.description, "row_count": None, "size_bytes": None}
+    return {"kind": r.kind, "type": r.type, "namespace": r.namespace, "name": r.name,
+            "qualified_name": r.qualified_name, "platform": r.platform,
+            "description": r.description, "row_count": r.row_count, "size_bytes": r.size_bytes}
+
+
+def _merge_records(old, new):
+    """Merge two records of one URN from the same run: non-empty values of ``new`` win."""
+    for attr in type(new).__slots__:
+        value = getattr(new, attr)
+        if value not in ("", None, [], {}):
+            setattr(old, attr, value)
+    return old

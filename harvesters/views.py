@@ -1,0 +1,120 @@
+"""Web pages of the harvesters: sources with their last runs, "Harvest now", run progress.
+
+"Harvest now" is a session-authenticated POST with a CSRF token (the REST API's
+``POST /api/v1/sources/<id>/harvest`` needs a token instead). It queues the harvest with
+:func:`harvesters.tasks.enqueue_harvest` (a background thread in embedded mode, a Celery
+worker otherwise) and returns at once; the page then polls the run's progress fragment.
+"""
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from harvesters.models import HarvestRun, Source
+from harvesters.registry import HARVESTERS
+from harvesters.runner import progress_key
+from harvesters.tasks import enqueue_harvest
+
+RUNS_PER_SOURCE = 5
+ACTIVE = (HarvestRun.Status.QUEUED, HarvestRun.Status.RUNNING)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def run_summary(run: HarvestRun) -> dict:
+    """What the pages show of a run: ``{run, active, counts: [(kind, n)], seconds,
+    progress: {done, total, stage}, percent}``; live progress comes from the cache
+    while the run is active (the run row is only written when it ends)."""
+    active = run.status in ACTIVE
+    progress = dict(run.progress or {})
+    if active:
+        progress.update(cache.get(progress_key(run.id)) or {})
+    counts = [(k.replace("_", " "), v) for k, v in (run.counts or {}).items() if k != "seconds"]
+    done, total = progress.get("done"), progress.get("total")
+    percent = round(100 * done / total) if done is not None and total else None
+    return {
+        "run": run,
+        "active": active,
+        "counts": counts,
+        "seconds": run.duration_seconds,
+        "progress": progress,
+        "percent": percent,
+    }
+
+
+def source_list(request: HttpRequest) -> HttpResponse:
+    """``GET /sources/``: every source, its asset count and its last runs.
+
+    Sources whose kind has no harvester (push sources such as OpenLineage events) get
+    no "Harvest now" button."""
+    recent = HarvestRun.objects.order_by("-started_at", "-id")
+    sources = list(
+        Source.objects.annotate(
+            asset_count=Count("asset_links", filter=Q(asset_links__removed=False))
+        ).prefetch_related(Prefetch("runs", queryset=recent))
+    )
+    rows = []
+    for source in sources:
+        runs = list(source.runs.all())[:RUNS_PER_SOURCE]
+        rows.append(
+            {
+                "source": source,
+                "harvestable": source.kind in HARVESTERS,
+                "runs": [run_summary(r) for r in runs],
+                "active_run": next((r for r in runs if r.status in ACTIVE), None),
+            }
+        )
+    return render(request, "harvesters/sources.html", {"rows": rows})
+
+
+@require_POST
+def harvest_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """``POST /sources/<id>/harvest`` (signed in, CSRF): queue a harvest of the source.
+
+    HTMX requests get the run's progress fragment (202); plain form posts are
+    redirected back to the sources page. Anonymous users are sent to sign in (403 for
+    HTMX). 404 if the source does not exist.
+    """
+    source = get_object_or_404(Source, pk=pk)
+    if not request.user.is_authenticated:
+        if _is_htmx(request):
+            return HttpResponse(
+                '<p class="notice notice--error" role="alert">Sign in to harvest.</p>', status=403
+            )
+        return redirect_to_login(reverse("harvesters:sources"))
+    if not source.enabled:
+        message = f"Source '{source.name}' is disabled; enable it before harvesting."
+        if _is_htmx(request):
+            return HttpResponse(
+                f'<p class="notice notice--error" role="alert">{message}</p>', status=409
+            )
+        return redirect(reverse("harvesters:sources"))
+    run = enqueue_harvest(source)
+    if _is_htmx(request):
+        return render(request, "harvesters/_run_progress.html", run_summary(run), status=202)
+    return redirect(reverse("harvesters:sources") + f"#source-{source.name}")
+
+
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """``GET /runs/<id>/progress``: the HTMX fragment for a run; it re-polls itself
+    every second while the run is queued or running and shows the counts when done
+    (for HTMX, together with an out-of-band refresh of the source's last runs table)."""
+    run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+    context = run_summary(run)
+    if not context["active"] and _is_htmx(request):
+        # refresh the source's run table too (an HTMX out-of-band swap)
+        runs = run.source.runs.order_by("-started_at", "-id")[:RUNS_PER_SOURCE]
+        context["oob_runs"] = [run_summary(r) for r in runs]
+    return render(request, "harvesters/_run_progress.html", context)
+
+
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """``GET /runs/<id>/``: one run with its counts, every warning and error."""
+    run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+    return render(request, "harvesters/run.html", run_summary(run))
