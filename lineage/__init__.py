@@ -1,0 +1,1 @@
+"""Lineage: dataset and field edges in SQL, graph traversal and impact analysis."""

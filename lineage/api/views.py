@@ -1,0 +1,129 @@
+"""Lineage endpoints: graph around an asset, column lineage and impact analysis."""
+
+import csv
+import io
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from lineage import queries
+from lineage.api import openlineage
+from lineage.graph.base import DIRECTIONS
+
+URN = OpenApiParameter("urn", str, required=True, description="Asset URN")
+DEPTH = OpenApiParameter("depth", int, description="Hops to follow (default 3; 'all' = unbounded)")
+DIRECTION = OpenApiParameter("direction", str, enum=list(DIRECTIONS),
+                             description="upstream, downstream or both (default)")
+
+
+class LineageQuery(serializers.Serializer):
+    """Query parameters shared by the lineage endpoints."""
+
+    urn = serializers.CharField()
+    direction = serializers.ChoiceField(choices=DIRECTIONS, default="both")
+    depth = serializers.CharField(required=False)
+
+    def validate_depth(self, value: str) -> int | None:
+        """A positive integer, or ``all`` for no bound."""
+        if value in ("", "all"):
+            return None
+        if not value.isdigit() or int(value) < 1:
+            raise serializers.ValidationError("depth must be a positive integer or 'all'")
+        return int(value)
+
+
+def parse(request, serializer_class=LineageQuery, default_depth: int | None = 3) -> dict:
+    """Validate query parameters; 400 with each problem named."""
+    query = serializer_class(data=request.query_params)
+    if not query.is_valid():
+        raise ValidationError(query.errors)
+    data = dict(query.validated_data)
+    data.setdefault("depth", default_depth)
+    return data
+
+
+class LineageView(APIView):
+    """``GET /api/v1/lineage?urn=&direction=&depth=`` → ``{nodes: [{urn, name, type,
+    platform, depth, direction}], edges: [{source, target, job}]}``; 404 if the URN is
+    unknown, 400 for bad parameters.
+
+    ``POST /api/v1/lineage`` (token) takes one OpenLineage event, as Marquez does."""
+
+    authentication_classes = openlineage.AUTHENTICATION
+
+    @extend_schema(parameters=[URN, DIRECTION, DEPTH])
+    def get(self, request):
+        q = parse(request)
+        return Response(queries.asset_lineage(q["urn"], q["direction"], q["depth"]))
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT,
+                   400: openlineage.ERRORS, 413: openlineage.ERRORS},
+        examples=[openlineage.EXAMPLE],
+        description=(
+            "Store one OpenLineage event (RunEvent, DatasetEvent or JobEvent; "
+            "https://openlineage.io/spec/2-0-2/OpenLineage.json, older 1-x events too). "
+            "201 ``{status: created, warnings}``; 200 ``{status: duplicate}`` for a "
+            "repeated delivery; 400 ``{errors: [{path, message}]}``; 413 over "
+            "MESH_OPENLINEAGE_MAX_BYTES."
+        ),
+    )
+    def post(self, request):
+        return openlineage.post_event(request)
+
+
+class ColumnLineageQuery(LineageQuery):
+    """Lineage query plus the column name."""
+
+    field = serializers.CharField()
+
+
+class ColumnLineageView(APIView):
+    """``GET /api/v1/column-lineage?urn=&field=&direction=&depth=`` → ``{nodes: [{urn,
+    field, name, depth, direction}], edges: [{source: {urn, field}, target: {urn, field},
+    transformation}]}``."""
+
+    @extend_schema(parameters=[URN, OpenApiParameter("field", str, required=True), DIRECTION, DEPTH])
+    def get(self, request):
+        q = parse(request, ColumnLineageQuery)
+        return Response(queries.column_lineage(q["urn"], q["field"], q["direction"], q["depth"]))
+
+
+class ImpactView(APIView):
+    """``GET /api/v1/impact?urn=&depth=`` → ``{urn, count, results: [{urn, name, type,
+    platform, depth, path, owners}]}``, every downstream asset (no cap); depth is
+    unbounded unless given. ``format=csv`` downloads the same rows as CSV (columns
+    urn, name, type, platform, depth, owners, path; lists joined by ``;`` / `` > ``)."""
+
+    @extend_schema(parameters=[URN, DEPTH, OpenApiParameter("format", str, enum=["json", "csv"])])
+    def get(self, request):
+        q = parse(request, default_depth=None)
+        rows = queries.impact(q["urn"], q["depth"])
+        if request.query_params.get("format") == "csv":
+            return csv_response(rows)
+        return Response({"urn": q["urn"], "count": len(rows), "results": rows})
+
+    def perform_content_negotiation(self, request, force=False):
+        # ``format=csv`` is handled above, not by a renderer.
+        if request.query_params.get("format") == "csv":
+            return super().perform_content_negotiation(request, force=True)
+        return super().perform_content_negotiation(request, force)
+
+
+def csv_response(rows: list[dict]) -> HttpResponse:
+    """Impact rows as a CSV download named ``impact.csv``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["urn", "name", "type", "platform", "depth", "owners", "path"])
+    for r in rows:
+        writer.writerow([r["urn"], r["name"], r["type"], r["platform"], r["depth"],
+                         ";".join(r["owners"]), " > ".join(r["path"])])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="impact.csv"'
+    return response

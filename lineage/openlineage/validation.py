@@ -1,0 +1,187 @@
+"""Validation of OpenLineage events: the parts Marquez requires, with JSON-path errors.
+
+Spec: https://openlineage.io/spec/2-0-2/OpenLineage.json. ``openlineage-python`` ships
+generated classes, not the JSON Schema files, so the required parts are written here as a
+JSON Schema (Draft 2020-12) and checked with ``jsonschema``. What is checked is what
+Marquez's ``/api/v1/lineage`` checks, so any event Marquez accepts is accepted here:
+
+* every event: ``eventTime`` (RFC 3339 date-time with an offset), ``producer`` (string);
+  ``schemaURL`` optional (older 1-x producers omit it);
+* RunEvent (has ``run``): ``run.runId`` a UUID, ``job.namespace``/``job.name`` non-empty
+  strings, ``eventType`` one of START, RUNNING, COMPLETE, ABORT, FAIL, OTHER (optional);
+* DatasetEvent (has ``dataset`` and no ``run``): ``dataset.namespace``/``name``;
+* JobEvent (has ``job`` and no ``run``): ``job.namespace``/``name``;
+* ``inputs``/``outputs`` arrays (or null) of datasets with ``namespace``/``name``;
+* ``facets`` containers are objects whose values are objects (or null). What is inside a
+  facet is never checked: unknown and custom facets are kept, never rejected.
+
+Errors are ``{"path": "$.run.runId", "message": "..."}`` dicts, one per problem.
+"""
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
+SPEC_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
+
+_format_checker = FormatChecker(formats=())
+
+
+@_format_checker.checks("uuid", raises=ValueError)
+def _is_uuid(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    uuid.UUID(value)
+    return True
+
+
+@_format_checker.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("no UTC offset")
+    return True
+
+
+_NAME = {"type": "string", "minLength": 1}
+_FACETS = {"type": "object", "additionalProperties": {"type": ["object", "null"]}}
+_DEFS = {
+    "facets": _FACETS,
+    "run": {
+        "type": "object",
+        "required": ["runId"],
+        "properties": {"runId": {"type": "string", "format": "uuid"}, "facets": _FACETS},
+    },
+    "job": {
+        "type": "object",
+        "required": ["namespace", "name"],
+        "properties": {"namespace": _NAME, "name": _NAME, "facets": _FACETS},
+    },
+    "dataset": {
+        "type": "object",
+        "required": ["namespace", "name"],
+        "properties": {
+            "namespace": _NAME,
+            "name": _NAME,
+            "facets": _FACETS,
+            "inputFacets": _FACETS,
+            "outputFacets": _FACETS,
+        },
+    },
+    "datasets": {"type": ["array", "null"], "items": {"$ref": "#/$defs/dataset"}},
+}
+_BASE = {
+    "eventTime": {"type": "string", "format": "date-time"},
+    "producer": {"type": "string"},
+    "schemaURL": {"type": "string"},
+}
+
+
+def _schema(required: list[str], properties: dict) -> dict:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": _DEFS,
+        "type": "object",
+        "required": ["eventTime", "producer", *required],
+        "properties": {**_BASE, **properties},
+    }
+
+
+SCHEMAS = {
+    "run": _schema(
+        ["run", "job"],
+        {
+            "eventType": {"enum": list(EVENT_TYPES)},
+            "run": {"$ref": "#/$defs/run"},
+            "job": {"$ref": "#/$defs/job"},
+            "inputs": {"$ref": "#/$defs/datasets"},
+            "outputs": {"$ref": "#/$defs/datasets"},
+        },
+    ),
+    "dataset": _schema(["dataset"], {"dataset": {"$ref": "#/$defs/dataset"}}),
+    "job": _schema(
+        ["job"],
+        {
+            "job": {"$ref": "#/$defs/job"},
+            "inputs": {"$ref": "#/$defs/datasets"},
+            "outputs": {"$ref": "#/$defs/datasets"},
+        },
+    ),
+}
+_VALIDATORS = {
+    kind: Draft202012Validator(schema, format_checker=_format_checker)
+    for kind, schema in SCHEMAS.items()
+}
+
+
+def error(path: str, message: str) -> dict:
+    """One validation problem: ``{"path": <JSON path>, "message": <why>}``."""
+    return {"path": path, "message": message}
+
+
+def parse_json(body: bytes | str) -> tuple[Any, list[dict]]:
+    """Parse a request body; returns (value, errors) with errors naming path ``$``."""
+    try:
+        return json.loads(body), []
+    except (UnicodeDecodeError, ValueError) as exc:
+        return None, [error("$", f"body is not valid JSON: {exc}")]
+
+
+def event_kind(event: dict) -> str | None:
+    """``run``, ``dataset`` or ``job`` (Marquez's rule: run wins, then dataset), or None."""
+    if "run" in event:
+        return "run"
+    if "dataset" in event:
+        return "dataset"
+    if "job" in event:
+        return "job"
+    return None
+
+
+def validate_event(event: Any) -> tuple[str | None, list[dict]]:
+    """Check one decoded event; returns (kind, errors), errors empty when valid.
+
+    Each error names the JSON path of the bad part, e.g. ``$.run.runId`` with
+    "'abc' is not a 'uuid'", or ``$.eventTime`` with "is required".
+    """
+    if not isinstance(event, dict):
+        return None, [
+            error("$", f"an OpenLineage event must be a JSON object, not {type(event).__name__}")
+        ]
+    kind = event_kind(event)
+    if kind is None:
+        return None, [
+            error(
+                "$",
+                "not an OpenLineage event: a RunEvent needs 'run' and 'job', "
+                "a DatasetEvent 'dataset', a JobEvent 'job'",
+            )
+        ]
+    errors = []
+    for err in sorted(_VALIDATORS[kind].iter_errors(event), key=lambda e: list(e.path)):
+        errors.append(_describe(err))
+    return kind, errors
+
+
+def _describe(err) -> dict:
+    path = err.json_path
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else ""
+        return error(f"{path}.{missing}" if missing else path, "is required")
+    if err.validator == "format":
+        fmt = err.validator_value
+        what = "a UUID" if fmt == "uuid" else "an RFC 3339 date-time with a UTC offset"
+        return error(path, f"{err.instance!r} is not {what}")
+    if err.validator == "type":
+        expected = err.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return error(path, f"must be {expected}, not {type(err.instance).__name__}")
+    if err.validator == "minLength":
+        return error(path, "must not be empty")
+    return error(path, err.message)

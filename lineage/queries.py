@@ -1,0 +1,95 @@
+"""Lineage and impact questions answered for the API and the web pages.
+
+Each function takes URNs and returns plain dicts/lists ready to serialise; traversal
+goes through the configured graph backend (:func:`lineage.graph.get_graph_backend`).
+"""
+
+from collections import defaultdict
+
+from django.shortcuts import get_object_or_404
+
+from catalog.models import Asset, Field, Ownership
+from lineage.graph import get_graph_backend
+from lineage.graph.base import BOTH, DOWNSTREAM
+
+CHUNK = 900
+
+
+def _assets_by_id(ids) -> dict[int, Asset]:
+    ids = list(ids)
+    found: dict[int, Asset] = {}
+    for start in range(0, len(ids), CHUNK):
+        found.update(
+            Asset.objects.only("id", "urn", "name", "type", "platform", "qualified_name")
+            .in_bulk(ids[start : start + CHUNK])
+        )
+    return found
+
+
+def _owners_by_asset(ids) -> dict[int, list[str]]:
+    ids = list(ids)
+    owners: dict[int, list[str]] = defaultdict(list)
+    for start in range(0, len(ids), CHUNK):
+        for asset_id, name in Ownership.objects.filter(
+            asset_id__in=ids[start : start + CHUNK]
+        ).values_list("asset_id", "owner__name"):
+            owners[asset_id].append(name)
+    return owners
+
+
+def asset_lineage(urn: str, direction: str = BOTH, depth: int | None = 3) -> dict:
+    """``{nodes: [{urn, name, type, platform, depth, direction}], edges: [{source,
+    target, job}]}`` around the asset ``urn``; Http404 if unknown, ValueError for a bad
+    direction. ``depth`` None means unbounded."""
+    root = get_object_or_404(Asset, urn=urn)
+    graph = get_graph_backend().lineage(root.id, direction, depth)
+    assets = _assets_by_id(set(graph.depth) | {j for *_, j in graph.edges if j})
+    nodes = [
+        {"urn": assets[n].urn, "name": assets[n].name, "type": assets[n].type,
+         "platform": assets[n].platform, "depth": d, "direction": graph.direction[n]}
+        for n, d in sorted(graph.depth.items(), key=lambda item: (item[1], assets[item[0]].urn))
+    ]
+    edges = sorted(
+        (assets[u].urn, assets[v].urn, assets[j].urn if j else "") for u, v, j in graph.edges
+    )
+    return {"nodes": nodes, "edges": [{"source": s, "target": t, "job": j or None} for s, t, j in edges]}
+
+
+def column_lineage(urn: str, field: str, direction: str = BOTH, depth: int | None = 3) -> dict:
+    """``{nodes: [{urn, field, name, depth, direction}], edges: [{source: {urn, field},
+    target: {urn, field}, transformation}]}`` for column ``field`` of asset ``urn``.
+    Http404 if the asset or field is unknown."""
+    root = get_object_or_404(Field.objects.select_related("asset"), asset__urn=urn, name=field)
+    graph = get_graph_backend().field_lineage(root.id, direction, depth)
+    fields = Field.objects.select_related("asset").in_bulk(list(graph.depth))
+
+    def ref(fid: int) -> dict:
+        return {"urn": fields[fid].asset.urn, "field": fields[fid].name}
+
+    nodes = [
+        {**ref(n), "name": f"{fields[n].asset.name}.{fields[n].name}", "depth": d,
+         "direction": graph.direction[n]}
+        for n, d in sorted(graph.depth.items(), key=lambda i: (i[1], fields[i[0]].asset.urn,
+                                                                  fields[i[0]].name))
+    ]
+    edges = [{"source": ref(u), "target": ref(v), "transformation": t}
+             for u, v, t in sorted(graph.edges, key=lambda e: (e[0], e[1], e[2]))]
+    return {"nodes": nodes, "edges": edges}
+
+
+def impact(urn: str, depth: int | None = None) -> list[dict]:
+    """Every downstream asset of ``urn``: ``[{urn, name, type, platform, depth, path:
+    [urn, ...], owners: [name, ...]}]`` ordered by depth then URN, uncapped. ``path``
+    is one shortest path from ``urn``. Http404 if ``urn`` is unknown."""
+    root = get_object_or_404(Asset, urn=urn)
+    graph = get_graph_backend().lineage(root.id, DOWNSTREAM, depth)
+    assets = _assets_by_id(graph.depth)
+    owners = _owners_by_asset(graph.depth)
+    rows = [
+        {"urn": assets[n].urn, "name": assets[n].name, "type": assets[n].type,
+         "platform": assets[n].platform, "depth": d,
+         "path": [assets[p].urn for p in graph.path_to(n)], "owners": sorted(owners.get(n, []))}
+        for n, d in graph.depth.items() if n != root.id
+    ]
+    rows.sort(key=lambda r: (r["depth"], r["urn"]))
+    return rows
