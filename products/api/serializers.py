@@ -1,0 +1,165 @@
+"""Serializers of the products API (JSON shapes documented per class)."""
+
+from rest_framework import serializers
+
+from products.models import SLO, DataProduct, Domain, InputPort, OutputPort, SLISample, Team
+from products.slo import compute_status, product_health
+
+
+class DomainSerializer(serializers.ModelSerializer):
+    """``{slug, name, parent (slug|null), owner_team (slug|null), description, products}``."""
+
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Domain.objects.all(), allow_null=True, required=False
+    )
+    owner_team = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Team.objects.all(), allow_null=True, required=False
+    )
+    products = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Domain
+        fields = ["slug", "name", "parent", "owner_team", "description", "products"]
+
+    def get_products(self, obj) -> list[str]:
+        return list(obj.products.values_list("uid", flat=True))
+
+
+class OutputPortSerializer(serializers.ModelSerializer):
+    """An output port: name, version, type, asset_urn, contract_id, server details."""
+
+    class Meta:
+        model = OutputPort
+        fields = [
+            "id",
+            "name",
+            "version",
+            "type",
+            "description",
+            "asset_urn",
+            "contract_id",
+            "server",
+        ]
+
+
+class InputPortSerializer(serializers.ModelSerializer):
+    """An input port; ``upstream_product`` is the uid of the product it consumes, if any."""
+
+    upstream_product = serializers.SlugRelatedField(slug_field="uid", read_only=True)
+
+    class Meta:
+        model = InputPort
+        fields = ["id", "name", "version", "contract_id", "asset_urn", "upstream_product"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    """A data product. Writable: uid (on create), name, domain (slug), owner_team (slug),
+    status, version, purpose, limitations, usage, tags (list of str), links (list of
+    ``{type, url}``). Read-only: ports, ``slo_health`` (``{state, counts}``), timestamps."""
+
+    domain = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Domain.objects.all(), allow_null=True, required=False
+    )
+    owner_team = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Team.objects.all(), allow_null=True, required=False
+    )
+    input_ports = InputPortSerializer(many=True, read_only=True)
+    output_ports = OutputPortSerializer(many=True, read_only=True)
+    slo_health = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DataProduct
+        fields = [
+            "uid",
+            "name",
+            "domain",
+            "owner_team",
+            "status",
+            "version",
+            "purpose",
+            "limitations",
+            "usage",
+            "tags",
+            "links",
+            "input_ports",
+            "output_ports",
+            "slo_health",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_slo_health(self, obj) -> dict:
+        return product_health(obj)
+
+    def validate_tags(self, value):
+        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+            raise serializers.ValidationError("tags must be a list of strings")
+        return value
+
+    def validate_links(self, value):
+        if not isinstance(value, list) or not all(
+            isinstance(v, dict) and v.get("type") and v.get("url") for v in value
+        ):
+            raise serializers.ValidationError("links must be a list of {type, url} objects")
+        return value
+
+    def validate_uid(self, value):
+        if self.instance is not None and value != self.instance.uid:
+            raise serializers.ValidationError("the id of a product cannot change")
+        return value
+
+
+class SLOSerializer(serializers.ModelSerializer):
+    """An SLO with its computed ``status`` (see :class:`products.slo.SLOStatus`)."""
+
+    port = serializers.PrimaryKeyRelatedField(queryset=OutputPort.objects.all())
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SLO
+        fields = [
+            "id",
+            "port",
+            "name",
+            "kind",
+            "objective",
+            "window_days",
+            "threshold",
+            "min_value",
+            "max_value",
+            "column",
+            "rules",
+            "origin",
+            "enabled",
+            "status",
+        ]
+        read_only_fields = ["origin"]
+
+    def get_status(self, obj) -> dict:
+        return compute_status(obj).as_dict()
+
+    def validate_objective(self, value):
+        if not 0 < value < 1:
+            raise serializers.ValidationError("objective must be between 0 and 1, e.g. 0.99")
+        return value
+
+    def validate(self, attrs):
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        column = attrs.get("column", getattr(self.instance, "column", ""))
+        threshold = attrs.get("threshold", getattr(self.instance, "threshold", None))
+        if kind in {"freshness", "completeness"} and not column:
+            raise serializers.ValidationError({"column": f"a {kind} SLO needs a column"})
+        if kind == "freshness" and (threshold is None or threshold <= 0):
+            raise serializers.ValidationError(
+                {"threshold": "a freshness SLO needs a maximum age in seconds (> 0)"}
+            )
+        return attrs
+
+
+class SampleSerializer(serializers.ModelSerializer):
+    """One SLI sample: ``observed_at`` (ISO 8601), ``value``, ``good``, ``error``, ``origin``."""
+
+    class Meta:
+        model = SLISample
+        fields = ["id", "observed_at", "value", "good", "error", "origin"]

@@ -1,0 +1,19 @@
+"""URLs of the products API (mounted under ``/api/v1/``)."""
+
+from django.urls import path
+
+from products.api import views
+
+urlpatterns = [
+    path("domains", views.DomainList.as_view(), name="api-domain-list"),
+    path("domains/<slug:slug>", views.DomainDetail.as_view(), name="api-domain-detail"),
+    path("products", views.ProductList.as_view(), name="api-product-list"),
+    path("products/<str:uid>", views.ProductDetail.as_view(), name="api-product-detail"),
+    path(
+        "products/<str:uid>/descriptor",
+        views.ProductDescriptor.as_view(),
+        name="api-product-descriptor",
+    ),
+    path("products/<str:uid>/slos", views.ProductSLOs.as_view(), name="api-product-slos"),
+    path("slos/<int:pk>/samples", views.SLOSamples.as_view(), name="api-slo-samples"),
+]

@@ -1,0 +1,13 @@
+"""Django app config for data products, domains, teams and SLOs."""
+
+from django.apps import AppConfig
+
+
+class ProductsConfig(AppConfig):
+    """Connects the harvest-completion hook that samples SLIs (see :mod:`products.signals`)."""
+
+    name = "products"
+    verbose_name = "Data products"
+
+    def ready(self) -> None:
+        from products import signals  # noqa: F401  (connects receivers)

@@ -1,0 +1,35 @@
+"""The one FilterSet for data products, shared by the product list page and the API."""
+
+import django_filters
+from django.db.models import Q
+
+from products.models import DataProduct, ProductStatus
+
+
+class ProductFilterSet(django_filters.FilterSet):
+    """Filters: ``q`` (name/purpose contains), ``domain`` (slug; includes direct
+    sub-domains), ``status`` (lifecycle), ``owner`` (owner team slug or a member's
+    username), ``tag`` (exact tag)."""
+
+    q = django_filters.CharFilter(method="filter_q", label="Search")
+    domain = django_filters.CharFilter(method="filter_domain", label="Domain")
+    status = django_filters.ChoiceFilter(choices=ProductStatus.choices)
+    owner = django_filters.CharFilter(method="filter_owner", label="Owner")
+    tag = django_filters.CharFilter(method="filter_tag", label="Tag")
+
+    class Meta:
+        model = DataProduct
+        fields = ["q", "domain", "status", "owner", "tag"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(purpose__icontains=value))
+
+    def filter_domain(self, queryset, name, value):
+        return queryset.filter(Q(domain__slug=value) | Q(domain__parent__slug=value))
+
+    def filter_owner(self, queryset, name, value):
+        return queryset.filter(Q(owner_team__slug=value) | Q(members__username=value)).distinct()
+
+    def filter_tag(self, queryset, name, value):
+        # tags is a JSON list; match the quoted element in its text form (SQLite and PG)
+        return queryset.filter(tags__icontains=f'"{value}"')

@@ -1,0 +1,72 @@
+"""The edit log: who changed what on a product or domain, and when.
+
+:func:`snapshot_product` captures the editable state of a product as plain JSON;
+:func:`record_edit` stores the difference of two snapshots as an
+:class:`~products.models.EditRecord` (``changes`` = ``{field: [old, new]}``).
+"""
+
+from products.models import SLO, DataProduct, Domain, EditRecord
+
+
+def snapshot_product(product: DataProduct | None) -> dict:
+    """Editable state of ``product`` as ``{field: JSON value}`` (ports, members and SLOs
+    summarised as sorted lists of labels); ``{}`` for None."""
+    if product is None or product.pk is None:
+        return {}
+    return {
+        "name": product.name,
+        "status": product.status,
+        "version": product.version,
+        "domain": product.domain.slug if product.domain else "",
+        "owner_team": product.owner_team.slug if product.owner_team else "",
+        "purpose": product.purpose,
+        "limitations": product.limitations,
+        "usage": product.usage,
+        "tags": list(product.tags),
+        "links": list(product.links),
+        "members": sorted(f"{m.username} ({m.role})" for m in product.members.all()),
+        "input_ports": sorted(f"{p.name} {p.version}".strip() for p in product.input_ports.all()),
+        "output_ports": sorted(
+            f"{p.name} {p.version} -> {p.asset_urn or '-'}".strip()
+            for p in product.output_ports.all()
+        ),
+        "slos": sorted(
+            f"{s.port.name}: {s.name} ({s.kind}, objective {s.objective:g}, "
+            f"window {s.window_days}d)"
+            for s in SLO.objects.filter(port__product=product).select_related("port")
+        ),
+    }
+
+
+def diff(before: dict, after: dict) -> dict:
+    """``{field: [old, new]}`` for every field whose value differs."""
+    keys = list(dict.fromkeys([*before, *after]))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def record_edit(
+    product: DataProduct | None,
+    user,
+    action: str,
+    before: dict | None,
+    after: dict | None,
+    summary: str = "",
+    domain: Domain | None = None,
+) -> EditRecord | None:
+    """Store an edit of ``product`` (or ``domain``) by ``user`` (None = system/CLI).
+
+    Returns the new record, or None when nothing changed (no empty history rows).
+    """
+    changes = diff(before or {}, after or {})
+    if not changes and action not in {"create", "delete"}:
+        return None
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    return EditRecord.objects.create(
+        product=product,
+        domain=domain,
+        user=user,
+        action=action,
+        summary=summary[:500],
+        changes=changes,
+    )

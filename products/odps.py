@@ -1,0 +1,343 @@
+"""ODPS v1.0.0 (Open Data Product Standard) descriptors in and out of the catalog.
+
+Standard: https://github.com/bitol-io/open-data-product-standard (v1.0.0, 2025-09).
+
+* :func:`parse_descriptor` reads YAML text, validates it against the official JSON
+  Schema (:func:`products.schemas.odps_schema`) plus our lifecycle rule, and raises
+  :class:`~products.schemas.DescriptorError` naming every problem.
+* :func:`apply_descriptor` creates or updates a :class:`~products.models.DataProduct`
+  with its domain, team, members and ports. Fields we do not map are kept: the whole
+  document is stored in ``DataProduct.descriptor`` and each port/member dict in ``extra``.
+* :func:`export_descriptor` rebuilds the document: the stored one overlaid with the
+  current model values, so a round trip loses nothing.
+
+apiVersion: the v1.0.0 schema itself accepts ``v0.9.0`` and ``v1.0.0`` (its enum). We
+accept both, validate both with the v1.0.0 schema (v0.9.0 documents such as the
+standard's ``customer-data-product`` example use only fields v1.0.0 still defines),
+and export the apiVersion the product was imported with; new products get ``v1.0.0``.
+
+Catalog bindings use ODPS ``customProperties`` (valid per the schema): a port with
+``{property: assetUrn, value: <URN>}`` is bound to that catalog asset.
+"""
+
+import copy
+
+import yaml
+from django.db import transaction
+from django.utils.text import slugify
+
+from catalog.models import Asset
+from products.history import record_edit, snapshot_product
+from products.models import (
+    DataContract,
+    DataProduct,
+    Domain,
+    InputPort,
+    OutputPort,
+    ProductMember,
+    ProductStatus,
+    Team,
+    TeamMembership,
+)
+from products.schemas import DescriptorError, odps_schema, schema_problems
+
+ASSET_URN_PROPERTY = "assetUrn"
+SUPPORTED_API_VERSIONS = ("v0.9.0", "v1.0.0")
+
+
+class _StringDatesLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates/timestamps as strings (so documents stay JSON)."""
+
+
+_StringDatesLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str, item: str) -> dict:
+    """Parse YAML ``text`` (dates kept as strings); DescriptorError naming ``item`` and the
+    line if it is not YAML or not a mapping."""
+    try:
+        doc = yaml.load(text, Loader=_StringDatesLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(root)"
+        raise DescriptorError(item, [f"{where}: yaml: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(doc, dict):
+        raise DescriptorError(item, ["(root): type: the document must be a YAML mapping"])
+    return doc
+
+
+def dump_yaml(doc: dict) -> str:
+    """YAML text of ``doc`` in the key order given (block style, UTF-8)."""
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def odps_problems(doc: dict) -> list[str]:
+    """Schema violations plus our rule that ``status`` is a lifecycle stage."""
+    problems = schema_problems(doc, odps_schema())
+    status = doc.get("status")
+    if isinstance(status, str) and status not in ProductStatus.values:
+        problems.append(
+            f"status: lifecycle: {status!r} is not one of {', '.join(ProductStatus.values)}"
+        )
+    return problems
+
+
+def parse_descriptor(text: str, item: str = "descriptor") -> dict:
+    """Parse and validate ODPS YAML; returns the document or raises DescriptorError."""
+    doc = load_yaml(text, item)
+    problems = odps_problems(doc)
+    if problems:
+        raise DescriptorError(item, problems)
+    return doc
+
+
+def _custom(entity: dict, prop: str) -> str:
+    """Value of custom property ``prop`` of an ODPS element, or ``""``."""
+    for entry in entity.get("customProperties") or []:
+        if isinstance(entry, dict) and entry.get("property") == prop:
+            return str(entry.get("value") or "")
+    return ""
+
+
+def _set_custom(entity: dict, prop: str, value: str) -> None:
+    """Set (or remove when empty) custom property ``prop`` of an ODPS element, in place."""
+    entries = [dict(e) for e in entity.get("customProperties") or []]
+    index = next((i for i, e in enumerate(entries) if e.get("property") == prop), None)
+    if value and index is None:
+        entries.append({"property": prop, "value": value})
+    elif value:
+        entries[index]["value"] = value
+    elif index is not None:
+        del entries[index]
+    if entries:
+        entity["customProperties"] = entries
+    else:
+        entity.pop("customProperties", None)
+
+
+def _team_for(doc: dict) -> Team | None:
+    """Get or create the owner team named in ``team.name`` (None if absent)."""
+    team_doc = doc.get("team") or {}
+    name = team_doc.get("name")
+    if not name:
+        return None
+    team, _ = Team.objects.get_or_create(
+        slug=slugify(name)[:100] or "team", defaults={"name": name}
+    )
+    if team_doc.get("description") and not team.description:
+        team.description = team_doc["description"]
+        team.save(update_fields=["description"])
+    return team
+
+
+def _domain_for(value: str | None) -> Domain | None:
+    """Get or create the domain named by the ODPS ``domain`` string (slug or name)."""
+    if not value:
+        return None
+    domain = Domain.objects.filter(slug=slugify(value)[:100]).first()
+    return domain or Domain.objects.create(slug=slugify(value)[:100] or "domain", name=value)
+
+
+def resolve_asset(urn: str) -> Asset | None:
+    """The catalog asset with this URN, or None (bindings resolve again after harvests)."""
+    return Asset.objects.filter(urn=urn).first() if urn else None
+
+
+@transaction.atomic
+def apply_descriptor(doc: dict, user=None, action: str = "import") -> tuple[DataProduct, str]:
+    """Create or update the product described by a *validated* ODPS ``doc``.
+
+    Returns ``(product, outcome)`` with outcome ``created``, ``updated`` or ``unchanged``
+    (unchanged when the export of the stored product already equals ``doc``). The edit
+    is recorded in the product's history with ``user`` (None for the command line).
+    """
+    product = DataProduct.objects.filter(uid=str(doc["id"])).first()
+    if product is not None and export_descriptor(product) == doc:
+        return product, "unchanged"
+    before = snapshot_product(product) if product else None
+    created = product is None
+    product = product or DataProduct(uid=str(doc["id"]))
+    description = doc.get("description") or {}
+    product.name = doc.get("name") or str(doc["id"])
+    product.status = doc["status"]
+    product.version = doc.get("version") or ""
+    product.purpose = description.get("purpose", "")
+    product.limitations = description.get("limitations", "")
+    product.usage = description.get("usage", "")
+    product.tags = list(doc.get("tags") or [])
+    product.links = list(doc.get("authoritativeDefinitions") or [])
+    product.api_version = doc.get("apiVersion", "v1.0.0")
+    product.domain = _domain_for(doc.get("domain"))
+    product.owner_team = _team_for(doc)
+    product.descriptor = copy.deepcopy(doc)
+    product.save()
+    _apply_members(product, doc)
+    _apply_ports(product, doc)
+    record_edit(product, user, "create" if created else action, before, snapshot_product(product))
+    return product, "created" if created else "updated"
+
+
+def _apply_members(product: DataProduct, doc: dict) -> None:
+    """Replace the product's members with ``team.members[]``; link known users."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    product.members.all().delete()
+    for member in (doc.get("team") or {}).get("members") or []:
+        username = member["username"]
+        user = users.filter(username=username).first() or users.filter(email=username).first()
+        ProductMember.objects.get_or_create(
+            product=product,
+            username=username,
+            role=member.get("role") or "member",
+            defaults={"user": user, "name": member.get("name", ""), "extra": member},
+        )
+        if user is not None and product.owner_team_id:
+            TeamMembership.objects.get_or_create(
+                team_id=product.owner_team_id,
+                user=user,
+                defaults={"role": member.get("role") or "member"},
+            )
+
+
+def _apply_ports(product: DataProduct, doc: dict) -> None:
+    """Replace input/output ports from the document; keep SLOs of output ports that
+    survive (matched by name + version)."""
+    product.input_ports.all().delete()
+    for port in doc.get("inputPorts") or []:
+        urn = _custom(port, ASSET_URN_PROPERTY)
+        InputPort.objects.create(
+            product=product,
+            name=port["name"],
+            version=port.get("version", ""),
+            contract_id=port.get("contractId", ""),
+            asset_urn=urn,
+            asset=resolve_asset(urn),
+            extra=port,
+        )
+    keep = set()
+    for port in doc.get("outputPorts") or []:
+        urn = _custom(port, ASSET_URN_PROPERTY)
+        contract = DataContract.objects.filter(uid=port.get("contractId") or "").first()
+        existing = product.output_ports.filter(name=port["name"], version=port["version"]).first()
+        values = {
+            "type": port.get("type", ""),
+            "description": port.get("description", ""),
+            "contract_id": port.get("contractId", ""),
+            "data_contract": contract,
+            "asset_urn": urn,
+            "asset": resolve_asset(urn),
+            "extra": port,
+        }
+        if contract is not None:
+            values["server"] = (contract.document.get("servers") or [{}])[0]
+        if existing:
+            for key, value in values.items():
+                setattr(existing, key, value)
+            existing.save()
+        else:
+            existing = OutputPort.objects.create(
+                product=product, name=port["name"], version=port["version"], **values
+            )
+        if contract is not None:
+            from products.odcs import seed_slos  # odcs imports this module
+
+            seed_slos(existing, contract.document)
+        keep.add(existing.pk)
+    product.output_ports.exclude(pk__in=keep).delete()
+    resolve_product_links()
+
+
+def resolve_product_links() -> int:
+    """Bind input ports to upstream products (contractId of their output ports) and
+    ports to assets by URN; returns how many bindings changed. Cheap; call after
+    imports and harvests."""
+    changed = 0
+    by_contract = {
+        cid: pid
+        for cid, pid in OutputPort.objects.exclude(contract_id="").values_list(
+            "contract_id", "product_id"
+        )
+    }
+    for port in InputPort.objects.all():
+        upstream = by_contract.get(port.contract_id)
+        asset = resolve_asset(port.asset_urn)
+        if upstream == port.product_id:
+            upstream = None
+        if port.upstream_product_id != upstream or port.asset_id != (asset.pk if asset else None):
+            port.upstream_product_id, port.asset = upstream, asset
+            port.save(update_fields=["upstream_product", "asset"])
+            changed += 1
+    for port in OutputPort.objects.exclude(asset_urn="").filter(asset__isnull=True):
+        asset = resolve_asset(port.asset_urn)
+        if asset is not None:
+            port.asset = asset
+            port.save(update_fields=["asset"])
+            changed += 1
+    return changed
+
+
+def export_descriptor(product: DataProduct) -> dict:
+    """The product as an ODPS document (dict): the stored descriptor overlaid with the
+    current values; keys absent and empty stay absent. Valid against the schema."""
+    doc = copy.deepcopy(product.descriptor or {})
+    doc["apiVersion"] = product.api_version or "v1.0.0"
+    doc["kind"] = "DataProduct"
+    doc["id"] = product.uid
+    _put(doc, "name", product.name)
+    _put(doc, "version", product.version)
+    doc["status"] = product.status
+    _put(doc, "domain", product.domain.slug if product.domain else "")
+    description = dict(doc.get("description") or {})
+    for key in ("purpose", "limitations", "usage"):
+        _put(description, key, getattr(product, key))
+    _put(doc, "description", description)
+    _put(doc, "tags", list(product.tags))
+    _put(doc, "authoritativeDefinitions", list(product.links))
+    _put(doc, "inputPorts", [_export_input(p) for p in product.input_ports.all()])
+    _put(doc, "outputPorts", [_export_output(p) for p in product.output_ports.all()])
+    team = dict(doc.get("team") or {})
+    if product.owner_team:
+        team["name"] = product.owner_team.name
+    members = []
+    for member in product.members.all():
+        entry = dict(member.extra or {})
+        entry["username"] = member.username
+        _put(entry, "name", member.name)
+        entry["role"] = member.role
+        members.append(entry)
+    _put(team, "members", members)
+    _put(doc, "team", team)
+    return doc
+
+
+def _put(target: dict, key: str, value) -> None:
+    """Set ``target[key]``; an empty value removes the key unless it was there before
+    with an empty value too (so ``tags: []`` survives a round trip)."""
+    if value or value == 0 or key in target and not target[key]:
+        target[key] = value
+    else:
+        target.pop(key, None)
+
+
+def _export_input(port: InputPort) -> dict:
+    """One ODPS ``inputPorts[]`` entry."""
+    entry = dict(port.extra or {})
+    entry["name"], entry["version"] = port.name, port.version
+    entry["contractId"] = port.contract_id
+    _set_custom(entry, ASSET_URN_PROPERTY, port.asset_urn)
+    return entry
+
+
+def _export_output(port: OutputPort) -> dict:
+    """One ODPS ``outputPorts[]`` entry."""
+    entry = dict(port.extra or {})
+    entry["name"], entry["version"] = port.name, port.version
+    _put(entry, "description", port.description)
+    _put(entry, "type", port.type)
+    _put(entry, "contractId", port.contract_id)
+    _set_custom(entry, ASSET_URN_PROPERTY, port.asset_urn)
+    return entry
