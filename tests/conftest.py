@@ -1,0 +1,48 @@
+"""Shared fixtures: paths to the real sample inputs and helpers to harvest them."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+SAMPLES = Path(settings.MESH_SAMPLES_DIR)
+STANDARDS = SAMPLES.parent / "standards"
+
+
+@pytest.fixture
+def samples() -> Path:
+    """The shared datasets folder (``../shared/datasets``); fails if it is missing."""
+    assert SAMPLES.is_dir(), f"sample datasets not found at {SAMPLES}; set MESH_SAMPLES_DIR"
+    return SAMPLES
+
+
+@pytest.fixture
+def make_source(db):
+    """Create a Source: ``make_source("name", "kind", {config})``."""
+    from harvesters.models import Source
+
+    def make(name: str, kind: str, config: dict) -> Source:
+        return Source.objects.create(name=name, kind=kind, config=config)
+
+    return make
+
+
+@pytest.fixture
+def harvest(db):
+    """Run a harvest synchronously: ``harvest(source)`` → the finished HarvestRun."""
+    from harvesters.runner import run_harvest
+
+    return run_harvest
+
+
+@pytest.fixture(autouse=True)
+def _search_index_per_test(settings, tmp_path):
+    """Point the search index at a file of this test's tmp_path, so tests (and parallel
+    runs) never share or pollute ``var/search.sqlite3``; the backend cache is reset by
+    the ``setting_changed`` signal (see :mod:`catalog.search`)."""
+    settings.MESH_SEARCH = {
+        "default": {
+            "BACKEND": "catalog.search.sqlite_fts.SQLiteFTSBackend",
+            "PATH": str(tmp_path / "search.sqlite3"),
+        }
+    }
