@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser_server import DEMO_USER, start_catalog_server
 
@@ -177,6 +178,10 @@ def node_point(page, name: str) -> tuple[float, float]:
     """Viewport coordinates of the graph node called ``name`` (graph scrolled into view)."""
     graph = page.locator("#lineage-graph")
     graph.scroll_into_view_if_needed()
+    # Cytoscape caches the canvas's page offset and drops the cache on the "scroll" event,
+    # which the browser dispatches with the next frame: a click sent before then lands on
+    # stale coordinates. Two animation frames guarantee the event has been handled.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     box = graph.bounding_box()
     x, y = page.evaluate(
         "(name) => { const n = window.meshLineage.cy.nodes().filter(n => n.data('name') === name)[0];"
@@ -184,6 +189,42 @@ def node_point(page, name: str) -> tuple[float, float]:
         name,
     )
     return box["x"] + x, box["y"] + y
+
+
+def graph_state(page) -> str:
+    """What the user sees around the graph: the status line, the panel title, the nodes."""
+    return page.evaluate(
+        """() => [document.getElementById('lineage-status').textContent,
+                  (document.querySelector('#lineage-panel h3') || {}).textContent,
+                  window.meshLineage.cy.nodes().map(n => n.data('name')).sort().join(',')].join(' | ')"""
+    )
+
+
+def wait_for_graph_state(page, predicate: str) -> None:
+    """Wait for a JavaScript ``predicate``; on timeout fail with what the graph showed."""
+    try:
+        page.wait_for_function(predicate)
+    except PlaywrightTimeout:
+        pytest.fail(f"graph never reached {predicate!r}; it showed: {graph_state(page)}")
+
+
+def click_node(page, name: str) -> None:
+    """Click the node called ``name`` and wait until its details panel opens.
+
+    The click is sent again once if the panel did not open within 3 s: Chromium can drop
+    synthetic input that arrives while it is still compositing a freshly scrolled frame.
+    """
+    selected = (
+        f"() => (document.querySelector('#lineage-panel h3') || {{}}).textContent === {name!r}"
+    )
+    for _attempt in range(2):
+        page.mouse.click(*node_point(page, name))
+        try:
+            page.wait_for_function(selected, timeout=3_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    pytest.fail(f"clicking {name} did not select it; the graph showed: {graph_state(page)}")
 
 
 def wait_for_graph(page, min_nodes: int) -> None:
@@ -211,11 +252,10 @@ def test_lineage_graph_draws_upstream_expands_and_opens(page):
     page.select_option("#lineage-depth", "1")
     page.wait_for_function("() => window.meshLineage.cy.nodes().length === 4")
     assert "raw_orders" not in graph_nodes(page)
-    page.mouse.click(*node_point(page, "stg_orders"))
-    page.wait_for_function(
-        "() => window.meshLineage.cy.nodes().some(n => n.data('name') === 'raw_orders')"
+    click_node(page, "stg_orders")
+    wait_for_graph_state(
+        page, "() => window.meshLineage.cy.nodes().some(n => n.data('name') === 'raw_orders')"
     )
-    assert page.locator("#lineage-panel h3").inner_text() == "stg_orders"
     # column level
     page.click("button[data-level=column]")
     page.select_option("#lineage-column", "customer_id")
@@ -230,6 +270,24 @@ def test_lineage_graph_draws_upstream_expands_and_opens(page):
     page.mouse.dblclick(*node_point(page, "stg_payments"))
     page.wait_for_url(re.compile(r"jaffle_shop\.main\.stg_payments$"))
     assert page.locator("h1").inner_text() == "stg_payments"
+
+
+def test_lineage_graph_drops_answers_to_superseded_requests(page):
+    """Changing the depth twice: the slow first answer must not mix into the second graph."""
+    page.goto(f"/assets/{JAFFLE}customers?tab=lineage")
+    wait_for_graph(page, 4)
+    held = []
+    page.route(re.compile(r"/api/v1/lineage\?.*depth=all"), lambda route: held.append(route))
+    page.select_option("#lineage-depth", "all")
+    page.wait_for_function(
+        "() => document.getElementById('lineage-status').textContent.startsWith('Loading')"
+    )
+    assert len(held) == 1
+    page.select_option("#lineage-depth", "1")
+    wait_for_graph_state(page, "() => window.meshLineage.cy.nodes().length === 4")
+    held[0].continue_()  # the superseded "all hops" answer arrives last
+    page.wait_for_timeout(500)
+    assert sorted(graph_nodes(page)) == ["customers", "stg_customers", "stg_orders", "stg_payments"]
 
 
 def test_impact_tab_of_raw_payments(page):

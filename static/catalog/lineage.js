@@ -138,19 +138,25 @@
     return level === "column" ? nodeId(rootUrn, columnSel.value) : rootUrn;
   }
 
+  // Each reload bumps the generation; answers to older requests (a depth changed twice in
+  // a row, an expand still loading when the level switches) are dropped, not merged.
+  var generation = 0;
+
   function reload() {
     var depth = depthSel.value;
     var field = level === "column" ? columnSel.value : "";
+    var mine = ++generation;
     expanded = new Set([currentRoot()]);
     cy.elements().remove();
     setStatus("Loading lineage…");
     return fetchJson(lineageUrl(rootUrn, field, dirSel.value, depth)).then(function (data) {
+      if (mine !== generation) return;
       merge(data, { rootId: currentRoot(), boundary: depth === "all" ? 0 : Number(depth) });
       layout(true);
       describeGraph();
       showPanel(cy.getElementById(currentRoot()));
     }).catch(function (err) {
-      setStatus("Could not load lineage: " + err.message);
+      if (mine === generation) setStatus("Could not load lineage: " + err.message);
     });
   }
 
@@ -160,7 +166,9 @@
     expanded.add(id);
     setStatus("Loading more lineage around " + node.data("name") + "…");
     var direction = node.hasClass("upstream") ? "upstream" : node.hasClass("downstream") ? "downstream" : "both";
+    var mine = generation;
     return fetchJson(lineageUrl(node.data("urn"), node.data("field"), direction, 1)).then(function (data) {
+      if (mine !== generation) return 0;
       var base = node.data("depth") || 0;
       data.nodes.forEach(function (n) {
         n.direction = n.depth === 0 ? node.data("direction") : direction;
@@ -172,6 +180,7 @@
       describeGraph(added ? "Added " + added + " element" + (added === 1 ? "" : "s") + " around " + node.data("name") + "." : "No more lineage around " + node.data("name") + ".");
       return added;
     }).catch(function (err) {
+      if (mine !== generation) return;
       expanded.delete(id);
       setStatus("Could not expand " + node.data("name") + ": " + err.message);
     });
