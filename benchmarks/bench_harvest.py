@@ -22,6 +22,7 @@ its name must contain ``bench``.
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import os
@@ -64,6 +65,15 @@ def child(args: argparse.Namespace) -> None:
             outbox_seconds[0] += time.perf_counter() - started
 
     catalog.tasks.process_outbox = timed_outbox
+    gc_seconds = [0.0, 0.0]  # total, start of the current collection
+
+    def gc_timer(phase, info):
+        if phase == "start":
+            gc_seconds[1] = time.perf_counter()
+        else:
+            gc_seconds[0] += time.perf_counter() - gc_seconds[1]
+
+    gc.callbacks.append(gc_timer)
     base = peak_mb()
     cpu_started = _cpu_seconds()
     profiler = cProfile.Profile() if args.profile else None
@@ -92,6 +102,7 @@ def child(args: argparse.Namespace) -> None:
                 "cpu_seconds": cpu,
                 "load": os.getloadavg()[0],
                 "outbox_seconds": outbox_seconds[0],
+                "gc_seconds": gc_seconds[0],
                 "base_mb": base,
                 "peak_mb": peak_mb(),
                 "workers_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
@@ -147,7 +158,8 @@ def main() -> None:
                 )
             print(
                 f"  {size} models, run {i + 1}/{runs}: {result['seconds']:.1f} s "
-                f"(CPU {result['cpu_seconds']:.1f} s, load {result['load']:.1f}), "
+                f"(CPU {result['cpu_seconds']:.1f} s, load {result['load']:.1f}, "
+                f"GC in the harvest process {result['gc_seconds']:.1f} s), "
                 f"peak {result['peak_mb']:.0f} MB (workers {result['workers_peak_mb']:.0f} MB)",
                 file=sys.stderr,
             )

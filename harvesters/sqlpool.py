@@ -141,8 +141,15 @@ def _parse_local(jobs: Sequence[Job], dialect: str | None, schema: dict | None) 
             yield ParseFailure(str(exc))
 
 
+WORKER_GC_THRESHOLD = (50_000, 50, 100)
+
+
 def _init_worker(dialect: str | None, schema: dict | None) -> None:
     _STATE["dialect"], _STATE["schema"] = dialect, schema
+    # A parse allocates thousands of short-lived tree nodes; with Python's default
+    # first-generation threshold (700) the cyclic collector took ~15% of the parse time.
+    # The trees are still collected, in larger batches.
+    gc.set_threshold(*WORKER_GC_THRESHOLD)
 
 
 def _parse_chunk(chunk: Sequence[Job]) -> list:

@@ -21,8 +21,13 @@ class LineageEdge(models.Model):
     """
 
     key = models.CharField(max_length=64, unique=True)
-    upstream = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="downstream_edges")
-    downstream = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="upstream_edges")
+    # No single-column indexes: the two composite indexes below lead with each of them.
+    upstream = models.ForeignKey(
+        Asset, on_delete=models.CASCADE, related_name="downstream_edges", db_index=False
+    )
+    downstream = models.ForeignKey(
+        Asset, on_delete=models.CASCADE, related_name="upstream_edges", db_index=False
+    )
     job = models.ForeignKey(
         Asset, on_delete=models.CASCADE, null=True, blank=True, related_name="job_edges"
     )
@@ -47,8 +52,13 @@ class FieldLineageEdge(models.Model):
     """
 
     key = models.CharField(max_length=64, unique=True)
-    upstream = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="downstream_edges")
-    downstream = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="upstream_edges")
+    # No single-column indexes: the two composite indexes below lead with each of them.
+    upstream = models.ForeignKey(
+        Field, on_delete=models.CASCADE, related_name="downstream_edges", db_index=False
+    )
+    downstream = models.ForeignKey(
+        Field, on_delete=models.CASCADE, related_name="upstream_edges", db_index=False
+    )
     transformation = models.CharField(max_length=16, default="DIRECT")
     subtype = models.CharField(max_length=32, blank=True, default="")
     job = models.ForeignKey(
