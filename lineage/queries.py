@@ -20,8 +20,9 @@ def _assets_by_id(ids) -> dict[int, Asset]:
     found: dict[int, Asset] = {}
     for start in range(0, len(ids), CHUNK):
         found.update(
-            Asset.objects.only("id", "urn", "name", "type", "platform", "qualified_name")
-            .in_bulk(ids[start : start + CHUNK])
+            Asset.objects.only("id", "urn", "name", "type", "platform", "qualified_name").in_bulk(
+                ids[start : start + CHUNK]
+            )
         )
     return found
 
@@ -45,14 +46,23 @@ def asset_lineage(urn: str, direction: str = BOTH, depth: int | None = 3) -> dic
     graph = get_graph_backend().lineage(root.id, direction, depth)
     assets = _assets_by_id(set(graph.depth) | {j for *_, j in graph.edges if j})
     nodes = [
-        {"urn": assets[n].urn, "name": assets[n].name, "type": assets[n].type,
-         "platform": assets[n].platform, "depth": d, "direction": graph.direction[n]}
+        {
+            "urn": assets[n].urn,
+            "name": assets[n].name,
+            "type": assets[n].type,
+            "platform": assets[n].platform,
+            "depth": d,
+            "direction": graph.direction[n],
+        }
         for n, d in sorted(graph.depth.items(), key=lambda item: (item[1], assets[item[0]].urn))
     ]
     edges = sorted(
         (assets[u].urn, assets[v].urn, assets[j].urn if j else "") for u, v, j in graph.edges
     )
-    return {"nodes": nodes, "edges": [{"source": s, "target": t, "job": j or None} for s, t, j in edges]}
+    return {
+        "nodes": nodes,
+        "edges": [{"source": s, "target": t, "job": j or None} for s, t, j in edges],
+    }
 
 
 def column_lineage(urn: str, field: str, direction: str = BOTH, depth: int | None = 3) -> dict:
@@ -67,13 +77,20 @@ def column_lineage(urn: str, field: str, direction: str = BOTH, depth: int | Non
         return {"urn": fields[fid].asset.urn, "field": fields[fid].name}
 
     nodes = [
-        {**ref(n), "name": f"{fields[n].asset.name}.{fields[n].name}", "depth": d,
-         "direction": graph.direction[n]}
-        for n, d in sorted(graph.depth.items(), key=lambda i: (i[1], fields[i[0]].asset.urn,
-                                                                  fields[i[0]].name))
+        {
+            **ref(n),
+            "name": f"{fields[n].asset.name}.{fields[n].name}",
+            "depth": d,
+            "direction": graph.direction[n],
+        }
+        for n, d in sorted(
+            graph.depth.items(), key=lambda i: (i[1], fields[i[0]].asset.urn, fields[i[0]].name)
+        )
     ]
-    edges = [{"source": ref(u), "target": ref(v), "transformation": t}
-             for u, v, t in sorted(graph.edges, key=lambda e: (e[0], e[1], e[2]))]
+    edges = [
+        {"source": ref(u), "target": ref(v), "transformation": t}
+        for u, v, t in sorted(graph.edges, key=lambda e: (e[0], e[1], e[2]))
+    ]
     return {"nodes": nodes, "edges": edges}
 
 
@@ -86,10 +103,17 @@ def impact(urn: str, depth: int | None = None) -> list[dict]:
     assets = _assets_by_id(graph.depth)
     owners = _owners_by_asset(graph.depth)
     rows = [
-        {"urn": assets[n].urn, "name": assets[n].name, "type": assets[n].type,
-         "platform": assets[n].platform, "depth": d,
-         "path": [assets[p].urn for p in graph.path_to(n)], "owners": sorted(owners.get(n, []))}
-        for n, d in graph.depth.items() if n != root.id
+        {
+            "urn": assets[n].urn,
+            "name": assets[n].name,
+            "type": assets[n].type,
+            "platform": assets[n].platform,
+            "depth": d,
+            "path": [assets[p].urn for p in graph.path_to(n)],
+            "owners": sorted(owners.get(n, [])),
+        }
+        for n, d in graph.depth.items()
+        if n != root.id
     ]
     rows.sort(key=lambda r: (r["depth"], r["urn"]))
     return rows

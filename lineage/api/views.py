@@ -17,8 +17,9 @@ from lineage.graph.base import DIRECTIONS
 
 URN = OpenApiParameter("urn", str, required=True, description="Asset URN")
 DEPTH = OpenApiParameter("depth", int, description="Hops to follow (default 3; 'all' = unbounded)")
-DIRECTION = OpenApiParameter("direction", str, enum=list(DIRECTIONS),
-                             description="upstream, downstream or both (default)")
+DIRECTION = OpenApiParameter(
+    "direction", str, enum=list(DIRECTIONS), description="upstream, downstream or both (default)"
+)
 
 
 class LineageQuery(serializers.Serializer):
@@ -63,8 +64,12 @@ class LineageView(APIView):
 
     @extend_schema(
         request={"application/json": {"type": "object"}},
-        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT,
-                   400: openlineage.ERRORS, 413: openlineage.ERRORS},
+        responses={
+            201: OpenApiTypes.OBJECT,
+            200: OpenApiTypes.OBJECT,
+            400: openlineage.ERRORS,
+            413: openlineage.ERRORS,
+        },
         examples=[openlineage.EXAMPLE],
         description=(
             "Store one OpenLineage event (RunEvent, DatasetEvent or JobEvent; "
@@ -89,7 +94,9 @@ class ColumnLineageView(APIView):
     field, name, depth, direction}], edges: [{source: {urn, field}, target: {urn, field},
     transformation}]}``."""
 
-    @extend_schema(parameters=[URN, OpenApiParameter("field", str, required=True), DIRECTION, DEPTH])
+    @extend_schema(
+        parameters=[URN, OpenApiParameter("field", str, required=True), DIRECTION, DEPTH]
+    )
     def get(self, request):
         q = parse(request, ColumnLineageQuery)
         return Response(queries.column_lineage(q["urn"], q["field"], q["direction"], q["depth"]))
@@ -122,8 +129,17 @@ def csv_response(rows: list[dict]) -> HttpResponse:
     writer = csv.writer(buffer)
     writer.writerow(["urn", "name", "type", "platform", "depth", "owners", "path"])
     for r in rows:
-        writer.writerow([r["urn"], r["name"], r["type"], r["platform"], r["depth"],
-                         ";".join(r["owners"]), " > ".join(r["path"])])
+        writer.writerow(
+            [
+                r["urn"],
+                r["name"],
+                r["type"],
+                r["platform"],
+                r["depth"],
+                ";".join(r["owners"]),
+                " > ".join(r["path"]),
+            ]
+        )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="impact.csv"'
     return response
