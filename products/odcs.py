@@ -59,10 +59,16 @@ def parse_contract(text: str, item: str = "contract") -> dict:
 
 def apply_contract(doc: dict) -> tuple[DataContract, str]:
     """Store a *validated* contract; returns ``(contract, created|updated|unchanged)``.
-    Ports that name its id are bound to it and their contract SLOs re-seeded."""
+    Ports that name its id are bound to it and their contract SLOs re-seeded; an
+    unchanged contract still binds ports that named it since it was stored."""
     with transaction.atomic():
         contract = DataContract.objects.filter(uid=str(doc["id"])).first()
         if contract is not None and contract.document == doc:
+            unbound = OutputPort.objects.filter(contract_id=contract.uid).exclude(
+                data_contract=contract
+            )
+            for port in unbound:
+                attach_contract(port, contract)
             return contract, "unchanged"
         outcome = "updated" if contract else "created"
         contract = contract or DataContract(uid=str(doc["id"]))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from products.api import views
+from products.api import contracts, views
 
 urlpatterns = [
     path("domains", views.DomainList.as_view(), name="api-domain-list"),
@@ -16,4 +16,11 @@ urlpatterns = [
     ),
     path("products/<str:uid>/slos", views.ProductSLOs.as_view(), name="api-product-slos"),
     path("slos/<int:pk>/samples", views.SLOSamples.as_view(), name="api-slo-samples"),
+    path("contracts", contracts.ContractList.as_view(), name="api-contract-list"),
+    path("contracts/<str:uid>", contracts.ContractDetail.as_view(), name="api-contract-detail"),
+    path(
+        "contracts/<str:uid>/document",
+        contracts.ContractDocument.as_view(),
+        name="api-contract-document",
+    ),
 ]
