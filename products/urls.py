@@ -19,6 +19,7 @@ urlpatterns = [
     path("products/<str:uid>/slos/<int:pk>/delete/", views.slo_delete, name="slo-delete"),
     path("products/<str:uid>/members/new/", views.member_add, name="member-add"),
     path("products/<str:uid>/members/<int:pk>/delete/", views.member_delete, name="member-delete"),
+    path("contracts/<str:uid>.odcs.yaml", views.contract_document, name="contract-document"),
     path("teams/", team_views.team_list, name="teams"),
     path("teams/new/", team_views.team_edit, name="team-create"),
     path("teams/<slug:slug>/edit/", team_views.team_edit, name="team-edit"),

@@ -19,7 +19,7 @@ from products.filtersets import ProductFilterSet
 from products.forms import DomainForm, MemberForm, OutputPortForm, ProductForm, SLOForm
 from products.history import record_edit, snapshot_product
 from products.links import product_lineage
-from products.models import SLO, DataProduct, Domain, OutputPort, ProductMember
+from products.models import SLO, DataContract, DataProduct, Domain, OutputPort, ProductMember
 from products.odcs import apply_contract, attach_contract
 from products.odps import dump_yaml, export_descriptor, resolve_asset
 from products.permissions import can_edit, editable_teams
@@ -81,6 +81,17 @@ def product_descriptor(request, uid: str):
         dump_yaml(export_descriptor(product)), content_type="application/yaml; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{uid}.odps.yaml"'
+    return response
+
+
+@login_required
+def contract_document(request, uid: str):
+    """Download an ODCS data contract as YAML, exactly as it was stored."""
+    contract = get_object_or_404(DataContract, uid=uid)
+    response = HttpResponse(
+        dump_yaml(contract.document), content_type="application/yaml; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{uid}.odcs.yaml"'
     return response
 
 

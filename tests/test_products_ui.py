@@ -4,6 +4,7 @@ drift/SLO/lineage display, asset page link, search facets, quickstart step."""
 from pathlib import Path
 
 import pytest
+import yaml
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -188,6 +189,9 @@ slaProperties:
     assert "Type changes: id (string → integer)" in page
     assert "Extra columns: note" in page
     assert "slo-badge--met" in page and "<svg" in page
+    assert 'href="/contracts/orders-contract.odcs.yaml"' in page
+    exported = yaml.safe_load(c.get("/contracts/orders-contract.odcs.yaml").content)
+    assert exported == yaml.safe_load(contract)
 
 
 def test_product_lineage_from_asset_lineage(world):
