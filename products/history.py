@@ -5,7 +5,7 @@
 :class:`~products.models.EditRecord` (``changes`` = ``{field: [old, new]}``).
 """
 
-from products.models import SLO, DataProduct, Domain, EditRecord
+from products.models import SLO, DataProduct, Domain, EditRecord, Team
 
 
 def snapshot_product(product: DataProduct | None) -> dict:
@@ -38,6 +38,21 @@ def snapshot_product(product: DataProduct | None) -> dict:
     }
 
 
+def snapshot_team(team: Team | None) -> dict:
+    """Editable state of ``team``: ``{slug, name, description, members}`` where
+    ``members`` is ``"username (role), ..."`` sorted by username; ``{}`` for None or unsaved."""
+    if team is None or team.pk is None:
+        return {}
+    return {
+        "slug": team.slug,
+        "name": team.name,
+        "description": team.description,
+        "members": ", ".join(
+            sorted(f"{m.user.username} ({m.role})" for m in team.memberships.select_related("user"))
+        ),
+    }
+
+
 def diff(before: dict, after: dict) -> dict:
     """``{field: [old, new]}`` for every field whose value differs."""
     keys = list(dict.fromkeys([*before, *after]))
@@ -52,8 +67,10 @@ def record_edit(
     after: dict | None,
     summary: str = "",
     domain: Domain | None = None,
+    team: Team | None = None,
 ) -> EditRecord | None:
-    """Store an edit of ``product`` (or ``domain``) by ``user`` (None = system/CLI).
+    """Store an edit of ``product`` (or ``domain``, or ``team``) by ``user`` (None =
+    system/CLI).
 
     Returns the new record, or None when nothing changed (no empty history rows).
     """
@@ -65,6 +82,7 @@ def record_edit(
     return EditRecord.objects.create(
         product=product,
         domain=domain,
+        team=team,
         user=user,
         action=action,
         summary=summary[:500],

@@ -282,7 +282,7 @@ class SLISample(models.Model):
 
 
 class EditRecord(models.Model):
-    """Who changed what, when: the history of a product (or domain).
+    """Who changed what, when: the history of a product, domain or team.
 
     ``changes`` maps a field to ``[old, new]`` (JSON values); ``action`` is e.g.
     ``create``, ``update``, ``import``, ``add output port``, ``delete slo``.
@@ -293,6 +293,9 @@ class EditRecord(models.Model):
     )
     domain = models.ForeignKey(
         Domain, on_delete=models.CASCADE, null=True, blank=True, related_name="history"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="history"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True

@@ -11,13 +11,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from products.forms import TeamForm, TeamMemberFormSet
-from products.models import DataProduct, Team, TeamMembership
+from products.history import record_edit, snapshot_team
+from products.models import DataProduct, EditRecord, Team, TeamMembership
 from products.permissions import is_admin
 
 
 @login_required
 def team_list(request):
-    """All teams with members (username, role), owned domains and products."""
+    """All teams with members (username, role), owned domains and products, and each
+    team's edit history (newest first, collapsed)."""
     teams = Team.objects.prefetch_related(
         Prefetch(
             "memberships",
@@ -27,6 +29,7 @@ def team_list(request):
         ),
         Prefetch("products", queryset=DataProduct.objects.only("uid", "name", "owner_team")),
         "domains",
+        Prefetch("history", queryset=EditRecord.objects.select_related("user")),
     )
     return render(
         request, "products/team_list.html", {"teams": teams, "can_edit": is_admin(request.user)}
@@ -48,10 +51,13 @@ def team_edit(request, slug: str | None = None):
     form = TeamForm(data, instance=team)
     formset = TeamMemberFormSet(data, instance=team or Team(), prefix="members")
     if data is not None and form.is_valid() and formset.is_valid():
+        before = snapshot_team(Team.objects.get(pk=team.pk)) if team else {}
         with transaction.atomic():
             saved = form.save()
             formset.instance = saved
             formset.save()
+            action = "update" if team else "create"
+            record_edit(None, request.user, action, before, snapshot_team(saved), team=saved)
         messages.success(request, f"Team {saved.name} saved.")
         return redirect(f"{reverse('products:teams')}#team-{saved.slug}")
     title = f"Edit team {team.name}" if team else "New team"

@@ -242,6 +242,16 @@ def test_staff_manage_team_members(mesh):
     sales.refresh_from_db()
     assert sales.name == "Sales" and sales.description == "Owns sales data"
     assert _members(sales) == [("alice", "steward"), ("dave", "owner")]
+    # the edit is in the team's history, shown on the teams page
+    edit = EditRecord.objects.get(team=sales)
+    assert (edit.action, edit.user.username) == ("update", "admin")
+    assert edit.changes["members"] == [
+        "alice (owner), bob (steward)",
+        "alice (steward), dave (owner)",
+    ]
+    assert edit.changes["name"] == ["Sales analytics", "Sales"] and "slug" not in edit.changes
+    page = client.get("/teams/").content.decode()
+    assert "History (1)" in page and "alice (steward), dave (owner)" in page
     # new members may now edit the team's products (owning-team permission)
     dave = _login("dave")
     assert dave.get("/products/orders/edit/").status_code == 200
@@ -273,6 +283,7 @@ def test_team_form_errors_name_the_problem_and_save_nothing(mesh):
     sales.refresh_from_db()
     assert sales.name == "Sales analytics"
     assert _members(sales) == [("alice", "owner"), ("bob", "steward")]
+    assert not EditRecord.objects.filter(team=sales).exists()
 
 
 def test_staff_create_team(mesh):
@@ -287,4 +298,6 @@ def test_staff_create_team(mesh):
     )
     assert resp.status_code == 302, resp.content.decode()[:2000]
     assert _members(Team.objects.get(slug="ml")) == [("alice", "owner")]
+    created = EditRecord.objects.get(team__slug="ml")
+    assert created.action == "create" and created.changes["members"] == [None, "alice (owner)"]
     assert "ML platform" in client.get("/teams/").content.decode()
