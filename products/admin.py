@@ -9,7 +9,7 @@ Django ``delete`` permission so that deleting a product or SLO can cascade).
 
 from django.contrib import admin
 
-from products.history import record_edit, snapshot_product
+from products.history import record_edit, snapshot_product, snapshot_team
 from products.models import (
     SLO,
     DataContract,
@@ -47,6 +47,26 @@ class TeamAdmin(admin.ModelAdmin):
     def member_count(self, obj: Team) -> int:
         """Number of members (int)."""
         return obj.memberships.count()
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Snapshot the team before the form is processed, for the history record."""
+        team = Team.objects.filter(pk=object_id).first() if object_id else None
+        request._team_before = snapshot_team(team)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """Save the members, then record the edit in the team's history."""
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_team_before", {}) if change else None
+        record_edit(
+            None,
+            request.user,
+            "admin update" if change else "create",
+            before,
+            snapshot_team(form.instance),
+            summary="edited in the admin" if change else "created in the admin",
+            team=form.instance,
+        )
 
 
 @admin.register(Domain)

@@ -161,6 +161,8 @@ def test_admin_team_with_members_inline(admin_client_, mesh):
     assert resp.status_code == 302
     team = Team.objects.get(slug="ops")
     assert list(team.memberships.values_list("user__username", "role")) == [("bob", "engineer")]
+    created = EditRecord.objects.get(team=team)
+    assert created.action == "create" and created.changes["members"] == [None, "bob (engineer)"]
 
 
 # -- the team page -----------------------------------------------------------------------
