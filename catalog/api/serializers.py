@@ -12,8 +12,18 @@ class FieldSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Field
-        fields = ["name", "type", "native_type", "nullable", "description", "ordinal",
-                  "is_primary_key", "fk_target_urn", "fk_target_field", "tags"]
+        fields = [
+            "name",
+            "type",
+            "native_type",
+            "nullable",
+            "description",
+            "ordinal",
+            "is_primary_key",
+            "fk_target_urn",
+            "fk_target_field",
+            "tags",
+        ]
 
 
 class OwnershipSerializer(serializers.ModelSerializer):
@@ -32,8 +42,18 @@ class AssetListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Asset
-        fields = ["urn", "name", "qualified_name", "kind", "type", "platform", "namespace",
-                  "description", "removed", "last_seen"]
+        fields = [
+            "urn",
+            "name",
+            "qualified_name",
+            "kind",
+            "type",
+            "platform",
+            "namespace",
+            "description",
+            "removed",
+            "last_seen",
+        ]
 
 
 class AssetDetailSerializer(AssetListSerializer):
@@ -45,13 +65,26 @@ class AssetDetailSerializer(AssetListSerializer):
     sources = serializers.SerializerMethodField()
 
     class Meta(AssetListSerializer.Meta):
-        fields = [*AssetListSerializer.Meta.fields, "row_count", "size_bytes", "first_seen",
-                  "properties", "fields", "owners", "tags", "sources"]
+        fields = [
+            *AssetListSerializer.Meta.fields,
+            "row_count",
+            "size_bytes",
+            "first_seen",
+            "properties",
+            "fields",
+            "owners",
+            "tags",
+            "sources",
+        ]
 
     def get_sources(self, asset: Asset) -> list[dict]:
         """``[{name, kind, last_seen, removed}]`` for each source that reported the asset."""
         return [
-            {"name": p.source.name, "kind": p.source.kind, "last_seen": p.last_seen,
-             "removed": p.removed}
+            {
+                "name": p.source.name,
+                "kind": p.source.kind,
+                "last_seen": p.last_seen,
+                "removed": p.removed,
+            }
             for p in asset.provenance.all()
         ]

@@ -1,0 +1,56 @@
+"""The transactional outbox: a projection that is down never loses a write.
+
+The graph store here is a real FalkorDB (Bolt) that is not running when the harvest
+commits: the SQL system of record takes the write, the graph projection keeps its
+cursor and the error, and once the server is up the pending events are applied and the
+graph answers as if it had never been away.
+"""
+
+import pytest
+from django.test import override_settings
+
+from catalog.models import OutboxEvent, ProjectionCursor
+from catalog.outbox import process_outbox
+from harvesters import registry
+from harvesters.runner import run_harvest
+from lineage import queries
+from lineage.models import LineageEdge
+from tests.graph_servers import free_ports, start_falkordb
+from tests.test_graph_contract import EDGES, urn
+
+pytestmark = pytest.mark.django_db
+
+
+def test_down_graph_store_keeps_events_and_catches_up(make_source, monkeypatch, tmp_path):
+    monkeypatch.setitem(registry.HARVESTERS, "edges", "tests.test_graph_contract.EdgesHarvester")
+    redis_port, bolt_port = free_ports(2)
+    uri = f"bolt://127.0.0.1:{bolt_port}"  # nothing listens there yet
+    graph = {"default": {"BACKEND": "lineage.graph.bolt.BoltGraphBackend", "URI": uri}}
+    with override_settings(LINEAGE_GRAPH=graph):
+        source = make_source("g", "edges", {"edges": [list(e) for e in EDGES]})
+        run = run_harvest(source)
+        assert run.status == "succeeded", run.errors
+        assert LineageEdge.objects.count() == len(EDGES)  # the system of record has it all
+
+        assert process_outbox(only="graph") == {"graph": 0}
+        cursor = ProjectionCursor.objects.get(name="graph")
+        assert cursor.last_error, "the failure is recorded on the projection's cursor"
+        pending = OutboxEvent.objects.filter(id__gt=cursor.position).count()
+        assert pending > 0, "the events wait for the graph store"
+        assert process_outbox(only="graph") == {"graph": 0}  # still down: still kept
+
+        proc, _ = start_falkordb(tmp_path, ports=(redis_port, bolt_port))
+        try:
+            assert process_outbox(only="graph") == {"graph": pending}
+            cursor.refresh_from_db()
+            assert cursor.last_error == ""
+            rows = queries.impact(urn("a"))
+            assert [(r["name"], r["depth"]) for r in rows] == [
+                ("b", 1),
+                ("c", 1),
+                ("d", 2),
+                ("e", 3),
+            ]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
