@@ -100,3 +100,26 @@ def schedule_outbox_processing() -> None:
         process_outbox_task.delay()
     except Exception as exc:  # a broker outage must not fail the write that committed
         log.warning("could not queue outbox processing: %s", exc)
+
+
+def reindex_assets(asset_ids) -> int:
+    """Queue ``asset`` outbox events for ``asset_ids`` (iterable of ``catalog.Asset`` ids)
+    in the caller's transaction, so the projections rebuild those assets' documents
+    after commit (e.g. when another app changes facet values that enrich them).
+
+    Returns the number of events written; processing is scheduled once per transaction.
+    """
+    from django.db import connection, transaction
+
+    from catalog.models import Asset
+
+    urns = list(
+        Asset.objects.filter(id__in=[i for i in asset_ids if i]).values_list("urn", flat=True)
+    )
+    if not urns:
+        return 0
+    OutboxEvent.objects.bulk_create([OutboxEvent(topic="asset", key=urn) for urn in urns])
+    queued = any(func is schedule_outbox_processing for _, func, *_ in connection.run_on_commit)
+    if not queued:
+        transaction.on_commit(schedule_outbox_processing)
+    return len(urns)

@@ -7,10 +7,12 @@
 
 import logging
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal, receiver
 
+from catalog.outbox import reindex_assets
 from harvesters.models import HarvestRun
+from products.models import DataProduct, Domain, OutputPort
 
 log = logging.getLogger(__name__)
 FINISHED = {HarvestRun.Status.SUCCEEDED, HarvestRun.Status.PARTIAL}
@@ -48,3 +50,37 @@ def openlineage_runs_finished(sender, updates=(), **kwargs) -> None:
         sample_after_runs(urns)
     except Exception:
         log.exception("freshness sampling after OpenLineage runs failed")
+
+
+# -- search facets: an asset's domain and data product come from the output ports ---------
+
+
+@receiver(pre_save, sender=OutputPort, dispatch_uid="products-port-before-save")
+def _remember_port_asset(sender, instance: OutputPort, **kwargs) -> None:
+    """Keep the asset the port was bound to before this save (it may lose its facets)."""
+    old = sender.objects.filter(pk=instance.pk).values_list("asset_id", flat=True).first()
+    instance._previous_asset_id = old if instance.pk else None
+
+
+@receiver(post_save, sender=OutputPort, dispatch_uid="products-port-saved")
+@receiver(post_delete, sender=OutputPort, dispatch_uid="products-port-deleted")
+def port_changed(sender, instance: OutputPort, **kwargs) -> None:
+    """Re-index the port's asset (and the one it was bound to before) in search, so its
+    ``domain`` and ``data_product`` facets follow the binding."""
+    reindex_assets({instance.asset_id, getattr(instance, "_previous_asset_id", None)})
+
+
+@receiver(post_save, sender=DataProduct, dispatch_uid="products-product-saved")
+def product_changed(sender, instance: DataProduct, created=False, **kwargs) -> None:
+    """A renamed product, or one moved to another domain, re-indexes its published assets."""
+    if not created:
+        reindex_assets(instance.output_ports.values_list("asset_id", flat=True))
+
+
+@receiver(post_save, sender=Domain, dispatch_uid="products-domain-saved")
+def domain_changed(sender, instance: Domain, created=False, **kwargs) -> None:
+    """A renamed domain re-indexes the assets its products publish."""
+    if not created:
+        reindex_assets(
+            OutputPort.objects.filter(product__domain=instance).values_list("asset_id", flat=True)
+        )
