@@ -137,7 +137,7 @@ SPECTACULAR_SETTINGS = {
 _broker_url = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not _broker_url
 # Eager mode never talks to a broker; "memory://" keeps kombu from guessing amqp://localhost.
-CELERY_BROKER_URL = _broker_url or "memory://"
+CELERY_BROKER_URL = _broker_url or "memory://localhost/"
 # The queue tasks are sent to and workers read (`celery -A config worker -Q <queue>`).
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("MESH_TASK_QUEUE", "celery")
 CELERY_TASK_EAGER_PROPAGATES = True

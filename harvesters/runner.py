@@ -72,6 +72,8 @@ def run_harvest(
                         cache.set(progress_key(run.id), {"done": done, "stage": "harvesting"}, 3600)
                     if on_progress:
                         on_progress(done)
+            if on_progress:
+                on_progress(done)
             cache.set(progress_key(run.id), {"done": done, "stage": "writing"}, 3600)
             sink.flush()
             status, stale_removed = _remove_stale(source, run, report, sink.seen_urns)
