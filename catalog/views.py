@@ -165,20 +165,22 @@ def search(request: HttpRequest) -> HttpResponse:
         error = str(exc) if isinstance(exc, ValueError) else "Search is unavailable right now."
     results = []
     for hit in data.get("results", []):
+        highlights = hit.get("highlights") or []
+        # a description match is shown in the description line itself, not a second time
+        described = [h for h in highlights if h.get("field") == "description"]
         results.append(
             {
                 **hit,
                 "url": asset_url(hit["urn"]),
-                "matched_name": any(
-                    h.get("field") in TITLE_FIELDS for h in hit.get("highlights") or []
-                ),
+                "matched_name": any(h.get("field") in TITLE_FIELDS for h in highlights),
+                "description_snippet": clean_snippet(described[0]["snippet"]) if described else "",
                 "highlights": [
                     {
                         "field": HIGHLIGHT_LABELS.get(h.get("field", ""), h.get("field", "")),
                         "snippet": clean_snippet(h.get("snippet", "")),
                     }
-                    for h in hit.get("highlights") or []
-                    if h.get("field") not in TITLE_FIELDS
+                    for h in highlights
+                    if h.get("field") not in TITLE_FIELDS and h.get("field") != "description"
                 ][:3],
             }
         )

@@ -118,6 +118,22 @@ def test_search_highlights_are_sanitised_marks(catalog, db, client):
     assert all("<script" not in s for s in snippets)
 
 
+def test_search_highlights_say_which_field_matched_in_plain_words(catalog, db, client):
+    resp = client.get("/search", {"q": "customer"})
+    hits = {(r["name"], r["platform"]): r for r in resp.context["results"]}
+    invoice = hits[("Invoice", "sqlite")]
+    labels = [h["field"] for h in invoice["highlights"]]
+    assert labels[0] == "Columns", labels
+    assert "other" not in labels and "fields" not in labels
+    # the camelCase column is marked once, not followed by its indexed parts
+    columns = str(invoice["highlights"][0]["snippet"])
+    assert "<mark>CustomerId</mark>" in columns and "Customer Id" not in columns, columns
+    # a description match is shown in the description line, not again as a highlight
+    jaffle = hits[("customers", "duckdb")]
+    assert "<mark>customer</mark>" in str(jaffle["description_snippet"])
+    assert "Description" not in [h["field"] for h in jaffle["highlights"]]
+
+
 def test_search_paging_keeps_filters(catalog, db, client):
     total = Asset.objects.filter(removed=False).count()
     assert total > 20

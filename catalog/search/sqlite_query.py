@@ -44,6 +44,7 @@ from catalog.search.base import (
     levenshtein,
     mark,
     max_edits,
+    split_identifier,
     trigrams,
 )
 
@@ -53,7 +54,8 @@ FACET_COLUMN = "facet_keys"
 FTS_COLUMNS = (*COLUMNS, FACET_COLUMN)
 WEIGHTS = ", ".join([*(str(w) for w in FIELD_WEIGHTS.values()), "0.0"])
 NAME_COLUMNS = "{name qualified_name}"
-HIGHLIGHT_LABELS = {"field_names": "fields", "field_descriptions": "field descriptions"}
+#: FTS columns never reported as highlights (platform, type, owners... packed together)
+NO_HIGHLIGHT = {"other"}
 OPEN, CLOSE = "\x02", "\x03"
 _PREFIX_RE = re.compile(r'"([^"]+)"\*')
 #: separators of the packed facet values of a document (``dfacets_g.packed``)
@@ -422,10 +424,30 @@ def highlight(conn, g: int, match: str, hits: list[SearchHit]) -> None:
     }
     for hit in hits:
         for column, text in zip(COLUMNS, rows.get(hit._id, ()), strict=False):
-            if text and OPEN in text:
-                hit.highlights.append(
-                    {
-                        "field": HIGHLIGHT_LABELS.get(column, column),
-                        "snippet": mark(text, OPEN, CLOSE),
-                    }
-                )
+            if text and OPEN in text and column not in NO_HIGHLIGHT:
+                text = fold_identifier_parts(text)
+                hit.highlights.append({"field": column, "snippet": mark(text, OPEN, CLOSE)})
+
+
+def fold_identifier_parts(snippet: str) -> str:
+    """Drop from a snippet the camelCase parts that :func:`with_parts` indexed after each
+    identifier, moving a match in a part onto the identifier:
+    ``"\x02Customer\x03Id Customer Id"`` and ``"CustomerId \x02Customer\x03 Id"`` both
+    become ``"\x02CustomerId\x03"`` (``\x02``/``\x03`` are the match marks)."""
+    words = snippet.split(" ")
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        plain = word.replace(OPEN, "").replace(CLOSE, "")
+        parts = split_identifier(plain).split() if plain != plain.lower() else []
+        following = words[i + 1 : i + 1 + len(parts)]
+        plain_following = [w.replace(OPEN, "").replace(CLOSE, "") for w in following]
+        if len(parts) > 1 and plain_following == parts:
+            marked = OPEN in word or any(OPEN in w for w in following)
+            out.append(f"{OPEN}{plain}{CLOSE}" if marked else plain)
+            i += 1 + len(parts)
+            continue
+        out.append(word)
+        i += 1
+    return " ".join(out)
