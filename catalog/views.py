@@ -17,6 +17,7 @@ from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString, mark_safe
 
 from catalog.models import Asset, AssetKind, Field, Ownership
@@ -286,6 +287,23 @@ def _job_runs(asset: Asset, limit: int = 50) -> dict | None:
     return {"columns": [heading for _, heading in columns], "rows": rows}
 
 
+def _dbt_last_run(asset: Asset) -> dict | None:
+    """The last dbt build of a dbt model's job, from ``run_results.json`` as harvested
+    (``properties.dbt.last_run``): ``{status, completed_at (datetime|None), seconds,
+    message}``; None for other jobs."""
+    last = (asset.properties.get("dbt") or {}).get("last_run")
+    if not isinstance(last, dict) or not last.get("status"):
+        return None
+    completed = parse_datetime(str(last.get("completed_at") or "")) or None
+    seconds = last.get("execution_time")
+    return {
+        "status": str(last["status"]),
+        "completed_at": completed,
+        "seconds": seconds if isinstance(seconds, int | float) else None,
+        "message": last.get("message") or "",
+    }
+
+
 def _impact_groups(rows: list[dict]) -> list[dict]:
     """Impact rows grouped by owner: ``[{owner, assets: [row]}]``, "No owner" last.
 
@@ -362,7 +380,8 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
         + urlencode({"urn": asset.urn, "format": "csv"}),
         "view_definition": asset.properties.get("view_definition")
         or (asset.properties.get("dbt") or {}).get("compiled_code")
-        or (asset.properties.get("dbt") or {}).get("raw_code"),
+        or (asset.properties.get("dbt") or {}).get("raw_code")
+        or (asset.properties.get("sql") if is_job else None),
     }
     if tab == "impact":
         rows = queries.impact(asset.urn)
@@ -374,6 +393,7 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
         context["job_outputs"] = sorted({e.downstream for e in edges}, key=lambda a: a.name)
     if tab == "runs" and runs is not None:
         context["runs"] = runs
+        context["dbt_last_run"] = _dbt_last_run(asset)
     return render(request, "catalog/asset.html", context)
 
 

@@ -257,6 +257,11 @@ def test_job_page_shows_inputs_outputs_and_runs(catalog, db, client):
         "stg_orders",
         "stg_payments",
     ]
+    # before any OpenLineage run: the dbt build from run_results.json, and the model's SQL
+    runs_tab = client.get(f"/assets/{DBT_JOB}", {"tab": "runs"}).content.decode()
+    assert "Last dbt build" in runs_tab and "status--success" in runs_tab
+    assert "No runs of this job" not in runs_tab
+    assert "customer_lifetime_value" in html  # the compiled SQL of the job
     try:
         job_run = apps.get_model("lineage", "JobRun")
     except LookupError:
