@@ -88,3 +88,49 @@ def product_lineage(product: DataProduct) -> dict[str, list[dict]]:
         return sorted(items, key=lambda i: i["product"].name)
 
     return {"upstream": listing(up), "downstream": listing(down)}
+
+
+#: ``Ownership.origin`` of the owners a product's team gets on its output-port assets
+PRODUCT_OWNERSHIP_ORIGIN = "data-product"
+
+
+def sync_product_ownerships(asset_ids) -> int:
+    """Make the owning team of every product that publishes an asset (an output port
+    bound to it) a ``team`` owner of that asset, and drop such owners that no longer
+    hold: in a data mesh the team owning a data product owns its output ports.
+
+    ``asset_ids`` is an iterable of ``catalog.Asset`` ids to re-derive (None entries are
+    ignored). Owners from harvests (other ``origin``) are never touched. Returns the
+    number of product ownerships the assets have afterwards.
+    """
+    from catalog.models import Owner, Ownership
+
+    ids = {i for i in asset_ids if i}
+    if not ids:
+        return 0
+    Ownership.objects.filter(asset_id__in=ids, origin=PRODUCT_OWNERSHIP_ORIGIN).delete()
+    pairs = set(
+        OutputPort.objects.filter(asset_id__in=ids, product__owner_team__isnull=False).values_list(
+            "asset_id", "product__owner_team__name"
+        )
+    )
+    if not pairs:
+        return 0
+    names = {name for _, name in pairs}
+    Owner.objects.bulk_create(
+        [Owner(name=name, kind=Owner.Kind.TEAM) for name in names], ignore_conflicts=True
+    )
+    owners = dict(Owner.objects.filter(name__in=names).values_list("name", "id"))
+    Ownership.objects.bulk_create(
+        [
+            Ownership(
+                asset_id=asset_id,
+                owner_id=owners[name],
+                type=Ownership.Type.TECHNICAL_OWNER,
+                origin=PRODUCT_OWNERSHIP_ORIGIN,
+            )
+            for asset_id, name in pairs
+        ],
+        ignore_conflicts=True,  # the same team may already own it through a harvest
+    )
+    return len(pairs)

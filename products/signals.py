@@ -12,7 +12,8 @@ from django.dispatch import Signal, receiver
 
 from catalog.outbox import reindex_assets
 from harvesters.models import HarvestRun
-from products.models import DataProduct, Domain, OutputPort
+from products.links import sync_product_ownerships
+from products.models import DataProduct, Domain, OutputPort, Team
 
 log = logging.getLogger(__name__)
 FINISHED = {HarvestRun.Status.SUCCEEDED, HarvestRun.Status.PARTIAL}
@@ -52,7 +53,14 @@ def openlineage_runs_finished(sender, updates=(), **kwargs) -> None:
         log.exception("freshness sampling after OpenLineage runs failed")
 
 
-# -- search facets: an asset's domain and data product come from the output ports ---------
+# -- what an asset gets from the products publishing it: domain and data product facets
+# in search, and the owning team as an owner (see products.links) -------------------------
+
+
+def _assets_changed(asset_ids) -> None:
+    ids = {i for i in asset_ids if i}
+    sync_product_ownerships(ids)
+    reindex_assets(ids)
 
 
 @receiver(pre_save, sender=OutputPort, dispatch_uid="products-port-before-save")
@@ -65,16 +73,17 @@ def _remember_port_asset(sender, instance: OutputPort, **kwargs) -> None:
 @receiver(post_save, sender=OutputPort, dispatch_uid="products-port-saved")
 @receiver(post_delete, sender=OutputPort, dispatch_uid="products-port-deleted")
 def port_changed(sender, instance: OutputPort, **kwargs) -> None:
-    """Re-index the port's asset (and the one it was bound to before) in search, so its
-    ``domain`` and ``data_product`` facets follow the binding."""
-    reindex_assets({instance.asset_id, getattr(instance, "_previous_asset_id", None)})
+    """Re-derive the port's asset (and the one it was bound to before): its product-team
+    owner and its ``domain`` / ``data_product`` search facets follow the binding."""
+    _assets_changed({instance.asset_id, getattr(instance, "_previous_asset_id", None)})
 
 
 @receiver(post_save, sender=DataProduct, dispatch_uid="products-product-saved")
 def product_changed(sender, instance: DataProduct, created=False, **kwargs) -> None:
-    """A renamed product, or one moved to another domain, re-indexes its published assets."""
+    """A renamed product, or one moved to another domain or team, re-derives its
+    published assets."""
     if not created:
-        reindex_assets(instance.output_ports.values_list("asset_id", flat=True))
+        _assets_changed(instance.output_ports.values_list("asset_id", flat=True))
 
 
 @receiver(post_save, sender=Domain, dispatch_uid="products-domain-saved")
@@ -83,4 +92,15 @@ def domain_changed(sender, instance: Domain, created=False, **kwargs) -> None:
     if not created:
         reindex_assets(
             OutputPort.objects.filter(product__domain=instance).values_list("asset_id", flat=True)
+        )
+
+
+@receiver(post_save, sender=Team, dispatch_uid="products-team-saved")
+def team_changed(sender, instance: Team, created=False, **kwargs) -> None:
+    """A renamed team re-derives the assets its products publish (their owner name)."""
+    if not created:
+        _assets_changed(
+            OutputPort.objects.filter(product__owner_team=instance).values_list(
+                "asset_id", flat=True
+            )
         )

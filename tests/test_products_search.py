@@ -1,12 +1,13 @@
-"""Search facets follow the products: binding, moving and unbinding output ports,
-renaming a product or a domain re-indexes the published assets through the outbox."""
+"""What an asset gets from the products publishing it follows the products: binding,
+moving and unbinding output ports, renaming a product, a domain or a team re-derives the
+asset's product-team owner and re-indexes its search facets through the outbox."""
 
 import pytest
 
-from catalog.models import Asset
+from catalog.models import Asset, Owner, Ownership
 from catalog.outbox import process_outbox
 from catalog.search import search
-from products.models import DataProduct, Domain, OutputPort
+from products.models import DataProduct, Domain, OutputPort, Team
 
 
 def asset(urn: str, name: str) -> Asset:
@@ -55,3 +56,33 @@ def test_renamed_product_and_domain_reindex_their_assets(catalog):
     sales.name = "Revenue"
     sales.save()
     assert in_facet("domain", "Revenue") == ["orders"]
+
+
+def owners(asset: Asset) -> list[tuple[str, str]]:
+    return sorted(asset.ownerships.values_list("owner__name", "origin"))
+
+
+def test_product_team_owns_its_output_assets(catalog):
+    team = Team.objects.create(slug="sales-eng", name="Sales Eng")
+    product = catalog["product"]
+    product.owner_team = team
+    product.save()
+    harvested = Owner.objects.create(name="ana@example.com")
+    Ownership.objects.create(asset=catalog["orders"], owner=harvested, origin="warehouse")
+    port = OutputPort.objects.create(product=product, name="o", asset=catalog["orders"])
+    assert owners(catalog["orders"]) == [
+        ("Sales Eng", "data-product"),
+        ("ana@example.com", "warehouse"),
+    ]
+    assert in_facet("owner", "Sales Eng") == ["orders"]
+    team.name = "Revenue Eng"
+    team.save()
+    assert in_facet("owner", "Revenue Eng") == ["orders"]
+    port.asset = catalog["refunds"]
+    port.save()
+    # the harvested owner stays; the product's team moved with the port
+    assert owners(catalog["orders"]) == [("ana@example.com", "warehouse")]
+    assert owners(catalog["refunds"]) == [("Revenue Eng", "data-product")]
+    product.owner_team = None
+    product.save()
+    assert owners(catalog["refunds"]) == []

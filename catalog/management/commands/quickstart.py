@@ -36,6 +36,8 @@ class Command(BaseCommand):
                 )
             )
         else:
+            # before the steps, so the sample products' team members can link to it
+            self._ensure_demo_user()
             started = time.monotonic()
             rows = []
             for path in settings.MESH_QUICKSTART_STEPS:
