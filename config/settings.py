@@ -129,6 +129,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Metadata catalog for a data mesh: assets, lineage, harvests.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # several models have a `kind` / `type` choice field: name the asset enums explicitly
+    "ENUM_NAME_OVERRIDES": {
+        "AssetKindEnum": "catalog.models.AssetKind",
+        "AssetTypeEnum": "catalog.models.AssetType",
+    },
 }
 
 # Celery: with no broker configured, tasks run eagerly in-process and their

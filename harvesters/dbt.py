@@ -14,7 +14,8 @@ are one asset: namespace ``<adapter>://<database>`` for file databases (DuckDB, 
 the configured ``namespace`` (e.g. ``postgres://db:5432``) for server databases; name
 ``<database>.<schema>.<alias>``. Each model/snapshot build is a job
 ``urn:mc:job:dbt://<project>/<unique_id>``; column lineage comes from parsing the
-compiled SQL with :func:`harvesters.sqllineage.parse_sql_lineage`.
+compiled SQL with :func:`harvesters.sqllineage.parse_sql_lineage`
+(:mod:`harvesters.dbt_lineage`).
 
 Errors: an unreadable/invalid ``manifest.json`` stops the run (:class:`HarvestError`
 naming the file and the JSON error position); a missing or broken ``catalog.json`` /
@@ -32,9 +33,9 @@ from pydantic import model_validator
 from catalog.urns import dataset_urn, job_urn, make_urn
 from harvesters.base import Harvester, HarvesterConfig, HarvestError
 from harvesters.dbt_artifacts import completed_at, load_artifact, parse_time
+from harvesters.dbt_lineage import SQLGLOT_DIALECTS, DbtLineageMixin
 from harvesters.records import (
     DatasetRecord,
-    FieldLineageRecord,
     FieldRecord,
     JobRecord,
     LineageRecord,
@@ -43,33 +44,12 @@ from harvesters.records import (
     Record,
 )
 from harvesters.sql import normalise_type
-from harvesters.sqlpool import ParseFailure, parse_many
 
 GC_THRESHOLD0 = 50_000  # first-generation threshold while a run lasts (default 700)
 FILE_ADAPTERS = {"duckdb", "sqlite"}
 DATASET_RESOURCES = ("seed", "model", "snapshot")
 BUILT_RESOURCES = {"model", "snapshot"}
 VIEW_MATERIALIZATIONS = {"view", "materialized_view"}
-SQLGLOT_DIALECTS = {
-    "duckdb": "duckdb",
-    "sqlite": "sqlite",
-    "postgres": "postgres",
-    "redshift": "redshift",
-    "snowflake": "snowflake",
-    "bigquery": "bigquery",
-    "databricks": "databricks",
-    "spark": "spark",
-    "trino": "trino",
-    "athena": "athena",
-    "clickhouse": "clickhouse",
-    "mysql": "mysql",
-    "sqlserver": "tsql",
-    "fabric": "tsql",
-    "synapse": "tsql",
-    "oracle": "oracle",
-    "teradata": "teradata",
-    "materialize": "materialize",
-}
 TEST_STATUS = {
     "pass": "pass",
     "success": "pass",
@@ -115,6 +95,16 @@ class DbtConfig(HarvesterConfig):
         return Path(self.target_dir) / f"{artifact}.json" if self.target_dir else None
 
 
+def artifact_error(exc: Exception) -> str:
+    """The message of an artifact loading error, for the run report.
+
+    :mod:`harvesters.jsonload` words a JSON error as ``<msg> at line L column C (char
+    N)``; the standard library's "Unterminated string starting at" message already ends
+    in "at", which read "starting at at line ...": the doubled word is dropped.
+    """
+    return str(exc).replace(" at at line ", " at line ")
+
+
 def owners_of(node: dict) -> list[OwnerRecord]:
     """Owners from ``meta.owner`` / ``config.meta.owner`` (a string or a list)."""
     meta = {**(node.get("meta") or {}), **((node.get("config") or {}).get("meta") or {})}
@@ -140,7 +130,7 @@ def _stat(stats: dict, keys: tuple[str, ...]) -> int | None:
     return None
 
 
-class DbtHarvester(Harvester):
+class DbtHarvester(DbtLineageMixin, Harvester):
     """Harvests a dbt project's artifacts; see the module docstring for what it yields."""
 
     kind = "dbt"
@@ -158,7 +148,7 @@ class DbtHarvester(Harvester):
         try:
             manifest = load_artifact(path, "manifest")
         except (OSError, ValueError) as exc:
-            raise HarvestError(str(exc)) from None
+            raise HarvestError(artifact_error(exc)) from None
         if not isinstance(manifest.get("nodes"), dict):
             raise HarvestError(f"{path}: not a dbt manifest (no 'nodes' object)")
         return manifest
@@ -171,7 +161,7 @@ class DbtHarvester(Harvester):
         try:
             return load_artifact(path, artifact)
         except (OSError, ValueError) as exc:
-            self.report.warn(f"{artifact}.json", f"{exc}; {consequence}")
+            self.report.warn(f"{artifact}.json", f"{artifact_error(exc)}; {consequence}")
             return None
 
     # -- naming ---------------------------------------------------------------------
@@ -409,26 +399,6 @@ class DbtHarvester(Harvester):
                 yield LineageRecord(self.datasets[parent].urn, urn)
 
     # -- builds and lineage -----------------------------------------------------------
-    def _parse_builds(self, builds: list[tuple[str, dict]]) -> Iterator[object]:
-        """One item per build, in order: the parsed lineage of its compiled SQL (parsed
-        in worker processes for big projects, see :mod:`harvesters.sqlpool`), or None
-        when it has no SQL or the parser is unavailable (warned once)."""
-        sqls = [node.get("compiled_code") or node.get("compiled_sql") or "" for _, node in builds]
-        if not any(sqls) or self._sql_parser() is None:
-            yield from (None for _ in sqls)
-            return
-        jobs = [
-            (sql, node.get("database"), node.get("schema"))
-            for (_, node), sql in zip(builds, sqls, strict=True)
-            if sql
-        ]
-        results = parse_many(jobs, self.dialect, self._sql_schema())
-        try:
-            for sql in sqls:
-                yield next(results) if sql else None
-        finally:
-            results.close()
-
     def _build(self, node: dict, parsed: object = None) -> Iterator[Record]:
         uid = node["unique_id"]
         target = self.datasets[uid]
@@ -468,98 +438,6 @@ class DbtHarvester(Harvester):
                 yield LineageRecord(self.datasets[parent].urn, target.urn, job)
         if sql:
             yield from self._field_lineage(node, sql, target, job, parsed)
-
-    def _field_lineage(
-        self, node: dict, sql: str, target: DatasetRecord, job: str, parsed: object = None
-    ) -> Iterator[FieldLineageRecord]:
-        """Field lineage of a build from its compiled SQL; ``parsed`` is its lineage
-        parsed beforehand (or a :class:`harvesters.sqlpool.ParseFailure`), None = parse
-        here."""
-        uid = node["unique_id"]
-        if parsed is None:
-            parse_sql_lineage = self._sql_parser()
-            if parse_sql_lineage is None:
-                return
-            try:
-                lineage = parse_sql_lineage(
-                    sql,
-                    dialect=self.dialect,
-                    default_database=node.get("database"),
-                    default_schema=node.get("schema"),
-                    schema=self._sql_schema(),
-                )
-            except Exception as exc:  # the parser's own errors must not abort the run
-                self.report.warn(uid, f"compiled SQL could not be parsed: {exc}")
-                return
-        elif isinstance(parsed, ParseFailure):
-            self.report.warn(uid, f"compiled SQL could not be parsed: {parsed}")
-            return
-        else:
-            lineage = parsed
-        for error in lineage.errors:
-            self.report.warn(uid, f"compiled SQL could not be parsed: {error}")
-        own = {f.name.lower(): f.name for f in target.fields or []}
-        for column, sources in lineage.columns.items():
-            down = own.get(column.lower(), column)
-            for src in sources:
-                up_urn, up_field = self._resolve_column(src.table, src.column)
-                yield FieldLineageRecord(
-                    upstream_urn=up_urn,
-                    upstream_field=up_field,
-                    downstream_urn=target.urn,
-                    downstream_field=down,
-                    transformation=getattr(src, "transformation", "") or "DIRECT",
-                    subtype=getattr(src, "subtype", "") or "",
-                    job_urn=job,
-                )
-
-    def _sql_parser(self):
-        """:func:`harvesters.sqllineage.parse_sql_lineage`, or None (warned once) if absent."""
-        try:
-            from harvesters.sqllineage import parse_sql_lineage
-        except ImportError as exc:
-            if not getattr(self, "_parser_warned", False):
-                self.report.warn("field lineage", f"SQL lineage parser unavailable: {exc}")
-                self._parser_warned = True
-            return None
-        return parse_sql_lineage
-
-    def _resolve_column(self, table: str, column: str) -> tuple[str, str]:
-        """URN and field spelling of ``column`` in the relation ``table`` (db.schema.t)."""
-        key = table.lower()
-        record = self._by_relation().get(key)
-        if record is None:
-            database = table.split(".")[0] if table.count(".") >= 2 else None
-            return dataset_urn(self.namespace(database), table), column
-        columns = self._column_spellings.get(key)
-        if columns is None:  # first spelling of each lower-cased name, bounded cache
-            if len(self._column_spellings) >= 4096:
-                self._column_spellings.clear()
-            columns = self._column_spellings[key] = {}
-            for f in record.fields or []:
-                columns.setdefault(f.name.lower(), f.name)
-        return record.urn, columns.get(column.lower(), column)
-
-    def _by_relation(self) -> dict[str, DatasetRecord]:
-        if not hasattr(self, "_relations"):
-            self._relations = {r.qualified_name.lower(): r for r in self.datasets.values()}
-        return self._relations
-
-    def _sql_schema(self) -> dict:
-        """``{database: {schema: {table: {column: type}}}}`` of every known relation, for
-        resolving ``select *`` (types from catalog.json, ``UNKNOWN`` when absent)."""
-        if not hasattr(self, "_schema"):
-            schema: dict = {}
-            for record in self.datasets.values():
-                parts = record.qualified_name.split(".")
-                if len(parts) != 3 or not record.fields:
-                    continue
-                db, sch, table = parts
-                schema.setdefault(db, {}).setdefault(sch, {})[table] = {
-                    f.name: f.native_type or "UNKNOWN" for f in record.fields
-                }
-            self._schema = schema
-        return self._schema
 
     # -- tests --------------------------------------------------------------------------
     def _quality(self, test: dict | None, result: dict) -> QualityRecord | None:

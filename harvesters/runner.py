@@ -40,7 +40,11 @@ def run_harvest(
     """Harvest ``source`` now, in this process, and return the finished run.
 
     Never raises for source problems: config errors, unreachable sources and per-item
-    errors end up in ``run.errors`` with status failed or partial.
+    errors end up in ``run.errors`` with status failed or partial. An unexpected
+    exception (a bug) fails the run with ``"unexpected <Type>: <message>"`` in
+    ``run.errors``; its traceback is logged at DEBUG level on this module's logger.
+    A harvester whose class sets ``stale_removal = False`` (push-based kinds such as
+    ``openlineage``) gets no stale removal: nothing is ever soft-deleted by its runs.
     """
     if run is None:
         run = HarvestRun.objects.create(source=source)
@@ -76,7 +80,10 @@ def run_harvest(
                 on_progress(done)
             cache.set(progress_key(run.id), {"done": done, "stage": "writing"}, 3600)
             sink.flush()
-            status, stale_removed = _remove_stale(source, run, report, sink.seen_urns)
+            if getattr(harvester, "stale_removal", True):
+                status, stale_removed = _remove_stale(source, run, report, sink.seen_urns)
+            else:  # push-based kinds (openlineage): nothing is crawled, nothing goes stale
+                status = HarvestRun.Status.PARTIAL if report.errors else HarvestRun.Status.SUCCEEDED
             transaction.on_commit(schedule_outbox_processing)
     except ConfigError as exc:
         report.error(f"source '{source.name}' config", str(exc))
@@ -85,7 +92,10 @@ def run_harvest(
         report.error(f"source '{source.name}'", str(exc))
         status = HarvestRun.Status.FAILED
     except Exception as exc:  # a bug or an unexpected fault: record it, never crash the caller
-        log.exception("harvest of %s failed", source.name)
+        # The one-line error goes to the run report (and the harvest command's output);
+        # the traceback only to the DEBUG log, so a terminal at the default WARNING level
+        # shows no stack trace (LOG_LEVEL=DEBUG shows it).
+        log.debug("harvest of %s failed", source.name, exc_info=True)
         report.error(f"source '{source.name}'", f"unexpected {type(exc).__name__}: {exc}")
         status = HarvestRun.Status.FAILED
     report.counts["seconds"] = round(time.monotonic() - started, 3)
@@ -106,9 +116,11 @@ def _remove_stale(
 ) -> tuple[str, int]:
     """Soft-delete what this source no longer reports, behind the fail-safe.
 
-    Skipped (status partial) when the run had per-item errors, produced nothing, or
-    would remove more than ``MESH_STALE_REMOVAL_MAX_SHARE`` of the source's assets.
-    Returns (status, number removed).
+    Skipped (status partial, nothing removed, stale edges kept) when the run had
+    per-item errors, produced nothing while the source has active assets (e.g. every
+    table dropped, or the wrong database), or would remove more than
+    ``MESH_STALE_REMOVAL_MAX_SHARE`` of the source's assets. A run that produces nothing
+    for a source with no active assets succeeds. Returns (status, number removed).
     """
     active = AssetSource.objects.filter(source=source, removed=False)
     stale = active.exclude(last_run=run)
@@ -116,8 +128,14 @@ def _remove_stale(
         report.warn("stale removal", "skipped because the run had errors")
         return HarvestRun.Status.PARTIAL, 0
     if not seen:
-        report.warn("stale removal", "skipped because the run produced nothing")
-        return HarvestRun.Status.SUCCEEDED, 0
+        if not active.exists():
+            return HarvestRun.Status.SUCCEEDED, 0
+        report.warn(
+            "stale removal",
+            f"skipped because the run produced nothing while the source has "
+            f"{active.count()} active assets",
+        )
+        return HarvestRun.Status.PARTIAL, 0
     stale_count, total = stale.count(), active.count()
     share = settings.MESH_STALE_REMOVAL_MAX_SHARE
     if total and stale_count / total > share:

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from catalog.models import Asset, Field, Ownership
 from lineage.graph import get_graph_backend
-from lineage.graph.base import BOTH, DOWNSTREAM
+from lineage.graph.base import BOTH
 
 CHUNK = 900
 
@@ -41,9 +41,14 @@ def _owners_by_asset(ids) -> dict[int, list[str]]:
 def asset_lineage(urn: str, direction: str = BOTH, depth: int | None = 3) -> dict:
     """``{nodes: [{urn, name, type, platform, depth, direction}], edges: [{source,
     target, job}]}`` around the asset ``urn``; Http404 if unknown, ValueError for a bad
-    direction. ``depth`` None means unbounded."""
+    direction. ``depth`` None means unbounded.
+
+    Rooted at a job (``urn:mc:job:...``), the job's input datasets are upstream and its
+    output datasets downstream at depth 1, joined to the job by edges ``{source: input,
+    target: job, job: None}`` / ``{source: job, target: output, job: None}``; traversal
+    continues from them (see :mod:`lineage.graph.base`)."""
     root = get_object_or_404(Asset, urn=urn)
-    graph = get_graph_backend().lineage(root.id, direction, depth)
+    graph = get_graph_backend().lineage(root.id, direction, depth, root_is_job=root.kind == "job")
     assets = _assets_by_id(set(graph.depth) | {j for *_, j in graph.edges if j})
     nodes = [
         {
@@ -97,9 +102,12 @@ def column_lineage(urn: str, field: str, direction: str = BOTH, depth: int | Non
 def impact(urn: str, depth: int | None = None) -> list[dict]:
     """Every downstream asset of ``urn``: ``[{urn, name, type, platform, depth, path:
     [urn, ...], owners: [name, ...]}]`` ordered by depth then URN, uncapped. ``path``
-    is one shortest path from ``urn``. Http404 if ``urn`` is unknown."""
+    is one shortest path from ``urn``. Http404 if ``urn`` is unknown.
+
+    The impact of a job is its output datasets (depth 1) and everything downstream of
+    them; their paths start at the job."""
     root = get_object_or_404(Asset, urn=urn)
-    graph = get_graph_backend().lineage(root.id, DOWNSTREAM, depth)
+    graph = get_graph_backend().impact(root.id, depth, root_is_job=root.kind == "job")
     assets = _assets_by_id(graph.depth)
     owners = _owners_by_asset(graph.depth)
     rows = [

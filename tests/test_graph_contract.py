@@ -11,10 +11,16 @@ from django.test import override_settings
 
 from catalog.models import Asset
 from catalog.outbox import process_outbox
-from catalog.urns import dataset_urn
+from catalog.urns import dataset_urn, job_urn
 from harvesters import registry
 from harvesters.base import Harvester, HarvesterConfig
-from harvesters.records import DatasetRecord, FieldLineageRecord, FieldRecord, LineageRecord
+from harvesters.records import (
+    DatasetRecord,
+    FieldLineageRecord,
+    FieldRecord,
+    JobRecord,
+    LineageRecord,
+)
 from harvesters.runner import run_harvest
 from lineage import queries
 from lineage.graph import get_graph_backend
@@ -30,9 +36,12 @@ def urn(name: str) -> str:
 
 class EdgesConfig(HarvesterConfig):
     """``edges``: [[upstream, downstream], ...]; every name becomes a dataset with a
-    column ``v``, and every edge also links column ``v`` to column ``v``."""
+    column ``v``, and every edge also links column ``v`` to column ``v``. ``jobs``:
+    {job name: [[input, output], ...]}, edges carried by a job (as OpenLineage and dbt
+    report them: each input feeds each output through the job)."""
 
     edges: list[tuple[str, str]]
+    jobs: dict[str, list[tuple[str, str]]] = {}
 
 
 class EdgesHarvester(Harvester):
@@ -42,7 +51,8 @@ class EdgesHarvester(Harvester):
     config_class = EdgesConfig
 
     def records(self):
-        names = sorted({n for edge in self.config.edges for n in edge})
+        job_edges = [e for edges in self.config.jobs.values() for e in edges]
+        names = sorted({n for edge in [*self.config.edges, *job_edges] for n in edge})
         for name in names:
             yield DatasetRecord(
                 urn=urn(name),
@@ -55,10 +65,19 @@ class EdgesHarvester(Harvester):
         for up, down in self.config.edges:
             yield LineageRecord(urn(up), urn(down))
             yield FieldLineageRecord(urn(up), "v", urn(down), "v")
+        for job, edges in self.config.jobs.items():
+            yield JobRecord(
+                urn=job_urn(NS, job), namespace=NS, qualified_name=job, name=job, platform="test"
+            )
+            for up, down in edges:
+                yield LineageRecord(urn(up), urn(down), job_urn(NS, job))
 
 
 # a → b → d, a → c → d, d → e, x → b   (a diamond with a side input)
 EDGES = [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d"), ("d", "e"), ("x", "b")]
+# job j reads d and x and writes g and h; then g → k
+JOB_EDGES = {"j": [("d", "g"), ("d", "h"), ("x", "g"), ("x", "h")]}
+PLUS_G = [*EDGES, ("g", "k")]
 
 
 class GraphContract:
@@ -79,11 +98,14 @@ class GraphContract:
                 backend.clear()
             yield backend
 
-    def harvest(self, make_source, edges, name="g"):
+    def harvest(self, make_source, edges, name="g", jobs=None):
         from harvesters.models import Source
 
         source = Source.objects.filter(name=name).first() or make_source(name, "edges", {})
-        source.config = {"edges": [list(e) for e in edges]}
+        source.config = {
+            "edges": [list(e) for e in edges],
+            "jobs": {j: [list(e) for e in es] for j, es in (jobs or {}).items()},
+        }
         source.save()
         run = run_harvest(source)
         assert run.status == "succeeded", run.errors
@@ -119,6 +141,47 @@ class GraphContract:
         assert [(r["name"], r["depth"]) for r in rows] == [("b", 1), ("c", 1), ("d", 2), ("e", 3)]
         e = rows[-1]
         assert e["path"][0] == urn("a") and e["path"][-1] == urn("e") and len(e["path"]) == 4
+
+    def test_lineage_rooted_at_a_job(self, make_source):
+        self.harvest(make_source, PLUS_G, jobs=JOB_EDGES)
+        j = job_urn(NS, "j")
+        graph = queries.asset_lineage(j, "both", None)
+        assert {(n["name"], n["depth"], n["direction"]) for n in graph["nodes"]} == {
+            ("j", 0, "root"),
+            ("d", 1, "upstream"),
+            ("x", 1, "upstream"),
+            ("b", 2, "upstream"),
+            ("c", 2, "upstream"),
+            ("a", 3, "upstream"),
+            ("g", 1, "downstream"),
+            ("h", 1, "downstream"),
+            ("k", 2, "downstream"),
+        }
+        edges = {(e["source"], e["target"], e["job"]) for e in graph["edges"]}
+        assert {e for e in edges if j in e[:2]} == {
+            (urn("d"), j, None),
+            (urn("x"), j, None),
+            (j, urn("g"), None),
+            (j, urn("h"), None),
+        }
+        assert not any(e[2] == j for e in edges)  # drawn through the job node instead
+        assert (urn("g"), urn("k"), None) in edges and (urn("x"), urn("b"), None) in edges
+        one = queries.asset_lineage(j, "upstream", 1)
+        assert {n["name"] for n in one["nodes"]} == {"j", "d", "x"}
+        # a dataset root still sees the job's edges as dataset edges through the job
+        down = queries.asset_lineage(urn("x"), "downstream", 1)
+        assert {(e["target"], e["job"]) for e in down["edges"]} == {
+            (urn("b"), None),
+            (urn("g"), j),
+            (urn("h"), j),
+        }
+
+    def test_impact_of_a_job_is_its_outputs_and_their_impact(self, make_source):
+        self.harvest(make_source, PLUS_G, jobs=JOB_EDGES)
+        rows = queries.impact(job_urn(NS, "j"))
+        assert [(r["name"], r["depth"]) for r in rows] == [("g", 1), ("h", 1), ("k", 2)]
+        assert rows[-1]["path"] == [job_urn(NS, "j"), urn("g"), urn("k")]
+        assert [r["name"] for r in queries.impact(job_urn(NS, "j"), depth=1)] == ["g", "h"]
 
     def test_column_lineage(self, make_source):
         self.harvest(make_source, EDGES)

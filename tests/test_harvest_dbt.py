@@ -379,3 +379,113 @@ def test_converges_with_the_warehouse_harvest(
     assert fields[-1][:3] == ("customer_lifetime_value", "DOUBLE", "float")
     stg = Asset.objects.get(urn=urn("stg_payments"))
     assert stg.type == "view" and stg.provenance.count() == 2
+
+
+def add_source_and_snapshot(manifest: dict) -> None:
+    """Add to the jaffle manifest a dbt source ``crm.accounts`` (a Fivetran-loaded table
+    ``jaffle_shop.crm.accounts_raw``) and a snapshot of it (schema ``snapshots``), shaped
+    as dbt-core 1.10 writes them (manifest v12)."""
+    manifest["sources"]["source.jaffle_shop.crm.accounts"] = {
+        "database": "jaffle_shop",
+        "schema": "crm",
+        "name": "accounts",
+        "resource_type": "source",
+        "package_name": "jaffle_shop",
+        "path": "models/sources.yml",
+        "original_file_path": "models/sources.yml",
+        "unique_id": "source.jaffle_shop.crm.accounts",
+        "fqn": ["jaffle_shop", "crm", "accounts"],
+        "source_name": "crm",
+        "source_description": "The CRM, replicated nightly.",
+        "loader": "fivetran",
+        "identifier": "accounts_raw",
+        "description": "",
+        "columns": {
+            "id": {"name": "id", "description": "Account id", "data_type": "integer"},
+            "name": {"name": "name", "description": "", "data_type": "varchar", "tags": ["pii"]},
+        },
+        "meta": {"owner": "crm-team"},
+        "tags": ["crm"],
+        "config": {"enabled": True, "meta": {}, "tags": []},
+        "relation_name": '"jaffle_shop"."crm"."accounts_raw"',
+    }
+    manifest["nodes"]["snapshot.jaffle_shop.accounts_snapshot"] = {
+        "database": "jaffle_shop",
+        "schema": "snapshots",
+        "name": "accounts_snapshot",
+        "resource_type": "snapshot",
+        "package_name": "jaffle_shop",
+        "path": "accounts_snapshot.sql",
+        "original_file_path": "snapshots/accounts_snapshot.sql",
+        "unique_id": "snapshot.jaffle_shop.accounts_snapshot",
+        "alias": "accounts_snapshot",
+        "config": {"materialized": "snapshot", "tags": ["history"], "meta": {}},
+        "tags": ["history"],
+        "description": "Accounts with their history (SCD type 2).",
+        "columns": {},
+        "meta": {},
+        "depends_on": {"macros": [], "nodes": ["source.jaffle_shop.crm.accounts"]},
+        "compiled_code": 'select id, name as account_name from "jaffle_shop"."crm"."accounts_raw"',
+    }
+
+
+def test_sources_and_snapshots_with_lineage(db, run_dbt, copy_target):
+    run = run_dbt({"target_dir": str(copy_target(add_source_and_snapshot))})
+    assert run.status == "succeeded", run.errors
+    assert (run.counts["datasets"], run.counts["jobs"]) == (10, 6)
+    source = Asset.objects.get(urn=f"urn:mc:dataset:{NS}/jaffle_shop.crm.accounts_raw")
+    assert (source.name, source.type, source.platform) == ("accounts_raw", "table", "duckdb")
+    assert source.description == "The CRM, replicated nightly."
+    assert source.properties["dbt"] == {
+        "unique_id": "source.jaffle_shop.crm.accounts",
+        "resource_type": "source",
+        "materialized": "source",
+        "path": "models/sources.yml",
+        "source_name": "crm",
+        "loader": "fivetran",
+    }
+    assert list(source.tags.values_list("name", flat=True)) == ["crm"]
+    assert list(source.ownerships.values_list("owner__name", flat=True)) == ["crm-team"]
+    assert list(source.fields.values_list("name", "native_type", "description")) == [
+        ("id", "integer", "Account id"),
+        ("name", "varchar", ""),
+    ]
+    assert source.fields.get(name="name").tags == ["pii"]
+    snap_urn = f"urn:mc:dataset:{NS}/jaffle_shop.snapshots.accounts_snapshot"
+    snapshot = Asset.objects.get(urn=snap_urn)
+    assert snapshot.type == "table" and snapshot.properties["dbt"]["materialized"] == "snapshot"
+    assert snapshot.description == "Accounts with their history (SCD type 2)."
+    job = Asset.objects.get(
+        urn="urn:mc:job:dbt://jaffle_shop/snapshot.jaffle_shop.accounts_snapshot"
+    )
+    assert job.properties["dbt"]["resource_type"] == "snapshot"
+    assert job.description == "dbt snapshot build of accounts_snapshot"
+    edge = LineageEdge.objects.get(downstream=snapshot)
+    assert (edge.upstream_id, edge.job_id) == (source.id, job.id)
+    field_edges = {
+        (e.upstream.asset_id, e.upstream.name, e.downstream.name, e.job_id)
+        for e in FieldLineageEdge.objects.filter(downstream__asset=snapshot).select_related(
+            "upstream", "downstream"
+        )
+    }
+    assert field_edges == {
+        (source.id, "id", "id", job.id),
+        (source.id, "name", "account_name", job.id),
+    }
+
+
+def test_unterminated_string_error_reads_once_at(db, run_dbt, target, tmp_path):
+    out = tmp_path / "target"
+    out.mkdir()
+    text = (target / "manifest.json").read_text()
+    cut = text.index('"dbt_schema_version": "') + len('"dbt_schema_version": "') + 5
+    (out / "manifest.json").write_text(text[:cut])  # ends inside a string
+    run = run_dbt({"target_dir": str(out)})
+    assert run.status == "failed"
+    message = run.errors[0]["message"]
+    start = text.index('"https://schemas.getdbt.com')
+    line_col = f"line {text[:start].count(chr(10)) + 1} column"
+    assert message.startswith(
+        f"{out / 'manifest.json'}: not valid JSON: Unterminated string starting at {line_col}"
+    ), message
+    assert "at at" not in message

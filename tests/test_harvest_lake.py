@@ -309,3 +309,63 @@ def test_quickstart_step_builds_and_harvests_sample_lake(samples, settings, tmp_
         f"{lake}/payments": ("csv", 113, []),
         f"{lake}/customers": ("delta", 100, []),
     }
+
+
+def test_latin1_header_is_a_file_error_and_the_rest_is_harvested(
+    tmp_path, samples, make_source, harvest
+):
+    from catalog.models import Asset
+
+    seeds = samples / "jaffle_shop" / "seeds"
+    (tmp_path / "customers.csv").write_bytes((seeds / "raw_customers.csv").read_bytes())
+    (tmp_path / "tarifs.csv").write_bytes("Café,Prix\n1,2\n".encode("latin-1"))
+    (tmp_path / "villes.jsonl").write_bytes('{"Société": 1}\n'.encode("latin-1"))
+    run = harvest(make_source("latin1", "lake", {"path": str(tmp_path)}))
+    assert run.status == "partial"
+    assert [(e["item"], e["message"].split(" (")[0]) for e in run.errors] == [
+        (f"file://{tmp_path}/tarifs.csv", "header is not valid UTF-8"),
+        (f"file://{tmp_path}/villes.jsonl", "field names are not valid UTF-8"),
+    ]
+    assert run.errors[0]["message"] == (
+        "header is not valid UTF-8 ('utf-8' codec can't decode byte 0xe9 in position 3: "
+        "unexpected end of data)"
+    )
+    assert list(Asset.objects.values_list("qualified_name", "row_count")) == [
+        (f"{tmp_path}/customers.csv", 100)
+    ]
+    assert "stale removal" in [w["item"] for w in run.warnings]
+
+
+def test_native_errors_are_one_line_without_rust_backtrace(
+    tmp_path, samples, make_source, harvest, monkeypatch
+):
+    """deltalake appends a Rust backtrace to its messages when RUST_BACKTRACE is set;
+    pyiceberg's validation errors span lines: run reports get one line each."""
+    from deltalake import write_deltalake
+
+    from tests.lakegen import chinook_table
+
+    monkeypatch.setenv("RUST_BACKTRACE", "1")
+    genres = chinook_table(samples, "Genre")
+    write_deltalake(str(tmp_path / "genres"), genres)
+    log = next((tmp_path / "genres" / "_delta_log").glob("*.json"))
+    log.write_text(log.read_text()[:40])  # a truncated commit
+    (tmp_path / "ice" / "metadata").mkdir(parents=True)
+    (tmp_path / "ice" / "metadata" / "v1.metadata.json").write_text('{"format-version": 2, "x')
+    run = harvest(make_source("broken", "lake", {"path": str(tmp_path)}))
+    assert run.status == "partial"
+    errors = {e["item"].rsplit("/", 1)[-1]: e["message"] for e in run.errors}
+    assert sorted(errors) == ["genres", "ice"]
+    for message in errors.values():
+        assert "\n" not in message and "<unknown>" not in message, message
+    assert errors["genres"].startswith("Delta table cannot be read: ")
+    iceberg = next(m for k, m in errors.items() if k != "genres")
+    assert iceberg.startswith("Iceberg metadata cannot be read: 1 validation error for ")
+    from harvesters.lake.common import error_text
+
+    backtrace = (
+        "Kernel error: Json error: bad\n   0: <unknown>\n  12: start_thread\n"
+        "             at ./nptl/pthread_create.c:442:8\n"
+    )
+    assert error_text(backtrace) == "Kernel error: Json error: bad"
+    assert error_text("failed\n\nStack backtrace:\n   0: main") == "failed"

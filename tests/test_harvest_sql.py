@@ -289,3 +289,54 @@ def test_urns_converge_with_dbt(make_source, harvest, jaffle_url, samples):
     customers = Asset.objects.get(urn=jaffle("customers"))
     assert customers.row_count == 100
     assert set(customers.provenance.values_list("source__name", flat=True)) == {"dbt", "jaffle"}
+
+
+def test_table_view_and_column_comments_duckdb(make_source, harvest, tmp_path):
+    path = tmp_path / "notes.duckdb"
+    conn = duckdb.connect(str(path))
+    conn.execute("CREATE TABLE orders (id INTEGER, amount DECIMAL(10, 2), note VARCHAR)")
+    conn.execute("CREATE VIEW big_orders AS SELECT id, amount FROM orders WHERE amount > 100")
+    conn.execute("COMMENT ON TABLE orders IS 'One row per order.'")
+    conn.execute("COMMENT ON COLUMN orders.amount IS 'Order total in EUR.'")
+    conn.execute("COMMENT ON VIEW big_orders IS 'Orders over 100 EUR.'")
+    conn.close()
+    run = harvest(make_source("notes", "sql", {"url": f"duckdb:///{path}"}))
+    assert run.status == "succeeded", run.errors
+    orders = Asset.objects.get(urn=dataset_urn("duckdb://notes", "notes.main.orders"))
+    assert orders.description == "One row per order."
+    assert list(orders.fields.order_by("ordinal").values_list("name", "description")) == [
+        ("id", ""),
+        ("amount", "Order total in EUR."),
+        ("note", ""),
+    ]
+    view = Asset.objects.get(urn=dataset_urn("duckdb://notes", "notes.main.big_orders"))
+    assert (view.type, view.description) == ("view", "Orders over 100 EUR.")
+
+
+def test_table_and_column_comments_postgres(make_source, harvest):
+    import uuid
+
+    import psycopg
+
+    from tests.pg_chinook import SERVER
+
+    name = f"mesh_comments_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{SERVER}/postgres", connect_timeout=5, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        with psycopg.connect(f"{SERVER}/{name}", autocommit=True) as conn:
+            conn.execute("CREATE TABLE customer (id integer PRIMARY KEY, email text)")
+            conn.execute("COMMENT ON TABLE customer IS 'People who ordered at least once.'")
+            conn.execute("COMMENT ON COLUMN customer.email IS 'Login e-mail, unique.'")
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        run = harvest(make_source("comments", "sql", {"url": url}))
+        assert run.status == "succeeded", run.errors
+        customer = Asset.objects.get(urn=dataset_urn(PG_NS, f"{name}.public.customer"))
+        assert customer.description == "People who ordered at least once."
+        assert dict(customer.fields.values_list("name", "description")) == {
+            "id": "",
+            "email": "Login e-mail, unique.",
+        }
+    finally:
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

@@ -63,25 +63,58 @@ def test_food_delivery_over_the_api(api, events):
         resp = post(api, "/api/v1/lineage", event)
         assert resp.status_code == 201, (i, resp.json())
     assert Asset.objects.filter(kind="job").count() == 13
-    assert Asset.objects.filter(kind="dataset").count() == 13
+    # 13 datasets the events list + the 8 tmp_* tables the loading jobs' SQL reads
+    tmp = {
+        "menus",
+        "categories",
+        "menu_items",
+        "orders",
+        "customers",
+        "order_status",
+        "drivers",
+        "restaurants",
+    }
+    assert Asset.objects.filter(kind="dataset").count() == 13 + len(tmp)
     assert OpenLineageEvent.objects.count() == 26
     # one edge per (input, output) pair of each job: 4+5+2*1+2+0 (email_discounts: no output)
-    assert LineageEdge.objects.count() == 13
+    # + from the sql facets: tmp_<t> → <t> (8), and top_delivery_times → discounts (the
+    # second statement of delivery_times_7_days)
+    assert LineageEdge.objects.count() == 13 + 8 + 1
+    for table in tmp:
+        edge = LineageEdge.objects.get(upstream__urn=dataset_urn(NS, f"public.tmp_{table}"))
+        assert edge.downstream.urn == dataset_urn(NS, f"public.{table}")
+        assert edge.job.urn == job_urn(NS, f"etl_{table}")
+    assert LineageEdge.objects.get(
+        upstream__urn=dataset_urn(NS, "public.top_delivery_times"),
+        downstream__urn=dataset_urn(NS, "public.discounts"),
+    ).job.urn == job_urn(NS, "delivery_times_7_days")
     edge = LineageEdge.objects.get(
         upstream__urn=dataset_urn(NS, "public.customers"),
         downstream__urn=dataset_urn(NS, "public.delivery_7_days"),
     )
     assert edge.job.urn == job_urn(NS, "etl_delivery_7_days")
     with_cl = set(FieldLineageEdge.objects.values_list("downstream__asset__name", flat=True))
-    assert with_cl == {
-        "orders_7_days",
-        "delivery_7_days",
-        "top_delivery_times",
-        "discounts",
-        "popular_orders_day_of_week",
-    }
-    # 39 columnLineage input fields; one names public.menu_item_id, not an input: skipped
-    assert FieldLineageEdge.objects.count() == 38
+    assert (
+        with_cl
+        == {
+            "orders_7_days",
+            "delivery_7_days",
+            "top_delivery_times",
+            "discounts",
+            "popular_orders_day_of_week",
+        }
+        | tmp
+    )
+    # 39 columnLineage input fields; one names public.menu_item_id, not an input: skipped;
+    # + one DIRECT edge per column the 8 loading jobs' INSERT ... SELECT copies (54)
+    assert FieldLineageEdge.objects.count() == 38 + 54
+    assert FieldLineageEdge.objects.filter(
+        upstream__asset__urn=dataset_urn(NS, "public.tmp_menus"),
+        upstream__name="restaurant_id",
+        downstream__asset__urn=dataset_urn(NS, "public.menus"),
+        downstream__name="restaurant_id",
+        job__urn=job_urn(NS, "etl_menus"),
+    ).exists()
     assert set(JobRun.objects.values_list("state", flat=True)) == {"COMPLETE"}
     assert JobRun.objects.count() == 13
     run = JobRun.objects.get(run_id=RUN_ID)
@@ -426,7 +459,7 @@ def test_quickstart_step(db, samples):
     rows = import_sample_events(samples, None)
     assert [
         (r["source"], r["status"], r["assets"], r["lineage_edges"], r["errors"]) for r in rows
-    ] == [("openlineage", "succeeded", 26, 13, 0)]
+    ] == [("openlineage", "succeeded", 34, 22, 0)]  # 8 tmp_* tables and 9 edges from SQL
     assert rows[0]["warnings"] == 1  # the columnLineage input that is not an event input
 
 

@@ -14,8 +14,10 @@ namespace ``file`` and name the absolute path (URN ``urn:mc:dataset:file//srv/x`
 ``s3://bucket/key`` gives namespace ``s3://bucket`` and name ``key``.
 
 A file that cannot be described (encrypted footer, malformed page, corrupt checksum,
-unparsable CSV...) is reported as a run error naming the file and the reason, and the
-harvest goes on; the run then ends ``partial`` and stale removal is skipped.
+unparsable CSV, a CSV header or JSON field names that are not valid UTF-8...) is
+reported as a run error naming the file and the reason on one line (native backtraces
+dropped), and the harvest goes on; the run then ends ``partial`` and stale removal is
+skipped.
 """
 
 from collections.abc import Iterator
@@ -33,6 +35,7 @@ from harvesters.lake.common import (
     FileInfo,
     LakeFileError,
     TableInfo,
+    error_text,
     file_mtime,
     iso_from_seconds,
     location_name,
@@ -256,19 +259,31 @@ class LakeHarvester(Harvester):
         return inspect_jsonl(self.fs, entry.path, entry.size, cfg.sample_rows, cfg.sample_bytes)
 
     def _group(self, group: Group) -> Iterator[DatasetRecord]:
+        """Describe every file of ``group``, then yield its dataset(s).
+
+        A file that cannot be described (including one whose schema cannot be keyed,
+        e.g. column names that are not UTF-8) is a per-file error; the others go on.
+        """
         infos: dict[str, FileInfo] = {}
+        keys: dict[str, tuple] = {}
+        names_only = group.format != "parquet"
         for entry in group.files:
             self.report.counts["files"] += 1
             try:
-                infos[entry.path] = self._inspect(group.format, entry)
+                info = self._inspect(group.format, entry)
+                keys[entry.path] = schema_key(info.schema, names_only)
+                infos[entry.path] = info
             except LakeFileError as exc:
                 self.report.counts["files_failed"] += 1
                 self.report.error(self._uri(entry.path), str(exc))
+            except UnicodeDecodeError as exc:  # names pyarrow read but Python cannot decode
+                self.report.counts["files_failed"] += 1
+                self.report.error(
+                    self._uri(entry.path), f"column names are not valid UTF-8 ({exc})"
+                )
             except Exception as exc:  # an unexpected reader fault: still only this file
                 self.report.counts["files_failed"] += 1
-                self.report.error(self._uri(entry.path), f"{type(exc).__name__}: {exc}")
-        names_only = group.format != "parquet"
-        keys = {p: schema_key(i.schema, names_only) for p, i in infos.items()}
+                self.report.error(self._uri(entry.path), f"{type(exc).__name__}: {error_text(exc)}")
         is_folder, units = split_by_schema(group, keys)
         for files in units:
             location = self._abs(group.folder) if is_folder else files[0].path

@@ -1,14 +1,37 @@
 """Shapes shared by the lake format readers."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from harvesters.records import FieldRecord
 
+# The first line of a Rust backtrace block: ``Stack backtrace:`` (anyhow) or a numbered
+# frame (``   0: <unknown>``, std::backtrace). Everything from there on is the backtrace.
+_BACKTRACE_START = re.compile(r"^\s*(?:stack backtrace:|\d+: )", re.IGNORECASE)
+
 
 class LakeFileError(Exception):
     """A file or table that cannot be described; the message is the reason shown to users."""
+
+
+def error_text(exc: BaseException | str) -> str:
+    """The message of ``exc`` on one line, for a run report.
+
+    Native readers (deltalake and the Rust crates under pyiceberg) append a backtrace
+    block to their messages when ``RUST_BACKTRACE`` is set (``   0: <unknown>`` frames,
+    ``at ./file.c:442:8`` locations, anyhow's ``Stack backtrace:``); that block and
+    everything after it is dropped. The remaining lines (e.g. pydantic's multi-line
+    validation errors) are stripped and joined with spaces.
+    """
+    kept = []
+    for line in str(exc).splitlines():
+        if _BACKTRACE_START.match(line):
+            break
+        if line.strip():
+            kept.append(line.strip())
+    return " ".join(kept)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import pyarrow as pa
 from deltalake import DeltaTable
 
 from harvesters.lake.arrowtypes import arrow_fields
-from harvesters.lake.common import LakeFileError, TableInfo, iso_from_seconds
+from harvesters.lake.common import LakeFileError, TableInfo, error_text, iso_from_seconds
 
 
 def delta_type_name(t) -> str:
@@ -33,7 +33,8 @@ def delta_type_name(t) -> str:
 def inspect_delta(uri: str, storage_options: dict | None = None) -> TableInfo:
     """Describe the Delta table at ``uri`` (a local path or ``s3://...`` URI).
 
-    Raises LakeFileError naming the reason when the log cannot be read.
+    Raises LakeFileError naming the reason when the log cannot be read (one line: a
+    Rust backtrace that deltalake appends under ``RUST_BACKTRACE`` is dropped).
     """
     try:
         dt = DeltaTable(uri, storage_options=storage_options or None)
@@ -43,7 +44,7 @@ def inspect_delta(uri: str, storage_options: dict | None = None) -> TableInfo:
         adds = pa.table(dt.get_add_actions(flatten=True))
         history = dt.history(1)
     except Exception as exc:  # deltalake raises its own TableNotFoundError/DeltaError
-        raise LakeFileError(f"Delta table cannot be read: {exc}") from None
+        raise LakeFileError(f"Delta table cannot be read: {error_text(exc)}") from None
     native = {f["name"]: delta_type_name(f["type"]) for f in delta_schema.get("fields", [])}
     records = (
         adds.column("num_records").to_pylist() if "num_records" in adds.column_names else [None]

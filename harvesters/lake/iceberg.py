@@ -3,7 +3,8 @@
 Schema, partition spec and the current snapshot's summary (``total-records``,
 ``total-files-size``, ``total-data-files``; Iceberg table spec
 https://iceberg.apache.org/spec/#snapshots) are read from table metadata; no data file
-is opened. A catalog is configured as ``iceberg_catalog: {name, type, uri, warehouse,
+is opened. Error messages are one line (:func:`~harvesters.lake.common.error_text`: a
+Rust backtrace appended under ``RUST_BACKTRACE`` is dropped). A catalog is configured as ``iceberg_catalog: {name, type, uri, warehouse,
 ...}`` and passed to ``pyiceberg.catalog.load_catalog(name, **rest)``, e.g. a SQL catalog
 on SQLite: ``{"name": "lake", "type": "sql", "uri": "sqlite:////srv/cat.db",
 "warehouse": "file:///srv/warehouse"}``.
@@ -13,7 +14,7 @@ import re
 from collections.abc import Iterator
 
 from harvesters.lake.arrowtypes import arrow_fields
-from harvesters.lake.common import LakeFileError, TableInfo, iso_from_seconds
+from harvesters.lake.common import LakeFileError, TableInfo, error_text, iso_from_seconds
 
 _VERSION_RE = re.compile(r"^v?(\d+)")
 
@@ -27,7 +28,7 @@ def describe_table(table, catalog: str = "") -> TableInfo:
         schema = table.schema()
         arrow = schema.as_arrow()
     except Exception as exc:
-        raise LakeFileError(f"Iceberg schema cannot be read: {exc}") from None
+        raise LakeFileError(f"Iceberg schema cannot be read: {error_text(exc)}") from None
     native = {f.name: str(f.field_type) for f in schema.fields}
     fields = arrow_fields(arrow, native)
     required = {f.name for f in schema.fields if f.required}
@@ -88,20 +89,25 @@ def catalog_tables(config: dict) -> Iterator[tuple[str, object]]:
         catalog = load_catalog(name, **props)
         pending = list(catalog.list_namespaces())
     except Exception as exc:
-        raise LakeFileError(f"Iceberg catalog '{name}' cannot be opened: {exc}") from None
+        raise LakeFileError(
+            f"Iceberg catalog '{name}' cannot be opened: {error_text(exc)}"
+        ) from None
     while pending:
         namespace = pending.pop(0)
         try:
             pending.extend(catalog.list_namespaces(namespace))
             identifiers = catalog.list_tables(namespace)
         except Exception as exc:
-            yield ".".join(namespace), LakeFileError(f"namespace cannot be listed: {exc}")
+            yield (
+                ".".join(namespace),
+                LakeFileError(f"namespace cannot be listed: {error_text(exc)}"),
+            )
             continue
         for ident in identifiers:
             try:
                 yield ".".join(ident), catalog.load_table(ident)
             except Exception as exc:
-                yield ".".join(ident), LakeFileError(f"table cannot be loaded: {exc}")
+                yield ".".join(ident), LakeFileError(f"table cannot be loaded: {error_text(exc)}")
 
 
 def latest_metadata(paths: list[str]) -> str | None:
@@ -121,4 +127,4 @@ def static_table(metadata_uri: str, storage_options: dict | None = None):
     try:
         return StaticTable.from_metadata(metadata_uri, properties=storage_options or {})
     except Exception as exc:
-        raise LakeFileError(f"Iceberg metadata cannot be read: {exc}") from None
+        raise LakeFileError(f"Iceberg metadata cannot be read: {error_text(exc)}") from None

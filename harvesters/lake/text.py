@@ -12,7 +12,7 @@ import io
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
-from harvesters.lake.common import FileInfo, LakeFileError
+from harvesters.lake.common import FileInfo, LakeFileError, error_text
 
 
 def _read_sample(fs, path: str, size: int, sample_bytes: int) -> tuple[bytes, bool]:
@@ -39,11 +39,23 @@ def _first_lines(data: bytes, count: int) -> bytes:
     return data[: pos + 1]
 
 
+def _check_names(schema, what: str) -> None:
+    """Raise LakeFileError if the column names of ``schema`` are not valid UTF-8.
+
+    pyarrow reads such names without complaint but fails (UnicodeDecodeError) as soon
+    as they are turned into Python strings, e.g. a Latin-1 CSV header.
+    """
+    try:
+        schema.names  # noqa: B018 - decoding the names is the check
+    except UnicodeDecodeError as exc:
+        raise LakeFileError(f"{what} not valid UTF-8 ({exc})") from None
+
+
 def inspect_csv(fs, path: str, size: int, sample_rows: int, sample_bytes: int) -> FileInfo:
     """Describe a CSV (``.tsv``: tab-separated) file from its first rows.
 
-    Raises LakeFileError naming the reason (empty file, unparsable CSV, no complete line
-    within ``sample_bytes``).
+    Raises LakeFileError naming the reason (empty file, unparsable CSV, a header that is
+    not valid UTF-8, no complete line within ``sample_bytes``).
     """
     if size == 0:
         raise LakeFileError("empty file: no header row")
@@ -58,7 +70,8 @@ def inspect_csv(fs, path: str, size: int, sample_rows: int, sample_bytes: int) -
         if complete:
             rows = pacsv.read_csv(io.BytesIO(data), parse_options=parse).num_rows
     except Exception as exc:  # pyarrow.lib.ArrowInvalid with a line number
-        raise LakeFileError(f"not parsable as CSV: {exc}") from None
+        raise LakeFileError(f"not parsable as CSV: {error_text(exc)}") from None
+    _check_names(sample.schema, "header is")
     return FileInfo(
         schema=sample.schema,
         rows=rows,
@@ -70,7 +83,7 @@ def inspect_jsonl(fs, path: str, size: int, sample_rows: int, sample_bytes: int)
     """Describe a JSON-lines file (``.jsonl``, ``.ndjson``, ``.json``) from its first lines.
 
     Raises LakeFileError naming the reason (empty file, not JSON lines — e.g. a single
-    pretty-printed JSON document or an array).
+    pretty-printed JSON document or an array —, field names that are not valid UTF-8).
     """
     if size == 0:
         raise LakeFileError("empty file: no JSON lines")
@@ -82,7 +95,8 @@ def inspect_jsonl(fs, path: str, size: int, sample_rows: int, sample_bytes: int)
         sample = pajson.read_json(io.BytesIO(_first_lines(data, sample_rows)))
         rows = pajson.read_json(io.BytesIO(data)).num_rows if complete else None
     except Exception as exc:
-        raise LakeFileError(f"not parsable as JSON lines: {exc}") from None
+        raise LakeFileError(f"not parsable as JSON lines: {error_text(exc)}") from None
+    _check_names(sample.schema, "field names are")
     return FileInfo(
         schema=sample.schema, rows=rows, props={"sampled_rows": min(sample.num_rows, sample_rows)}
     )

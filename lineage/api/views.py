@@ -5,7 +5,12 @@ import io
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -15,10 +20,122 @@ from lineage import queries
 from lineage.api import openlineage
 from lineage.graph.base import DIRECTIONS
 
-URN = OpenApiParameter("urn", str, required=True, description="Asset URN")
-DEPTH = OpenApiParameter("depth", int, description="Hops to follow (default 3; 'all' = unbounded)")
+URN = OpenApiParameter(
+    "urn",
+    str,
+    required=True,
+    description="Asset URN (dataset, job or dashboard), e.g. "
+    "urn:mc:dataset:duckdb://jaffle_shop/jaffle_shop.main.customers; for a job the "
+    "graph runs through its inputs (upstream) and outputs (downstream)",
+)
+DEPTH = OpenApiParameter(
+    "depth", str, description="Hops to follow: a positive integer (default 3) or 'all'"
+)
+IMPACT_DEPTH = OpenApiParameter(
+    "depth", str, description="Hops to follow: a positive integer, or 'all' (default)"
+)
 DIRECTION = OpenApiParameter(
     "direction", str, enum=list(DIRECTIONS), description="upstream, downstream or both (default)"
+)
+FIELD = OpenApiParameter("field", str, required=True, description="Column name in the asset")
+FORMAT = OpenApiParameter(
+    "format", str, enum=["json", "csv"], description="csv: download impact.csv"
+)
+
+
+def node_direction() -> serializers.ChoiceField:
+    """A node's ``direction`` field: ``root``, ``upstream`` or ``downstream`` (a new
+    instance per serializer, so fields keep their declaration order)."""
+    return serializers.ChoiceField(choices=["root", *DIRECTIONS[:2]])
+
+
+BAD_REQUEST = OpenApiResponse(
+    OpenApiTypes.OBJECT, description="A bad parameter: ``{parameter: [message, ...]}``"
+)
+NOT_FOUND = OpenApiResponse(OpenApiTypes.OBJECT, description="Unknown URN (or field)")
+LINEAGE_GRAPH = inline_serializer(
+    "LineageGraph",
+    {
+        "nodes": inline_serializer(
+            "LineageGraphNode",
+            {
+                "urn": serializers.CharField(),
+                "name": serializers.CharField(),
+                "type": serializers.CharField(),
+                "platform": serializers.CharField(),
+                "depth": serializers.IntegerField(help_text="hops from the root (0: the root)"),
+                "direction": node_direction(),
+            },
+            many=True,
+        ),
+        "edges": inline_serializer(
+            "LineageGraphEdge",
+            {
+                "source": serializers.CharField(help_text="upstream asset URN"),
+                "target": serializers.CharField(help_text="downstream asset URN"),
+                "job": serializers.CharField(
+                    allow_null=True, help_text="URN of the job the data flows through"
+                ),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+class ColumnRefSerializer(serializers.Serializer):
+    """A column of an asset, ``{urn, field}`` (OpenAPI component ``ColumnRef``)."""
+
+    urn = serializers.CharField()
+    field = serializers.CharField()
+
+
+COLUMN_LINEAGE_GRAPH = inline_serializer(
+    "ColumnLineageGraph",
+    {
+        "nodes": inline_serializer(
+            "ColumnLineageNode",
+            {
+                "urn": serializers.CharField(),
+                "field": serializers.CharField(),
+                "name": serializers.CharField(help_text="<asset name>.<field>"),
+                "depth": serializers.IntegerField(),
+                "direction": node_direction(),
+            },
+            many=True,
+        ),
+        "edges": inline_serializer(
+            "ColumnLineageEdge",
+            {
+                "source": ColumnRefSerializer(),
+                "target": ColumnRefSerializer(),
+                "transformation": serializers.ChoiceField(choices=["DIRECT", "INDIRECT"]),
+            },
+            many=True,
+        ),
+    },
+)
+IMPACT = inline_serializer(
+    "Impact",
+    {
+        "urn": serializers.CharField(),
+        "count": serializers.IntegerField(),
+        "results": inline_serializer(
+            "ImpactRow",
+            {
+                "urn": serializers.CharField(),
+                "name": serializers.CharField(),
+                "type": serializers.CharField(),
+                "platform": serializers.CharField(),
+                "depth": serializers.IntegerField(),
+                "path": serializers.ListField(
+                    child=serializers.CharField(), help_text="URNs from the root to this asset"
+                ),
+                "owners": serializers.ListField(child=serializers.CharField()),
+            },
+            many=True,
+        ),
+    },
 )
 
 
@@ -57,8 +174,13 @@ class LineageView(APIView):
 
     authentication_classes = openlineage.AUTHENTICATION
 
-    @extend_schema(parameters=[URN, DIRECTION, DEPTH])
+    @extend_schema(
+        parameters=[URN, DIRECTION, DEPTH],
+        responses={200: LINEAGE_GRAPH, 400: BAD_REQUEST, 404: NOT_FOUND},
+        description="The lineage graph around an asset (a job: through its inputs and outputs).",
+    )
     def get(self, request):
+        """``{nodes, edges}`` of :func:`lineage.queries.asset_lineage`."""
         q = parse(request)
         return Response(queries.asset_lineage(q["urn"], q["direction"], q["depth"]))
 
@@ -95,9 +217,11 @@ class ColumnLineageView(APIView):
     transformation}]}``."""
 
     @extend_schema(
-        parameters=[URN, OpenApiParameter("field", str, required=True), DIRECTION, DEPTH]
+        parameters=[URN, FIELD, DIRECTION, DEPTH],
+        responses={200: COLUMN_LINEAGE_GRAPH, 400: BAD_REQUEST, 404: NOT_FOUND},
     )
     def get(self, request):
+        """``{nodes, edges}`` of :func:`lineage.queries.column_lineage`."""
         q = parse(request, ColumnLineageQuery)
         return Response(queries.column_lineage(q["urn"], q["field"], q["direction"], q["depth"]))
 
@@ -108,8 +232,20 @@ class ImpactView(APIView):
     unbounded unless given. ``format=csv`` downloads the same rows as CSV (columns
     urn, name, type, platform, depth, owners, path; lists joined by ``;`` / `` > ``)."""
 
-    @extend_schema(parameters=[URN, DEPTH, OpenApiParameter("format", str, enum=["json", "csv"])])
+    @extend_schema(
+        parameters=[URN, IMPACT_DEPTH, FORMAT],
+        responses={
+            (200, "application/json"): IMPACT,
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="urn,name,type,platform,depth,owners,path"
+            ),
+            400: BAD_REQUEST,
+            404: NOT_FOUND,
+        },
+        description="Every downstream asset (a job: its outputs and their downstream).",
+    )
     def get(self, request):
+        """``{urn, count, results}`` of :func:`lineage.queries.impact`, or CSV."""
         q = parse(request, default_depth=None)
         rows = queries.impact(q["urn"], q["depth"])
         if request.query_params.get("format") == "csv":

@@ -1,9 +1,17 @@
 """The graph backend interface and the traversal algorithm every backend shares.
 
-A backend supplies two small components, :meth:`GraphBackend.expand` (dataset edges
-adjacent to a frontier) and :meth:`GraphBackend.expand_fields` (the same for columns);
-the base class does breadth-first traversal, depth bounds and shortest paths on top.
-Nodes are asset ids (field ids for column lineage) of the SQL system of record.
+A backend supplies three small components, :meth:`GraphBackend.expand` (dataset edges
+adjacent to a frontier), :meth:`GraphBackend.job_edges` (the dataset edges a job
+carries) and :meth:`GraphBackend.expand_fields` (the same for columns); the base class
+does breadth-first traversal, depth bounds and shortest paths on top. Nodes are asset
+ids (field ids for column lineage) of the SQL system of record.
+
+A job is not an endpoint of dataset edges but the ``job`` of the edges it carries
+(OpenLineage: a run reads its inputs and writes its outputs). Lineage rooted at a job
+(``root_is_job=True``) starts from those edges: its inputs are upstream at depth 1, its
+outputs downstream at depth 1, and traversal continues from there; the graph then has
+an edge ``(input, job, None)`` per input and ``(job, output, None)`` per output in
+place of the job's own ``(input, output, job)`` edges.
 """
 
 from collections.abc import Iterable
@@ -48,13 +56,31 @@ class GraphBackend:
         """
         raise NotImplementedError
 
+    def job_edges(self, jobs: list[int]) -> Iterable[tuple[int, int, int | None]]:
+        """Dataset edges (upstream id, downstream id, job id) whose job is in ``jobs``
+        (asset ids of kind job). Removed assets are never returned."""
+        raise NotImplementedError
+
     def expand_fields(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, str]]:
         """Field edges (upstream field id, downstream field id, transformation)."""
         raise NotImplementedError
 
-    def lineage(self, root: int, direction: str = BOTH, depth: int | None = 3) -> LineageGraph:
-        """Breadth-first lineage of asset ``root`` up to ``depth`` hops (None: unbounded)."""
-        return self._traverse(root, direction, depth, self.expand)
+    def lineage(
+        self,
+        root: int,
+        direction: str = BOTH,
+        depth: int | None = 3,
+        *,
+        root_is_job: bool = False,
+    ) -> LineageGraph:
+        """Breadth-first lineage of asset ``root`` up to ``depth`` hops (None: unbounded).
+
+        With ``root_is_job`` the root is a job: its input datasets are its upstream and
+        its output datasets its downstream at depth 1 (see the module docstring).
+        ValueError for a direction not in :data:`DIRECTIONS`.
+        """
+        first = self._job_first_hop(root) if root_is_job else None
+        return self._traverse(root, direction, depth, self.expand, first)
 
     def field_lineage(
         self, root: int, direction: str = BOTH, depth: int | None = 3
@@ -66,11 +92,28 @@ class GraphBackend:
 
         return self._traverse(root, direction, depth, expand)
 
-    def impact(self, root: int, depth: int | None = None) -> LineageGraph:
-        """Every downstream asset of ``root`` with its depth and a shortest path."""
-        return self.lineage(root, DOWNSTREAM, depth)
+    def impact(
+        self, root: int, depth: int | None = None, *, root_is_job: bool = False
+    ) -> LineageGraph:
+        """Every downstream asset of ``root`` with its depth and a shortest path; for a
+        job (``root_is_job``): its outputs at depth 1 and everything downstream of them."""
+        return self.lineage(root, DOWNSTREAM, depth, root_is_job=root_is_job)
 
-    def _traverse(self, root, direction, depth, expand) -> LineageGraph:
+    def _job_first_hop(self, job: int) -> dict[str, list[tuple[int, int, int | None]]]:
+        """The first hop from job ``job`` per direction, as edges touching the job:
+        ``{upstream: [(input, job, None)], downstream: [(job, output, None)]}``."""
+        inputs, outputs = set(), set()
+        for up, down, _ in self.job_edges([job]):
+            inputs.add(up)
+            outputs.add(down)
+        return {
+            UPSTREAM: [(i, job, None) for i in sorted(inputs - {job})],
+            DOWNSTREAM: [(job, o, None) for o in sorted(outputs - {job})],
+        }
+
+    def _traverse(self, root, direction, depth, expand, first_hop=None) -> LineageGraph:
+        """Breadth-first traversal from ``root``; ``first_hop`` (per direction) replaces
+        ``expand`` for the first level (a job root, see :meth:`_job_first_hop`)."""
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
         graph = LineageGraph(root=root, depth={root: 0}, direction={root: "root"})
@@ -80,8 +123,12 @@ class GraphBackend:
             while frontier and (depth is None or level < depth):
                 level += 1
                 next_frontier = []
+                hop = first_hop[d] if first_hop is not None and level == 1 else None
+                edges = hop if hop is not None else expand(frontier, d)
                 # sorted: the same shortest path whatever order a backend returns edges in
-                for up, down, via in sorted(expand(frontier, d), key=_edge_order):
+                for up, down, via in sorted(edges, key=_edge_order):
+                    if first_hop is not None and via == root:
+                        continue  # drawn through the job node instead
                     graph.edges.add((up, down, via))
                     node = up if d == UPSTREAM else down
                     if node in seen:

@@ -70,6 +70,14 @@ class BoltGraphBackend(GraphBackend):
             for up, down, job in self._run(query, ids=frontier[start : start + BATCH]):
                 yield up, down, (job if job and job > 0 else None)
 
+    def job_edges(self, jobs: list[int]) -> Iterable[tuple[int, int, int | None]]:
+        """See :meth:`GraphBackend.job_edges`: ``FEEDS`` relationships whose ``job``
+        property (the job's asset id; 0 = none) is in ``jobs``."""
+        query = "MATCH (a:Asset)-[r:FEEDS]->(b:Asset) WHERE r.job IN $ids RETURN a.id, b.id, r.job"
+        for start in range(0, len(jobs), BATCH):
+            for up, down, job in self._run(query, ids=jobs[start : start + BATCH]):
+                yield up, down, (job if job and job > 0 else None)
+
     def expand_fields(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, str]]:
         """See :meth:`GraphBackend.expand_fields`."""
         where = "b.id IN $ids" if direction == UPSTREAM else "a.id IN $ids"

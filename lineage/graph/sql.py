@@ -30,6 +30,16 @@ class SQLGraphBackend(GraphBackend):
                 .distinct()
             )
 
+    def job_edges(self, jobs: list[int]) -> Iterable[tuple[int, int, int | None]]:
+        """See :meth:`GraphBackend.job_edges`; one query per chunk of ``jobs``."""
+        for start in range(0, len(jobs), CHUNK):
+            yield from (
+                LineageEdge.objects.filter(job_id__in=jobs[start : start + CHUNK])
+                .filter(upstream__removed=False, downstream__removed=False)
+                .values_list("upstream_id", "downstream_id", "job_id")
+                .distinct()
+            )
+
     def expand_fields(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, str]]:
         """See :meth:`GraphBackend.expand_fields`."""
         column = "downstream_id__in" if direction == UPSTREAM else "upstream_id__in"

@@ -10,9 +10,11 @@ https://openlineage.io/spec/facets/. Facets used (all facets are also kept verba
 * ``columnLineage`` → field lineage: ``inputFields[].transformations[].type/subtype``
   (1-2-0+, DIRECT and INDIRECT kept apart) or the older ``transformationType``
   (IDENTITY/MASKED → DIRECT); its ``dataset`` list (dependencies of every field) too;
-* ``sql`` → ``properties["sql"]`` and, when no output has ``columnLineage``, parsed with
-  :func:`harvesters.sqllineage.parse_sql_lineage` for field lineage between this event's
-  own inputs and outputs (tables the event does not name are not invented);
+* ``sql`` → ``properties["sql"]``, parsed with sqlglot
+  (:mod:`lineage.openlineage.sqlfacet`): table lineage from what each statement reads
+  to what it writes, through the job, with datasets for tables the event does not list
+  (the event's dataset namespace, else the job's), and DIRECT column lineage into each
+  written table whose event dataset has no ``columnLineage``;
 * ``dataQualityAssertions`` → one pass/fail quality result per assertion and column;
   ``dataQualityMetrics`` (input facet) → a ``metrics`` quality result (status
   ``skipped``: nothing was asserted) with the measurements in ``details``, row count and
@@ -22,7 +24,6 @@ https://openlineage.io/spec/facets/. Facets used (all facets are also kept verba
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from harvesters.records import (
     QualityRecord,
 )
 from harvesters.sink import short_name
+from lineage.openlineage.sqlfacet import sql_facet_lineage
 
 TERMINAL = ("COMPLETE", "FAIL", "ABORT")
 STATE_RANK = {"OTHER": 0, "START": 1, "RUNNING": 2, "COMPLETE": 3, "FAIL": 3, "ABORT": 3}
@@ -297,51 +299,6 @@ def _quality(ds: dict, urn: str, when: datetime, input_facets: dict) -> list[Qua
     return records
 
 
-@functools.lru_cache(maxsize=256)
-def _parse_sql(sql: str):
-    try:
-        from harvesters.sqllineage import parse_sql_lineage
-    except ImportError:  # the shared SQL lineage module is not installed in this tree
-        return None
-    return parse_sql_lineage(sql)
-
-
-def _match_table(table: str, datasets: dict[str, str]) -> str | None:
-    """URN of the event dataset a parsed SQL table name denotes (by dotted suffix)."""
-    table = table.lower()
-    for name, urn in datasets.items():
-        low = name.lower()
-        if low == table or low.endswith("." + table) or table.endswith("." + low):
-            return urn
-    return None
-
-
-def _sql_lineage(sql: str, inputs: list, outputs: list, job: str, conv: Converted) -> list:
-    """Field lineage from the ``sql`` facet, restricted to the event's own datasets."""
-    parsed = _parse_sql(sql)
-    if parsed is None:
-        conv.warnings.append("sql facet not parsed: harvesters.sqllineage is not available")
-        return []
-    for message in parsed.errors:
-        conv.warnings.append(f"sql facet: {message}")
-    ins = {d["name"]: dataset_urn(d["namespace"], d["name"]) for d in inputs}
-    outs = {d["name"]: dataset_urn(d["namespace"], d["name"]) for d in outputs}
-    out_urns = [u for u in (_match_table(t, outs) for t in parsed.outputs) if u]
-    if len(out_urns) != 1:
-        return []
-    records = []
-    for out_col, sources in parsed.columns.items():
-        for src in sources:
-            up = _match_table(src.table, ins)
-            if up:
-                records.append(
-                    FieldLineageRecord(
-                        up, src.column, out_urns[0], out_col, transformation="DIRECT", job_urn=job
-                    )
-                )
-    return records
-
-
 def convert(event: dict, kind: str) -> Converted:
     """Records for one *valid* event of ``kind`` (run, dataset, job).
 
@@ -388,14 +345,31 @@ def convert(event: dict, kind: str) -> Converted:
         conv.records.append(dataset_record(ds, in_facets))
         conv.records.extend(_quality(ds, dataset_urn(ds["namespace"], ds["name"]), when, in_facets))
     field_records = []
+    with_columns = set()
     for ds, urn in zip(outputs, out_urns, strict=True):
         conv.records.append(dataset_record(ds, _facets(ds.get("outputFacets"))))
         conv.records.extend(_quality(ds, urn, when, {}))
         for up in in_urns:
             conv.records.append(LineageRecord(up, urn, jurn))
-        field_records.extend(_column_lineage(ds, urn, jurn, conv))
-    if not field_records and isinstance(sql, str) and sql and inputs and outputs:
-        field_records = _sql_lineage(sql, inputs, outputs, jurn, conv)
+        own = _column_lineage(ds, urn, jurn, conv)
+        if own:
+            with_columns.add(urn)
+        field_records.extend(own)
+    if isinstance(sql, str) and sql:
+        parsed = sql_facet_lineage(
+            sql,
+            jurn,
+            job_obj["namespace"],
+            inputs,
+            outputs,
+            dialect=(job_facets.get("sql") or {}).get("dialect"),
+            with_columns=with_columns,
+        )
+        conv.warnings.extend(parsed.warnings)
+        conv.records.extend(parsed.datasets)
+        conv.records.extend(parsed.edges)
+        field_records.extend(parsed.field_edges)
+        known |= parsed.urns
     for rec in field_records:
         if rec.upstream_urn not in known:
             conv.warnings.append(

@@ -2,8 +2,9 @@
 
 OpenLineage is pushed to us (``POST /api/v1/lineage``), not crawled, so this harvester
 has an empty config (``{}``) and yields nothing; it exists so that the sources API and
-the registry accept the kind. Running it is harmless: a run that produces nothing never
-removes anything (the runner's stale-removal fail-safe), so event-driven assets stay.
+the registry accept the kind. Running it is harmless: the kind has no stale removal
+(``stale_removal = False``, see :func:`harvesters.runner.run_harvest`), so a run
+succeeds and event-driven assets and edges stay.
 """
 
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ class OpenLineageHarvester(Harvester):
 
     kind = "openlineage"
     config_class = OpenLineageConfig
+    stale_removal = False  # pushed, not crawled: an empty run says nothing about the assets
 
     def records(self) -> Iterator[Record]:
         """Yields nothing: events are ingested by :mod:`lineage.openlineage.ingest`."""

@@ -13,7 +13,10 @@ Marquez's ``/api/v1/lineage`` checks, so any event Marquez accepts is accepted h
 * JobEvent (has ``job`` and no ``run``): ``job.namespace``/``name``;
 * ``inputs``/``outputs`` arrays (or null) of datasets with ``namespace``/``name``;
 * ``facets`` containers are objects whose values are objects (or null). What is inside a
-  facet is never checked: unknown and custom facets are kept, never rejected.
+  facet is not checked (unknown and custom facets are kept, never rejected), except the
+  run facet ``nominalTime``, whose ``nominalStartTime``/``nominalEndTime`` (stored on the
+  run) must be RFC 3339 date-times with an offset when present, e.g. an error at
+  ``$.run.facets.nominalTime.nominalStartTime``.
 
 Errors are ``{"path": "$.run.runId", "message": "..."}`` dicts, one per problem.
 """
@@ -51,12 +54,24 @@ def _is_datetime(value: object) -> bool:
 
 _NAME = {"type": "string", "minLength": 1}
 _FACETS = {"type": "object", "additionalProperties": {"type": ["object", "null"]}}
+_DATE_TIME = {"type": "string", "format": "date-time"}
+# NominalTimeRunFacet (https://openlineage.io/spec/facets/1-0-1/NominalTimeRunFacet.json):
+# the times are stored on the run, so a bad one is refused rather than dropped.
+_RUN_FACETS = {
+    **_FACETS,
+    "properties": {
+        "nominalTime": {
+            "type": ["object", "null"],
+            "properties": {"nominalStartTime": _DATE_TIME, "nominalEndTime": _DATE_TIME},
+        }
+    },
+}
 _DEFS = {
     "facets": _FACETS,
     "run": {
         "type": "object",
         "required": ["runId"],
-        "properties": {"runId": {"type": "string", "format": "uuid"}, "facets": _FACETS},
+        "properties": {"runId": {"type": "string", "format": "uuid"}, "facets": _RUN_FACETS},
     },
     "job": {
         "type": "object",
