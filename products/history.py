@@ -38,6 +38,16 @@ def snapshot_product(product: DataProduct | None) -> dict:
     }
 
 
+def snapshot_domain(domain: Domain | None) -> dict:
+    """Editable state of ``domain`` as strings, the shape the domain pages record:
+    ``{slug, name, parent, owner_team, description}`` with ``parent`` and ``owner_team``
+    as their names (``""`` when unset); ``{}`` for None or unsaved."""
+    if domain is None or domain.pk is None:
+        return {}
+    fields = ("slug", "name", "parent", "owner_team", "description")
+    return {f: str(getattr(domain, f) or "") for f in fields}
+
+
 def snapshot_team(team: Team | None) -> dict:
     """Editable state of ``team``: ``{slug, name, description, members}`` where
     ``members`` is ``"username (role), ..."`` sorted by username; ``{}`` for None or unsaved."""

@@ -21,6 +21,7 @@ Catalog bindings use ODPS ``customProperties`` (valid per the schema): a port wi
 """
 
 import copy
+from urllib.parse import urlsplit
 
 import yaml
 from django.db import transaction
@@ -39,10 +40,67 @@ from products.models import (
     Team,
     TeamMembership,
 )
+from products.permissions import is_admin
 from products.schemas import DescriptorError, odps_schema, schema_problems
 
 ASSET_URN_PROPERTY = "assetUrn"
 SUPPORTED_API_VERSIONS = ("v0.9.0", "v1.0.0")
+LINK_SCHEMES = ("http", "https", "mailto")
+LIFECYCLE = tuple(ProductStatus.values)  # proposed → draft → active → deprecated → retired
+
+
+def link_url_problem(url) -> str | None:
+    """Why ``url`` may not be stored as a product link (and rendered as ``href``), or None
+    when it may: ``http``/``https`` URLs with a host, ``mailto:`` addresses and paths on
+    this site (one leading ``/``; ``//host`` and ``/\\host`` are not paths). Anything
+    else (``javascript:``, ``data:``, ``vbscript:``, whitespace or control characters that
+    browsers strip, non-strings) is refused. Returns a sentence naming the url."""
+    if not isinstance(url, str) or not url:
+        return f"the url must be a non-empty string, got {url!r}"
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return f"{url!r} contains whitespace or control characters"
+    allowed = f"only {', '.join(LINK_SCHEMES)} URLs or a path starting with / may be linked"
+    if url.startswith("/"):
+        if url.startswith(("//", "/\\")):
+            return f"{url!r} is not a path on this site; {allowed}"
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"{url!r} is not a URL ({exc})"
+    scheme = parts.scheme.lower()
+    if scheme not in LINK_SCHEMES:
+        named = f"the scheme {scheme + ':'!r}" if scheme else "no scheme"
+        return f"{url!r} has {named}; {allowed}"
+    if scheme in ("http", "https") and not parts.netloc:
+        return f"{url!r} has no host"
+    return None
+
+
+def is_safe_link(url) -> bool:
+    """Whether ``url`` may be rendered as a link (:func:`link_url_problem` finds nothing).
+    Meant for templates: render links already stored with another scheme as text."""
+    return link_url_problem(url) is None
+
+
+def lifecycle_problem(old: str | None, new: str, may_go_back: bool = False) -> str | None:
+    """Why a product may not move from status ``old`` to ``new``, or None when it may.
+
+    The ODPS lifecycle is proposed → draft → active → deprecated → retired: staying put
+    and moving forward any number of steps are allowed; moving back is refused unless
+    ``may_go_back`` (staff, or the ``sync_products`` command). A new product (``old``
+    empty) may start anywhere; unknown statuses are left to the field validation. The
+    message names the allowed next statuses."""
+    if not old or old == new or old not in LIFECYCLE or new not in LIFECYCLE:
+        return None
+    if may_go_back or LIFECYCLE.index(new) > LIFECYCLE.index(old):
+        return None
+    ahead = LIFECYCLE[LIFECYCLE.index(old) + 1 :]
+    allowed = ", ".join(ahead) if ahead else f"none ({old!r} is the last stage)"
+    return (
+        f"cannot move back from {old!r} to {new!r} (only staff may); "
+        f"allowed next statuses: {allowed}"
+    )
 
 
 class _StringDatesLoader(yaml.SafeLoader):
@@ -75,13 +133,21 @@ def dump_yaml(doc: dict) -> str:
 
 
 def odps_problems(doc: dict) -> list[str]:
-    """Schema violations plus our rule that ``status`` is a lifecycle stage."""
+    """Schema violations plus our rules: ``status`` is a lifecycle stage and the
+    product's links (top-level ``authoritativeDefinitions[].url``, rendered on the product
+    page) pass :func:`link_url_problem`. Sorted ``"path: rule: message"`` strings."""
     problems = schema_problems(doc, odps_schema())
     status = doc.get("status")
     if isinstance(status, str) and status not in ProductStatus.values:
         problems.append(
             f"status: lifecycle: {status!r} is not one of {', '.join(ProductStatus.values)}"
         )
+    links = doc.get("authoritativeDefinitions")
+    for i, link in enumerate(links if isinstance(links, list) else []):
+        if isinstance(link, dict) and "url" in link:
+            why = link_url_problem(link["url"])
+            if why:
+                problems.append(f"authoritativeDefinitions[{i}].url: scheme: {why}")
     return problems
 
 
@@ -153,10 +219,17 @@ def apply_descriptor(doc: dict, user=None, action: str = "import") -> tuple[Data
     Returns ``(product, outcome)`` with outcome ``created``, ``updated`` or ``unchanged``
     (unchanged when the export of the stored product already equals ``doc``). The edit
     is recorded in the product's history with ``user`` (None for the command line).
+    Raises DescriptorError (``status: lifecycle: ...``) when ``doc`` moves an existing
+    product back in its lifecycle and ``user`` is neither staff nor None (the command:
+    the domain's git repo speaking), before anything is written.
     """
     product = DataProduct.objects.filter(uid=str(doc["id"])).first()
     if product is not None and export_descriptor(product) == doc:
         return product, "unchanged"
+    if product is not None:
+        why = lifecycle_problem(product.status, doc["status"], user is None or is_admin(user))
+        if why:
+            raise DescriptorError(str(doc["id"]), [f"status: lifecycle: {why}"])
     before = snapshot_product(product) if product else None
     created = product is None
     product = product or DataProduct(uid=str(doc["id"]))

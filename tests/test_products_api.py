@@ -5,6 +5,8 @@ import yaml
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
+from catalog.models import Asset
+from harvesters.models import AssetSource, Source
 from products.models import SLO, DataProduct, Domain, EditRecord, OutputPort, Team, TeamMembership
 from products.slo import record_sample
 from tests.conftest import STANDARDS
@@ -161,6 +163,17 @@ def test_descriptor_out_and_in(world):
 
 def test_slos_and_samples_endpoints(world):
     c = client_for(world["owner"])
+    # a port whose asset a SQL source harvested: freshness is checked live, needs a column
+    asset = Asset.objects.create(
+        urn="urn:mc:dataset:sqlite://w/w.main.orders",
+        namespace="sqlite://w",
+        name="orders",
+        qualified_name="w.main.orders",
+        platform="sqlite",
+    )
+    source = Source.objects.create(name="wh", kind="sql", config={"url": "sqlite:///:memory:"})
+    AssetSource.objects.create(asset=asset, source=source)
+    OutputPort.objects.filter(pk=world["port"].pk).update(asset=asset)
     r = c.post(
         "/api/v1/products/orders/slos",
         {"port": world["port"].pk, "name": "fresh", "kind": "freshness"},

@@ -2,12 +2,25 @@
 
 from rest_framework import serializers
 
+from products.checks import missing_column_problem
+from products.forms import domain_parent_problem
 from products.models import SLO, DataProduct, Domain, InputPort, OutputPort, SLISample, Team
+from products.odps import lifecycle_problem, link_url_problem
+from products.permissions import is_admin
 from products.slo import compute_status, product_health
 
 
+def _request_user(serializer):
+    """The user of the request in the serializer's context (None outside a request)."""
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
 class DomainSerializer(serializers.ModelSerializer):
-    """``{slug, name, parent (slug|null), owner_team (slug|null), description, products}``."""
+    """``{slug, name, parent (slug|null), owner_team (slug|null), description, products}``.
+
+    ``parent`` may not be the domain itself or one of its sub-domains (400 naming
+    ``parent``, the same rule as :class:`products.forms.DomainForm`)."""
 
     parent = serializers.SlugRelatedField(
         slug_field="slug", queryset=Domain.objects.all(), allow_null=True, required=False
@@ -23,6 +36,12 @@ class DomainSerializer(serializers.ModelSerializer):
 
     def get_products(self, obj) -> list[str]:
         return list(obj.products.values_list("uid", flat=True))
+
+    def validate_parent(self, value):
+        why = domain_parent_problem(self.instance, value)
+        if why:
+            raise serializers.ValidationError(why)
+        return value
 
 
 class OutputPortSerializer(serializers.ModelSerializer):
@@ -55,7 +74,10 @@ class InputPortSerializer(serializers.ModelSerializer):
 class ProductSerializer(serializers.ModelSerializer):
     """A data product. Writable: uid (on create), name, domain (slug), owner_team (slug),
     status, version, purpose, limitations, usage, tags (list of str), links (list of
-    ``{type, url}``). Read-only: ports, ``slo_health`` (``{state, counts}``), timestamps."""
+    ``{type, url}``; url http(s), mailto or a path starting with ``/``). Read-only: ports,
+    ``slo_health`` (``{state, counts}``), timestamps. ``status`` only moves forward in the
+    ODPS lifecycle unless the caller is staff (400 naming ``status`` and the allowed next
+    statuses)."""
 
     domain = serializers.SlugRelatedField(
         slug_field="slug", queryset=Domain.objects.all(), allow_null=True, required=False
@@ -102,6 +124,20 @@ class ProductSerializer(serializers.ModelSerializer):
             isinstance(v, dict) and v.get("type") and v.get("url") for v in value
         ):
             raise serializers.ValidationError("links must be a list of {type, url} objects")
+        problems = [
+            f"link {i} ({link['type']!r}): {why}"
+            for i, link in enumerate(value)
+            if (why := link_url_problem(link["url"]))
+        ]
+        if problems:
+            raise serializers.ValidationError(problems)
+        return value
+
+    def validate_status(self, value):
+        old = self.instance.status if self.instance is not None else None
+        why = lifecycle_problem(old, value, is_admin(_request_user(self)))
+        if why:
+            raise serializers.ValidationError(why)
         return value
 
     def validate_uid(self, value):
@@ -111,7 +147,12 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class SLOSerializer(serializers.ModelSerializer):
-    """An SLO with its computed ``status`` (see :class:`products.slo.SLOStatus`)."""
+    """An SLO with its computed ``status`` (see :class:`products.slo.SLOStatus`).
+
+    ``port`` must be an output port of the context's ``product`` when one is given (400
+    naming ``port`` otherwise). A freshness SLO needs ``column`` only when the port's asset
+    was harvested by a ``sql`` source (others are sampled from harvested times); a
+    completeness SLO always needs one."""
 
     port = serializers.PrimaryKeyRelatedField(queryset=OutputPort.objects.all())
     status = serializers.SerializerMethodField()
@@ -144,12 +185,22 @@ class SLOSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("objective must be between 0 and 1, e.g. 0.99")
         return value
 
+    def validate_port(self, value):
+        product = self.context.get("product")
+        if product is not None and value.product_id != product.pk:
+            raise serializers.ValidationError(
+                f"port {value.pk} ({value.name!r}) belongs to another product, not {product.uid!r}"
+            )
+        return value
+
     def validate(self, attrs):
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
         column = attrs.get("column", getattr(self.instance, "column", ""))
         threshold = attrs.get("threshold", getattr(self.instance, "threshold", None))
-        if kind in {"freshness", "completeness"} and not column:
-            raise serializers.ValidationError({"column": f"a {kind} SLO needs a column"})
+        port = attrs.get("port", getattr(self.instance, "port", None))
+        why = missing_column_problem(kind, column, port)
+        if why:
+            raise serializers.ValidationError({"column": why})
         if kind == "freshness" and (threshold is None or threshold <= 0):
             raise serializers.ValidationError(
                 {"threshold": "a freshness SLO needs a maximum age in seconds (> 0)"}

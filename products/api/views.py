@@ -2,13 +2,16 @@
 
 All endpoints need a signed-in user; writes need membership of the owning team (or
 admin), enforced by :class:`products.permissions.IsOwnerOrReadOnly`. Every write is
-recorded in the product's history. Errors are JSON ``{"detail": ..., "problems": [...]}``.
+recorded in the product's (or domain's) history. Errors are JSON ``{"detail": ...,
+"problems": [...]}`` for descriptors, ``{field: [message]}`` for validation.
 """
 
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from rest_framework import generics, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
@@ -21,8 +24,8 @@ from products.api.serializers import (
     SLOSerializer,
 )
 from products.filtersets import ProductFilterSet
-from products.history import record_edit, snapshot_product
-from products.models import SLO, DataProduct, Domain
+from products.history import record_edit, snapshot_domain, snapshot_product
+from products.models import SLO, DataProduct, Domain, SLISample
 from products.odps import apply_descriptor, dump_yaml, export_descriptor, parse_descriptor
 from products.permissions import IsOwnerOrReadOnly, can_edit, in_team, is_admin
 from products.schemas import DescriptorError
@@ -40,16 +43,35 @@ class DomainList(generics.ListCreateAPIView):
         team = serializer.validated_data.get("owner_team")
         if not is_admin(self.request.user) and not in_team(self.request.user, team):
             raise PermissionDenied("you may only create domains owned by a team you belong to")
-        serializer.save()
+        with transaction.atomic():
+            domain = serializer.save()
+            record_edit(
+                None, self.request.user, "create", {}, snapshot_domain(domain), domain=domain
+            )
 
 
 class DomainDetail(generics.RetrieveUpdateAPIView):
-    """One domain by slug; updates need owner-team membership."""
+    """One domain by slug; updates need owner-team membership and are recorded in the
+    domain's history (action ``update``, ``{field: [old, new]}``). ``parent`` may not be
+    the domain itself or a sub-domain (400 naming ``parent``)."""
 
     queryset = Domain.objects.all()
     serializer_class = DomainSerializer
     permission_classes = [IsOwnerOrReadOnly]
     lookup_field = "slug"
+
+    def perform_update(self, serializer):
+        before = snapshot_domain(serializer.instance)
+        team = serializer.validated_data.get("owner_team", serializer.instance.owner_team)
+        if team != serializer.instance.owner_team and not (
+            is_admin(self.request.user) or in_team(self.request.user, team)
+        ):
+            raise PermissionDenied("you may only hand a domain to a team you belong to")
+        with transaction.atomic():
+            domain = serializer.save()
+            record_edit(
+                None, self.request.user, "update", before, snapshot_domain(domain), domain=domain
+            )
 
 
 class ProductList(generics.ListCreateAPIView):
@@ -99,6 +121,15 @@ class YAMLParser(BaseParser):
         return stream.read().decode("utf-8", errors="replace")
 
 
+_DESCRIPTOR_PROBLEMS = inline_serializer(
+    "DescriptorProblems",
+    {
+        "detail": serializers.CharField(),
+        "problems": serializers.ListField(child=serializers.CharField()),
+    },
+)
+
+
 class ProductDescriptor(APIView):
     """``GET``: the product as ODPS v1.0.0 YAML (``application/yaml``). ``PUT``: replace
     the product from an ODPS YAML body; the body's ``id`` must equal the URL's. 400 with
@@ -107,6 +138,10 @@ class ProductDescriptor(APIView):
     permission_classes = [IsOwnerOrReadOnly]
     parser_classes = [YAMLParser]
 
+    @extend_schema(
+        summary="The product as an ODPS v1.0.0 descriptor",
+        responses={(200, "application/yaml"): OpenApiTypes.STR},
+    )
     def get(self, request, uid):
         product = get_object_or_404(DataProduct, uid=uid)
         self.check_object_permissions(request, product)
@@ -116,6 +151,17 @@ class ProductDescriptor(APIView):
         response["Content-Disposition"] = f'inline; filename="{uid}.odps.yaml"'
         return response
 
+    @extend_schema(
+        summary="Replace the product from an ODPS v1.0.0 YAML body",
+        request={"application/yaml": OpenApiTypes.STR},
+        responses={
+            200: inline_serializer(
+                "DescriptorOutcome",
+                {"outcome": serializers.CharField(), "uid": serializers.CharField()},
+            ),
+            400: _DESCRIPTOR_PROBLEMS,
+        },
+    )
     def put(self, request, uid):
         product = get_object_or_404(DataProduct, uid=uid)
         self.check_object_permissions(request, product)
@@ -135,7 +181,15 @@ class ProductDescriptor(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         with transaction.atomic():
-            product, outcome = apply_descriptor(doc, user=request.user, action="descriptor upload")
+            try:
+                product, outcome = apply_descriptor(
+                    doc, user=request.user, action="descriptor upload"
+                )
+            except DescriptorError as exc:
+                return Response(
+                    {"detail": "invalid ODPS descriptor", "problems": exc.problems},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
             if not can_edit(request.user, product):
                 transaction.set_rollback(True)
                 raise PermissionDenied("the descriptor hands the product to a team you are not in")
@@ -144,7 +198,7 @@ class ProductDescriptor(APIView):
 
 class ProductSLOs(generics.ListCreateAPIView):
     """``GET`` the product's SLOs with computed status; ``POST`` adds one to one of its
-    output ports (``port`` = port id)."""
+    output ports (``port`` = port id; another product's port is a 400 naming ``port``)."""
 
     serializer_class = SLOSerializer
     permission_classes = [IsOwnerOrReadOnly]
@@ -154,14 +208,24 @@ class ProductSLOs(generics.ListCreateAPIView):
         return get_object_or_404(DataProduct, uid=self.kwargs["uid"])
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # OpenAPI schema generation
+            return SLO.objects.none()
         return SLO.objects.filter(port__product__uid=self.kwargs["uid"]).select_related("port")
 
-    def perform_create(self, serializer):
-        product = self.product()
-        if not can_edit(self.request.user, product):
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if getattr(self.request, "method", None) == "POST" and "uid" in self.kwargs:
+            # create() has already answered 404 for an unknown product
+            context["product"] = DataProduct.objects.filter(uid=self.kwargs["uid"]).first()
+        return context
+
+    def create(self, request, *args, **kwargs):
+        if not can_edit(request.user, self.product()):  # 403 before judging the body
             raise PermissionDenied(IsOwnerOrReadOnly.message)
-        if serializer.validated_data["port"].product_id != product.pk:
-            raise PermissionDenied("that port belongs to another product")
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        product = serializer.context["product"]
         before = snapshot_product(product)
         serializer.save()
         record_edit(product, self.request.user, "add slo", before, snapshot_product(product))
@@ -174,5 +238,7 @@ class SLOSamples(generics.ListAPIView):
     permission_classes = [IsOwnerOrReadOnly]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # OpenAPI schema generation
+            return SLISample.objects.none()
         slo = get_object_or_404(SLO, pk=self.kwargs["pk"])
         return slo.samples.all()
