@@ -13,7 +13,13 @@ from django.db import transaction
 
 from products.models import DataContract, DataProduct
 from products.odcs import apply_contract, parse_contract
-from products.odps import apply_descriptor, dump_yaml, export_descriptor, parse_descriptor
+from products.odps import (
+    apply_descriptor,
+    dump_yaml,
+    export_descriptor,
+    lifecycle_problem,
+    parse_descriptor,
+)
 from products.schemas import DescriptorError
 
 PRODUCT_SUFFIXES = (".odps.yaml", ".odps.yml")
@@ -54,8 +60,18 @@ def sync_folder(folder: Path, check: bool = False, user=None) -> dict:
             parse_descriptor,
             _product_current,
             lambda doc: apply_descriptor(doc, user=user, action="sync"),
+            lambda existing, doc: _lifecycle_refusal(existing, doc, user),
         )
     return report
+
+
+def _lifecycle_refusal(existing: dict | None, doc: dict, user) -> str | None:
+    """The lifecycle problem of replacing ``existing`` by ``doc`` for ``user`` (None: the
+    command, which may move back, as staff may), as a ``path: rule: message`` line."""
+    may_go_back = user is None or bool(getattr(user, "is_staff", False))
+    old = (existing or {}).get("status")
+    problem = lifecycle_problem(old, str(doc.get("status") or ""), may_go_back)
+    return f"status: lifecycle: {problem}" if problem else None
 
 
 def _contract_current(doc: dict) -> dict | None:
@@ -68,8 +84,11 @@ def _product_current(doc: dict) -> dict | None:
     return export_descriptor(product) if product else None
 
 
-def _one(path, folder, report, check, parse, current, apply) -> None:
-    """Parse, compare and (unless ``check``) apply one file, recording the outcome."""
+def _one(path, folder, report, check, parse, current, apply, refuse=None) -> None:
+    """Parse, compare and (unless ``check``) apply one file, recording the outcome.
+
+    ``refuse(existing, doc)`` names why applying would be refused (checked in ``check``
+    mode, where nothing is applied), or returns None."""
     name = str(path.relative_to(folder))
     try:
         doc = parse(path.read_text(encoding="utf-8"), name)
@@ -82,12 +101,19 @@ def _one(path, folder, report, check, parse, current, apply) -> None:
         report["unchanged"].append(name)
         return
     if check:
+        problem = refuse(existing, doc) if refuse else None
+        if problem:
+            report["invalid"].append({"file": name, "problems": [problem]})
+            return
         report["created" if existing is None else "updated"].append(name)
         report["diffs"][name] = _diff(existing, doc, name)
         return
     try:
         with transaction.atomic():
             _, outcome = apply(doc)
+    except DescriptorError as exc:  # refused as a whole (e.g. a lifecycle step back)
+        report["invalid"].append({"file": name, "problems": exc.problems})
+        return
     except Exception as exc:  # a per-file failure never aborts the folder
         report["invalid"].append({"file": name, "problems": [f"(root): apply: {exc}"]})
         return

@@ -305,10 +305,12 @@ def test_descriptor_imports_follow_the_lifecycle(world, tmp_path):
     assert r.status_code == 400 and r.json()["problems"] == caught.value.problems
     (tmp_path / "orders.odps.yaml").write_text(yaml.safe_dump(back))
     report = sync_folder(tmp_path, user=world["owner"])
-    assert (
-        report["updated"] == []
-        and "status: lifecycle: cannot move back" in (report["invalid"][0]["problems"][0])
-    )
+    assert report["updated"] == []
+    assert report["invalid"][0]["problems"] == caught.value.problems  # no "(root): apply"
+    # --check says the same without writing
+    checked = sync_folder(tmp_path, check=True, user=world["owner"])
+    assert checked["invalid"][0]["problems"] == caught.value.problems
+    assert checked["updated"] == [] and checked["diffs"] == {}
     assert DataProduct.objects.get(uid="orders").status == "active"
     # staff, and the command (no user: the domain's git repo), may move back
     assert apply_descriptor(back, user=world["staff"])[1] == "updated"
