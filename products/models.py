@@ -122,6 +122,22 @@ class DataProduct(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Model validation (admin and model forms): every link is a ``{type, url}`` whose
+        URL is http(s), mailto or a site path. Raises ValidationError on ``links``."""
+        from django.core.exceptions import ValidationError
+
+        from products.odps import link_url_problem
+
+        problems = []
+        for i, link in enumerate(self.links or []):
+            url = link.get("url") if isinstance(link, dict) else None
+            why = "must be an object with a url" if not url else link_url_problem(str(url))
+            if why:
+                problems.append(f"link {i}: {why}")
+        if problems:
+            raise ValidationError({"links": problems})
+
 
 class ProductMember(models.Model):
     """A typed member of a product (ODPS ``team.members[]``): owner, data steward, ...

@@ -145,6 +145,18 @@ def test_admin_product_edit_is_recorded_and_binds_ports(admin_client_, mesh):
     assert product.output_ports.get().asset == mesh["asset"]  # bound by URN on save
 
 
+def test_admin_refuses_a_script_link(admin_client_, mesh):
+    product = mesh["product"]
+    links = '[{"type": "docs", "url": "javascript:alert(1)"}]'
+    resp = admin_client_.post(
+        f"/admin/products/dataproduct/{product.pk}/change/", _product_post(product, links=links)
+    )
+    assert resp.status_code == 200  # the form again, with the error
+    assert "link 0:" in resp.content.decode()
+    product.refresh_from_db()
+    assert product.links == []
+
+
 def test_admin_team_with_members_inline(admin_client_, mesh):
     resp = admin_client_.post(
         "/admin/products/team/add/",
