@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from products import team_views, views
+from products import domain_views, team_views, views
 
 app_name = "products"
 urlpatterns = [
@@ -13,6 +13,14 @@ urlpatterns = [
     path("products/<str:uid>/descriptor.yaml", views.product_descriptor, name="descriptor"),
     path("products/<str:uid>/ports/new/", views.port_edit, name="port-add"),
     path("products/<str:uid>/ports/<int:pk>/", views.port_edit, name="port-edit"),
+    path("products/<str:uid>/ports/<int:pk>/delete/", views.port_delete, name="port-delete"),
+    path("products/<str:uid>/inputs/new/", views.input_port_edit, name="input-add"),
+    path("products/<str:uid>/inputs/<int:pk>/", views.input_port_edit, name="input-edit"),
+    path(
+        "products/<str:uid>/inputs/<int:pk>/delete/",
+        views.input_port_delete,
+        name="input-delete",
+    ),
     path("products/<str:uid>/slos/new/", views.slo_edit, name="slo-add"),
     path("products/<str:uid>/slos/<int:pk>/", views.slo_edit, name="slo-edit"),
     path("products/<str:uid>/slos/<int:pk>/check/", views.slo_check, name="slo-check"),
@@ -23,7 +31,8 @@ urlpatterns = [
     path("teams/", team_views.team_list, name="teams"),
     path("teams/new/", team_views.team_edit, name="team-create"),
     path("teams/<slug:slug>/edit/", team_views.team_edit, name="team-edit"),
-    path("domains/", views.domain_list, name="domains"),
-    path("domains/<slug:slug>/", views.domain_detail, name="domain"),
-    path("domains/<slug:slug>/edit/", views.domain_edit, name="domain-edit"),
+    path("domains/", domain_views.domain_list, name="domains"),
+    path("domains/new/", domain_views.domain_create, name="domain-create"),
+    path("domains/<slug:slug>/", domain_views.domain_detail, name="domain"),
+    path("domains/<slug:slug>/edit/", domain_views.domain_edit, name="domain-edit"),
 ]

@@ -1,57 +1,132 @@
-"""Web pages for data products and domains: read for everyone signed in, edit for owners.
+"""Web pages for data products: read for everyone signed in, edit for owners.
 
 Edit views answer 403 to users who are not in the owning team (nor admins); every saved
-edit is recorded in the product's history (:mod:`products.history`).
+edit is recorded in the product's history (:mod:`products.history`). Domain pages are in
+:mod:`products.domain_views`, team pages in :mod:`products.team_views`.
 """
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from products.checks import run_check
+from products.domain_views import domain_tree, flatten_tree
 from products.drift import contract_drift
 from products.filtersets import ProductFilterSet
-from products.forms import DomainForm, MemberForm, OutputPortForm, ProductForm, SLOForm
+from products.forms import (
+    DESCRIPTION_PROPERTY,
+    InputPortForm,
+    MemberForm,
+    OutputPortDetailsForm,
+    ProductForm,
+    SLOForm,
+    custom_property,
+)
 from products.history import record_edit, snapshot_product
 from products.links import product_lineage
-from products.models import SLO, DataContract, DataProduct, Domain, OutputPort, ProductMember
+from products.models import (
+    SLO,
+    DataContract,
+    DataProduct,
+    InputPort,
+    OutputPort,
+    ProductMember,
+    ProductStatus,
+    SLISample,
+    Team,
+)
 from products.odcs import apply_contract, attach_contract
-from products.odps import dump_yaml, export_descriptor, resolve_asset
-from products.permissions import can_edit, editable_teams
+from products.odps import dump_yaml, export_descriptor, resolve_asset, resolve_product_links
+from products.permissions import can_edit, editable_teams, is_admin
 from products.slo import compute_status, history_svg, product_health
 
 
 def _product_or_403(request, uid: str) -> DataProduct:
+    """The product ``uid`` if the user may edit it; 404 if unknown, 403 otherwise."""
     product = get_object_or_404(DataProduct, uid=uid)
     if not can_edit(request.user, product):
         raise PermissionDenied("Only members of the owning team may edit this product.")
     return product
 
 
+class ProductListFilterSet(ProductFilterSet):
+    """The product list's filters: :class:`ProductFilterSet` (same filtering as the API)
+    with domain, owner and status as selects of the values in the database (domains in
+    tree order, owner teams) and tag as a text box suggesting the tags in use. An owner
+    value that is not a team slug (a member's username from a shared link) is kept as
+    an extra choice so the link still filters."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        fields = self.form.fields
+        domains = [
+            (node["domain"].slug, "\u2003" * node["depth"] + node["domain"].name)
+            for node in flatten_tree(domain_tree())
+        ]
+        owners = list(Team.objects.values_list("slug", "name"))
+        wanted = (data or {}).get("owner")
+        if wanted and wanted not in {slug for slug, _ in owners}:
+            owners.append((wanted, wanted))
+        fields["q"].widget = forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name or purpose"}
+        )
+        fields["domain"] = forms.ChoiceField(
+            label="Domain", required=False, choices=[("", "All domains"), *domains]
+        )
+        fields["owner"] = forms.ChoiceField(
+            label="Owner team", required=False, choices=[("", "All teams"), *owners]
+        )
+        fields["status"] = forms.ChoiceField(
+            label="Status", required=False, choices=[("", "Any status"), *ProductStatus.choices]
+        )
+        fields["tag"].widget = forms.TextInput(
+            attrs={"list": "tag-options", "autocomplete": "off", "placeholder": "Any tag"}
+        )
+
+
+def _no_team(user) -> bool:
+    """Whether ``user`` cannot own a product: not staff and in no team."""
+    return not is_admin(user) and not editable_teams(user).exists()
+
+
 @login_required
 def product_list(request):
-    """Products filtered by the shared :class:`ProductFilterSet`, with SLO health."""
-    filterset = ProductFilterSet(
-        request.GET or None,
-        queryset=DataProduct.objects.select_related("domain", "owner_team"),
-    )
-    products = (
-        filterset.qs
-        if filterset.is_bound and filterset.is_valid()
-        else (DataProduct.objects.select_related("domain", "owner_team"))
-    )
+    """All data products (up to 500), filtered by domain, owner team, status, tag and
+    text (:class:`ProductListFilterSet`), with their SLO health. Everyone signed in.
+
+    The "New data product" button shows for staff and members of a team; others get a
+    note on how to join one. Invalid filter values show every product.
+    """
+    base = DataProduct.objects.select_related("domain", "owner_team")
+    filterset = ProductListFilterSet(request.GET or None, queryset=base)
+    products = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     rows = [{"product": p, "health": product_health(p)} for p in products[:500]]
-    return render(request, "products/product_list.html", {"filter": filterset, "rows": rows})
+    tags = sorted({t for tags in DataProduct.objects.values_list("tags", flat=True) for t in tags})
+    context = {
+        "filter": filterset,
+        "rows": rows,
+        "tags": tags,
+        "filtered": any(request.GET.get(k) for k in filterset.form.fields),
+        "no_team": _no_team(request.user),
+        "no_teams_at_all": not Team.objects.exists(),
+    }
+    return render(request, "products/product_list.html", context)
 
 
 @login_required
 def product_detail(request, uid: str):
-    """A product: description, ports, contract drift, SLOs with history, lineage, history."""
+    """A product: description, output ports (asset, server, contract drift, SLOs with
+    history charts), input ports, product lineage, members and edit history. Everyone
+    signed in; edit controls only for owners (members of the owning team) and staff.
+    404 for an unknown id."""
     product = get_object_or_404(DataProduct.objects.select_related("domain", "owner_team"), uid=uid)
     ports = []
     for port in product.output_ports.select_related("asset", "data_contract"):
@@ -60,10 +135,14 @@ def product_detail(request, uid: str):
             for slo in port.slos.all()
         ]
         ports.append({"port": port, "drift": contract_drift(port), "slos": slos})
+    inputs = [
+        {"port": p, "description": custom_property(p.extra, DESCRIPTION_PROPERTY)}
+        for p in product.input_ports.select_related("asset", "upstream_product")
+    ]
     context = {
         "product": product,
         "ports": ports,
-        "inputs": product.input_ports.select_related("asset", "upstream_product"),
+        "inputs": inputs,
         "members": product.members.all(),
         "lineage": product_lineage(product),
         "history": product.history.select_related("user")[:50],
@@ -75,7 +154,7 @@ def product_detail(request, uid: str):
 
 @login_required
 def product_descriptor(request, uid: str):
-    """Download the product as ODPS v1.0.0 YAML."""
+    """Download the product as ODPS v1.0.0 YAML (everyone signed in; 404 if unknown)."""
     product = get_object_or_404(DataProduct, uid=uid)
     response = HttpResponse(
         dump_yaml(export_descriptor(product)), content_type="application/yaml; charset=utf-8"
@@ -86,7 +165,8 @@ def product_descriptor(request, uid: str):
 
 @login_required
 def contract_document(request, uid: str):
-    """Download an ODCS data contract as YAML, exactly as it was stored."""
+    """Download an ODCS data contract as YAML, exactly as it was stored (everyone signed
+    in; 404 if unknown)."""
     contract = get_object_or_404(DataContract, uid=uid)
     response = HttpResponse(
         dump_yaml(contract.document), content_type="application/yaml; charset=utf-8"
@@ -97,11 +177,23 @@ def contract_document(request, uid: str):
 
 @login_required
 def product_edit(request, uid: str | None = None):
-    """Create (no uid) or edit a product's fields."""
+    """Create (no uid) or edit a product's fields.
+
+    Editing: owners and staff (403 otherwise). Creating: staff and members of a team,
+    who pick one of their teams as owner; a user in no team gets a 403 page explaining
+    how to get one. Invalid input re-renders the form with the errors by their fields.
+    """
     product = _product_or_403(request, uid) if uid else None
+    if product is None and _no_team(request.user):
+        return render(
+            request,
+            "products/form.html",
+            {"title": "New data product", "no_team": True, "back_url": reverse("products:list")},
+            status=403,
+        )
     teams = editable_teams(request.user)
     before = snapshot_product(product)  # before is_valid(), which mutates the instance
-    form = ProductForm(request.POST or None, instance=product, teams=teams)
+    form = ProductForm(request.POST or None, instance=product, teams=teams, user=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             saved = form.save()
@@ -121,10 +213,12 @@ def product_edit(request, uid: str | None = None):
 
 @login_required
 def port_edit(request, uid: str, pk: int | None = None):
-    """Add or edit an output port (asset URN, optional ODCS contract)."""
+    """Add or edit an output port: name, type, asset URN, server details and an optional
+    ODCS contract (whose SLAs seed SLOs). Owners and staff only (403); 404 for a port of
+    another product. Recorded in the product's history."""
     product = _product_or_403(request, uid)
     port = get_object_or_404(OutputPort, pk=pk, product=product) if pk else None
-    form = OutputPortForm(request.POST or None, instance=port)
+    form = OutputPortDetailsForm(request.POST or None, instance=port)
     if request.method == "POST" and form.is_valid():
         before = snapshot_product(product)
         with transaction.atomic():
@@ -144,12 +238,103 @@ def port_edit(request, uid: str, pk: int | None = None):
                 snapshot_product(product),
             )
         return redirect("products:detail", uid=uid)
-    return _form_page(request, form, product, f"Output port of {product.name}")
+    title = f"Output port {port.name}" if port else f"New output port of {product.name}"
+    return _form_page(request, form, product, title)
+
+
+@login_required
+def port_delete(request, uid: str, pk: int):
+    """Delete an output port with its SLOs and their samples. GET shows what goes, POST
+    deletes. Owners and staff only (403); 404 for a port of another product. Recorded
+    in the product's history."""
+    product = _product_or_403(request, uid)
+    port = get_object_or_404(OutputPort, pk=pk, product=product)
+    if request.method == "POST":
+        before = snapshot_product(product)
+        with transaction.atomic():
+            port.delete()
+            record_edit(
+                product, request.user, "delete output port", before, snapshot_product(product)
+            )
+        messages.success(request, f"Deleted output port {port.name}.")
+        return redirect("products:detail", uid=uid)
+    slos = port.slos.count()
+    samples = SLISample.objects.filter(slo__port=port).count()
+    return render(
+        request,
+        "products/confirm_delete.html",
+        {
+            "product": product,
+            "title": f"Delete output port {port.name}?",
+            "consequences": [
+                f"{slos} SLO{'s' if slos != 1 else ''} and {samples} "
+                f"sample{'s' if samples != 1 else ''} of their history are deleted too.",
+                "The published asset stays in the catalog; only its binding to this product goes.",
+            ],
+        },
+    )
+
+
+def _input_label(port: InputPort) -> str:
+    """How an input port reads in the history: ``name version ← source: description``."""
+    source = (
+        f"{port.upstream_product.uid} (contract {port.contract_id})"
+        if port.upstream_product_id
+        else port.asset_urn or port.contract_id or "-"
+    )
+    description = custom_property(port.extra, DESCRIPTION_PROPERTY)
+    label = f"{port.name} {port.version}".strip() + f" <- {source}"
+    return f"{label}: {description}" if description else label
+
+
+@login_required
+def input_port_edit(request, uid: str, pk: int | None = None):
+    """Add or edit an input port: name, version, upstream product port and/or asset URN,
+    description. Owners and staff only (403); 404 for a port of another product. The
+    edit (source and description included) is recorded in the product's history."""
+    product = _product_or_403(request, uid)
+    port = get_object_or_404(InputPort, pk=pk, product=product) if pk else None
+    before = snapshot_product(product)
+    if port is not None:
+        before[f"input port {port.name}"] = _input_label(port)
+    form = InputPortForm(request.POST or None, instance=port, product=product)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save(commit=False)
+            saved.asset = resolve_asset(saved.asset_urn)
+            saved.save()
+            resolve_product_links()
+            saved.refresh_from_db()
+            after = snapshot_product(product)
+            after[f"input port {saved.name}"] = _input_label(saved)
+            action = "edit input port" if port else "add input port"
+            record_edit(product, request.user, action, before, after)
+        messages.success(request, f"Saved input port {saved.name}.")
+        return redirect(f"{reverse('products:detail', args=[uid])}#inputs")
+    title = f"Input port {port.name}" if port else f"New input port of {product.name}"
+    return _form_page(request, form, product, title)
+
+
+@login_required
+@require_POST
+def input_port_delete(request, uid: str, pk: int):
+    """Delete an input port (POST; owners and staff only, 403 otherwise; 404 for a port
+    of another product). Recorded in the product's history."""
+    product = _product_or_403(request, uid)
+    port = get_object_or_404(InputPort, pk=pk, product=product)
+    before = snapshot_product(product)
+    before[f"input port {port.name}"] = _input_label(port)
+    with transaction.atomic():
+        port.delete()
+        record_edit(product, request.user, "delete input port", before, snapshot_product(product))
+    messages.success(request, f"Deleted input port {port.name}.")
+    return redirect(f"{reverse('products:detail', args=[uid])}#inputs")
 
 
 @login_required
 def slo_edit(request, uid: str, pk: int | None = None):
-    """Add or edit an SLO on one of the product's output ports."""
+    """Add or edit an SLO on one of the product's output ports (owners and staff; 403
+    otherwise). Per-kind problems are shown next to their fields."""
     product = _product_or_403(request, uid)
     slo = get_object_or_404(SLO, pk=pk, port__product=product) if pk else None
     form = SLOForm(request.POST or None, instance=slo, product=product)
@@ -170,7 +355,8 @@ def slo_edit(request, uid: str, pk: int | None = None):
 @login_required
 @require_POST
 def slo_check(request, uid: str, pk: int):
-    """Run an SLO's live check now (owners only) and show the result."""
+    """Run an SLO's live check now (POST; owners and staff, 403 otherwise) and show the
+    measured value, or why the check failed, as a message on the product page."""
     product = _product_or_403(request, uid)
     sample = run_check(get_object_or_404(SLO, pk=pk, port__product=product))
     if sample.error:
@@ -185,7 +371,7 @@ def slo_check(request, uid: str, pk: int):
 @login_required
 @require_POST
 def slo_delete(request, uid: str, pk: int):
-    """Delete an SLO (owners only)."""
+    """Delete an SLO (POST; owners and staff, 403 otherwise). Recorded in the history."""
     product = _product_or_403(request, uid)
     before = snapshot_product(product)
     get_object_or_404(SLO, pk=pk, port__product=product).delete()
@@ -195,7 +381,8 @@ def slo_delete(request, uid: str, pk: int):
 
 @login_required
 def member_add(request, uid: str):
-    """Add a typed member (owner, data steward, …) to a product."""
+    """Add a typed member (owner, data steward, …) to a product (owners and staff; 403
+    otherwise). The same username twice in one role is refused next to the field."""
     product = _product_or_403(request, uid)
     form = MemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -207,8 +394,6 @@ def member_add(request, uid: str):
             before = snapshot_product(product)
             member = form.save(commit=False)
             member.product = product
-            from django.contrib.auth import get_user_model
-
             member.user = get_user_model().objects.filter(username=member.username).first()
             member.save()
             record_edit(product, request.user, "add member", before, snapshot_product(product))
@@ -219,7 +404,7 @@ def member_add(request, uid: str):
 @login_required
 @require_POST
 def member_delete(request, uid: str, pk: int):
-    """Remove a product member (owners only)."""
+    """Remove a product member (POST; owners and staff, 403 otherwise)."""
     product = _product_or_403(request, uid)
     before = snapshot_product(product)
     get_object_or_404(ProductMember, pk=pk, product=product).delete()
@@ -227,48 +412,37 @@ def member_delete(request, uid: str, pk: int):
     return redirect("products:detail", uid=uid)
 
 
-@login_required
-def domain_list(request):
-    """All domains as a tree (roots first), with product counts."""
-    domains = Domain.objects.select_related("parent", "owner_team").prefetch_related("products")
-    return render(request, "products/domain_list.html", {"domains": domains})
-
-
-@login_required
-def domain_detail(request, slug: str):
-    """A domain: description, owner team, sub-domains and its products with SLO health."""
-    domain = get_object_or_404(Domain, slug=slug)
-    rows = [{"product": p, "health": product_health(p)} for p in domain.products.all()]
-    return render(
-        request,
-        "products/domain_detail.html",
-        {
-            "domain": domain,
-            "rows": rows,
-            "children": domain.children.all(),
-            "history": domain.history.select_related("user")[:30],
-            "can_edit": can_edit(request.user, domain),
-        },
-    )
-
-
-@login_required
-def domain_edit(request, slug: str):
-    """Edit a domain (owning team members and admins)."""
-    domain = get_object_or_404(Domain, slug=slug)
-    if not can_edit(request.user, domain):
-        raise PermissionDenied("Only members of the owning team may edit this domain.")
-    fields = ["slug", "name", "parent", "owner_team", "description"]
-    before = {f: str(getattr(domain, f) or "") for f in fields}
-    form = DomainForm(request.POST or None, instance=domain)
-    if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        after = {f: str(getattr(saved, f) or "") for f in fields}
-        record_edit(None, request.user, "update", before, after, domain=saved)
-        return redirect("products:domain", slug=saved.slug)
-    return render(request, "products/form.html", {"form": form, "title": f"Edit {domain.name}"})
+def form_groups(form) -> list[tuple[str, list]]:
+    """The visible fields of ``form`` in order as ``[(legend, [bound fields])]``: runs of
+    ungrouped fields (legend ``""``) and, where its first field comes, each group the
+    form names in ``ui_groups`` (``((legend, (field names)), ...)``)."""
+    grouped = dict(getattr(form, "ui_groups", ()))
+    legend_of = {name: legend for legend, names in grouped.items() for name in names}
+    visible = {f.name: f for f in form.visible_fields()}
+    groups: list[tuple[str, list]] = []
+    for field in form.visible_fields():
+        legend = legend_of.get(field.name, "")
+        if legend:
+            if field.name == next(n for n in grouped[legend] if n in visible):
+                groups.append((legend, [visible[n] for n in grouped[legend] if n in visible]))
+        elif groups and not groups[-1][0]:
+            groups[-1][1].append(field)
+        else:
+            groups.append(("", [field]))
+    return groups
 
 
 def _form_page(request, form, product, title: str):
     """Render ``products/form.html`` for one of a product's forms."""
-    return render(request, "products/form.html", {"form": form, "product": product, "title": title})
+    back = reverse("products:detail", args=[product.uid]) if product else reverse("products:list")
+    return render(
+        request,
+        "products/form.html",
+        {
+            "form": form,
+            "groups": form_groups(form),
+            "product": product,
+            "title": title,
+            "back_url": back,
+        },
+    )

@@ -308,6 +308,44 @@ def sign_in(page) -> None:
     page.wait_for_url(re.compile(r"/sources/$"))
 
 
+def sign_in_to(page, path: str) -> None:
+    """Sign in as the demo user and land on ``path``."""
+    page.goto(f"/accounts/login/?next={path}")
+    page.fill("#id_username", DEMO_USER[0])
+    page.fill("#id_password", DEMO_USER[1])
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(path.split("?")[0]) + "$"))
+
+
+def test_products_domains_and_a_product_page(page):
+    sign_in_to(page, "/products/")
+    rows = page.locator(".products-table tbody tr")
+    assert sorted(rows.locator(".product-name").all_inner_texts()) == [
+        "Chinook Invoicing",
+        "Customer 360",
+        "Jaffle Shop Staging",
+    ]
+    assert rows.locator(".slo-badge").count() == 3  # SLO health at a glance
+    shot(page, "products")
+    page.click("a.product-name:has-text('Customer 360')")
+    page.wait_for_url(re.compile(r"/products/jaffle-customer-360/$"))
+    lineage = page.locator(".lineage-products").inner_text()
+    assert "Upstream: Jaffle Shop Staging" in lineage.replace("\n", " "), lineage
+    assert page.locator("table.slos tbody tr").count() >= 4
+    assert page.locator("svg[aria-label]").count() >= 4  # an SLO history chart each
+    shot(page, "product-customer-360")
+    # the asset page names its product and domain, and its owner is the product's team
+    page.goto(f"/assets/{JAFFLE}customers")
+    assert "Customer 360" in page.locator("main").inner_text()
+    assert "Jaffle Analytics" in page.locator("main").inner_text()
+    page.goto("/domains/")
+    # a tree: Retail holds Sales (owned by the Jaffle team) and the Media store
+    children = page.locator("#domain-retail .domaintree__children .domaintree__name")
+    assert sorted(children.all_inner_texts()) == ["Media store", "Sales"]
+    assert "Jaffle Analytics" in page.locator("#domain-sales").inner_text()
+    shot(page, "domains")
+
+
 def test_harvest_now_shows_progress_and_final_counts(page):
     page.goto("/sources/")
     assert page.locator("#source-chinook a", has_text="Sign in to harvest").count() == 1
@@ -346,6 +384,9 @@ def test_friendly_404(page):
         (f"/assets/{JAFFLE}customers", "asset"),
         (f"/assets/{JAFFLE}customers?tab=lineage", "lineage"),
         ("/sources/", "sources"),
+        ("/products/", "products"),
+        ("/products/jaffle-customer-360/", "product"),
+        ("/domains/", "domains"),
     ],
 )
 def test_phone_width_has_no_horizontal_scroll(browser, server, path, name):
@@ -356,6 +397,8 @@ def test_phone_width_has_no_horizontal_scroll(browser, server, path, name):
         has_touch=True,
     )
     tab = context.new_page()
+    if path.startswith(("/products", "/domains")):
+        sign_in_to(tab, path)
     tab.goto(path)
     tab.wait_for_load_state("networkidle")
     overflow = tab.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
@@ -389,9 +432,20 @@ CONTRAST_JS = """
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/search?q=customers", f"/assets/{JAFFLE}customers", "/sources/"]
+    "path",
+    [
+        "/",
+        "/search?q=customers",
+        f"/assets/{JAFFLE}customers",
+        "/sources/",
+        "/products/",
+        "/products/jaffle-customer-360/",
+        "/domains/",
+    ],
 )
 def test_accessibility_labels_contrast_and_focus_order(page, path):
+    if path.startswith(("/products", "/domains")):
+        sign_in_to(page, path)
     page.goto(path)
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]

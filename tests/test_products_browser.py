@@ -6,6 +6,8 @@ import os
 import pytest
 from django.contrib.auth.models import User
 
+from catalog.models import Asset
+from harvesters.models import AssetSource, Source
 from products.models import SLO, DataProduct, Domain, OutputPort, Team, TeamMembership
 
 pytestmark = pytest.mark.browser
@@ -35,7 +37,16 @@ def product(transactional_db):
     product = DataProduct.objects.create(
         uid="orders", name="Orders", domain=domain, owner_team=team, status="active"
     )
-    OutputPort.objects.create(product=product, name="orders", version="1")
+    # the port publishes a warehouse table, so a freshness SLO is checked live with SQL
+    # and needs a timestamp column
+    asset = Asset.objects.create(
+        urn="urn:mc:dataset:sqlite://shop/shop.main.orders", kind="dataset", type="table",
+        namespace="sqlite://shop", name="orders", qualified_name="shop.main.orders",
+        platform="sqlite",
+    )  # fmt: skip
+    source = Source.objects.create(name="shop", kind="sql", config={"url": "sqlite:///:memory:"})
+    AssetSource.objects.create(asset=asset, source=source)
+    OutputPort.objects.create(product=product, name="orders", version="1", asset=asset)
     return product
 
 
@@ -63,7 +74,7 @@ def test_owner_edits_and_adds_slo_other_user_cannot(live_server, browser, produc
     page.fill("#id_name", "orders fresh within 1 h")
     page.click("button:has-text('Save')")
     # inline validation: the freshness SLO needs a column and a threshold
-    assert "a freshness SLO needs a column" in page.inner_text("#id_column-errors")
+    assert "a freshness SLO needs a column" in page.inner_text("#id_column_error")
     page.fill("#id_column", "order_date")
     page.fill("#id_threshold", "3600")
     page.click("button:has-text('Save')")

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from catalog.models import Asset, Field
-from harvesters.models import Source
+from harvesters.models import AssetSource, Source
 from lineage.models import LineageEdge
 from products.links import products_for_asset, search_facets
 from products.models import SLO, DataProduct, Domain, EditRecord, OutputPort, Team, TeamMembership
@@ -89,6 +89,9 @@ def test_owner_edits_description_with_history(world):
 
 
 def test_inline_validation_on_slo_form(world):
+    # a port whose asset a sql source reported: its freshness SLO needs a column
+    source = Source.objects.create(name="s", kind="sql", config={})
+    AssetSource.objects.create(asset=world["asset"], source=source)
     c = login(world["owner"])
     r = c.post(
         "/products/orders/slos/new/",
