@@ -95,16 +95,6 @@ class DbtConfig(HarvesterConfig):
         return Path(self.target_dir) / f"{artifact}.json" if self.target_dir else None
 
 
-def artifact_error(exc: Exception) -> str:
-    """The message of an artifact loading error, for the run report.
-
-    :mod:`harvesters.jsonload` words a JSON error as ``<msg> at line L column C (char
-    N)``; the standard library's "Unterminated string starting at" message already ends
-    in "at", which read "starting at at line ...": the doubled word is dropped.
-    """
-    return str(exc).replace(" at at line ", " at line ")
-
-
 def owners_of(node: dict) -> list[OwnerRecord]:
     """Owners from ``meta.owner`` / ``config.meta.owner`` (a string or a list)."""
     meta = {**(node.get("meta") or {}), **((node.get("config") or {}).get("meta") or {})}
@@ -148,7 +138,7 @@ class DbtHarvester(DbtLineageMixin, Harvester):
         try:
             manifest = load_artifact(path, "manifest")
         except (OSError, ValueError) as exc:
-            raise HarvestError(artifact_error(exc)) from None
+            raise HarvestError(str(exc)) from None
         if not isinstance(manifest.get("nodes"), dict):
             raise HarvestError(f"{path}: not a dbt manifest (no 'nodes' object)")
         return manifest
@@ -161,7 +151,7 @@ class DbtHarvester(DbtLineageMixin, Harvester):
         try:
             return load_artifact(path, artifact)
         except (OSError, ValueError) as exc:
-            self.report.warn(f"{artifact}.json", f"{artifact_error(exc)}; {consequence}")
+            self.report.warn(f"{artifact}.json", f"{exc}; {consequence}")
             return None
 
     # -- naming ---------------------------------------------------------------------

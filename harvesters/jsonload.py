@@ -24,6 +24,15 @@ _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
+def json_error(path, exc: json.JSONDecodeError) -> str:
+    """``<path>: not valid JSON: <reason> at line L column C (char N)``; the standard
+    library's "Unterminated string starting at" reason does not repeat its "at"."""
+    reason = exc.msg.removesuffix(" at")
+    return (
+        f"{path}: not valid JSON: {reason} at line {exc.lineno} column {exc.colno} (char {exc.pos})"
+    )
+
+
 def load_json(path: Path) -> dict:
     """Parse the JSON object in ``path``.
 
@@ -34,10 +43,7 @@ def load_json(path: Path) -> dict:
         with path.open("rb") as fh:
             data = json.load(fh)
     except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
-            f"(char {exc.pos})"
-        ) from None
+        raise ValueError(json_error(path, exc)) from None
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON: not UTF-8 text at byte {exc.start}") from None
     if not isinstance(data, dict):
@@ -71,10 +77,7 @@ def load_compact(path: Path, sections: dict[str, Compactor], keep: set[str] | No
             if isinstance(result, dict):
                 result = _compact_all(result, sections, keep)
     except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
-            f"(char {exc.pos})"
-        ) from None
+        raise ValueError(json_error(path, exc)) from None
     if not isinstance(result, dict):
         raise ValueError(f"{path}: expected a JSON object, found {type(result).__name__}")
     return result
