@@ -16,7 +16,14 @@ from django.urls import reverse
 from products.forms import DomainCreateForm, DomainForm
 from products.history import record_edit
 from products.models import Domain
-from products.permissions import can_edit, editable_teams, is_admin
+from products.permissions import (
+    can_create_domain,
+    can_edit,
+    creatable_parents,
+    editable_teams,
+    is_admin,
+    may_move_domain,
+)
 from products.slo import product_health
 
 DOMAIN_FIELDS = ["slug", "name", "parent", "owner_team", "description"]
@@ -73,25 +80,6 @@ def flatten_tree(nodes: list[dict]) -> list[dict]:
         flat.append(node)
         flat.extend(flatten_tree(node["children"]))
     return flat
-
-
-def creatable_parents(user):
-    """Domains ``user`` may create sub-domains under: all for staff, else those whose
-    owner team ``user`` is a member of."""
-    if is_admin(user):
-        return Domain.objects.all()
-    if not user.is_authenticated:
-        return Domain.objects.none()
-    return Domain.objects.filter(owner_team__memberships__user=user).distinct()
-
-
-def can_create_domain(user, parent: Domain | None = None) -> bool:
-    """Whether ``user`` may create a domain (under ``parent`` when given): staff always,
-    members of a domain's owner team for sub-domains of that domain."""
-    if is_admin(user):
-        return True
-    parents = creatable_parents(user)
-    return parents.filter(pk=parent.pk).exists() if parent else parents.exists()
 
 
 @login_required
@@ -182,8 +170,14 @@ def domain_edit(request, slug: str):
     if not can_edit(request.user, domain):
         raise PermissionDenied("Only members of the owning team may edit this domain.")
     before = _snapshot(domain)
+    parent_before = domain.parent_id  # validating the form writes into the instance
     form = DomainForm(request.POST or None, instance=domain)
     if request.method == "POST" and form.is_valid():
+        if not may_move_domain(request.user, parent_before, form.cleaned_data.get("parent")):
+            form.add_error("parent", "You may only move a domain under a domain your team owns.")
+            return _domain_form(
+                request, form, f"Edit {domain.name}", reverse("products:domain", args=[slug])
+            )
         saved = form.save()
         record_edit(None, request.user, "update", before, _snapshot(saved), domain=saved)
         return redirect("products:domain", slug=saved.slug)

@@ -57,3 +57,34 @@ class IsOwnerOrReadOnly(BasePermission):
 
     def has_object_permission(self, request, view, obj) -> bool:
         return request.method in SAFE_METHODS or can_edit(request.user, obj)
+
+
+def creatable_parents(user):
+    """Domains ``user`` may create sub-domains under: all for staff, else those whose
+    owner team ``user`` is a member of."""
+    if is_admin(user):
+        return Domain.objects.all()
+    if not user.is_authenticated:
+        return Domain.objects.none()
+    return Domain.objects.filter(owner_team__memberships__user=user).distinct()
+
+
+def can_create_domain(user, parent: Domain | None = None) -> bool:
+    """Whether ``user`` may create a domain (under ``parent`` when given): staff always,
+    members of a domain's owner team for sub-domains of that domain."""
+    if is_admin(user):
+        return True
+    parents = creatable_parents(user)
+    return parents.filter(pk=parent.pk).exists() if parent else parents.exists()
+
+
+def may_move_domain(user, current_parent_id: int | None, parent: Domain | None) -> bool:
+    """Whether ``user`` may put a domain now under ``current_parent_id`` (a Domain id or
+    None) under ``parent``: keeping its parent is always allowed; a new parent must be one
+    ``user`` may create sub-domains under (staff: any; others: a domain their team owns;
+    a root domain needs staff)."""
+    if (parent.pk if parent else None) == current_parent_id:
+        return True
+    if is_admin(user):
+        return True
+    return parent is not None and creatable_parents(user).filter(pk=parent.pk).exists()

@@ -133,6 +133,11 @@ def test_api_domain_edits_are_recorded_in_its_history(world):
     )
     assert EditRecord.objects.filter(domain=world["eu"]).count() == 1
     r = c.post("/api/v1/domains", {"slug": "b2b", "name": "B2B", "owner_team": "sales-eng"})
+    assert r.status_code == 403  # top-level domains are for staff, as in the UI
+    r = c.post(
+        "/api/v1/domains",
+        {"slug": "b2b", "name": "B2B", "owner_team": "sales-eng", "parent": "sales"},
+    )
     assert r.status_code == 201, r.content
     created = EditRecord.objects.get(domain__slug="b2b")
     assert created.action == "create" and created.changes["name"] == [None, "B2B"]
@@ -146,6 +151,31 @@ def test_api_refuses_a_parent_cycle(world, parent):
     assert r.json() == {"parent": ["a domain cannot sit under itself or its sub-domains"]}
     assert Domain.objects.get(slug="sales").parent is None
     assert not EditRecord.objects.exists()
+
+
+def test_moving_a_domain_needs_the_new_parents_team(world):
+    """An owner may re-parent a domain only under a domain their team owns (or keep it)."""
+    other = Team.objects.create(slug="media", name="Media")
+    media = Domain.objects.create(slug="media", name="Media", owner_team=other)
+    c = api(world["owner"])
+    r = c.patch("/api/v1/domains/eu", {"parent": "media"}, format="json")
+    assert r.status_code == 400 and "parent" in r.json()
+    assert c.patch("/api/v1/domains/eu", {"parent": "sales"}, format="json").status_code == 200
+    assert (
+        api(world["staff"])
+        .patch("/api/v1/domains/eu", {"parent": "media"}, format="json")
+        .status_code
+        == 200
+    )
+    # the same rule in the UI form
+    web = Client()
+    web.force_login(world["owner"])
+    r = web.post(
+        "/domains/online/edit/",
+        {"slug": "online", "name": "Online", "parent": media.pk, "owner_team": world["team"].pk},
+    )
+    assert r.status_code == 200 and "domain your team owns" in r.content.decode()
+    assert Domain.objects.get(slug="online").parent == world["sales"]
 
 
 def test_form_and_api_share_the_cycle_rule(world):

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,13 +27,21 @@ from products.filtersets import ProductFilterSet
 from products.history import record_edit, snapshot_domain, snapshot_product
 from products.models import SLO, DataProduct, Domain, SLISample
 from products.odps import apply_descriptor, dump_yaml, export_descriptor, parse_descriptor
-from products.permissions import IsOwnerOrReadOnly, can_edit, in_team, is_admin
+from products.permissions import (
+    IsOwnerOrReadOnly,
+    can_create_domain,
+    can_edit,
+    in_team,
+    is_admin,
+    may_move_domain,
+)
 from products.schemas import DescriptorError
 
 
 class DomainList(generics.ListCreateAPIView):
-    """``GET`` domains (paginated); ``POST`` creates one (any signed-in user; they should
-    name a team they belong to as owner)."""
+    """``GET`` domains (paginated); ``POST`` creates one, as in the UI: staff anywhere;
+    other users only sub-domains of a domain their team owns, owned by a team of theirs
+    (403 otherwise). Recorded in the domain's history."""
 
     queryset = Domain.objects.select_related("parent", "owner_team")
     serializer_class = DomainSerializer
@@ -43,6 +51,14 @@ class DomainList(generics.ListCreateAPIView):
         team = serializer.validated_data.get("owner_team")
         if not is_admin(self.request.user) and not in_team(self.request.user, team):
             raise PermissionDenied("you may only create domains owned by a team you belong to")
+        parent = serializer.validated_data.get("parent")
+        if not is_admin(self.request.user) and not (
+            parent is not None and can_create_domain(self.request.user, parent)
+        ):
+            raise PermissionDenied(
+                "only staff create top-level domains; others create sub-domains of a "
+                "domain their team owns"
+            )
         with transaction.atomic():
             domain = serializer.save()
             record_edit(
@@ -67,6 +83,11 @@ class DomainDetail(generics.RetrieveUpdateAPIView):
             is_admin(self.request.user) or in_team(self.request.user, team)
         ):
             raise PermissionDenied("you may only hand a domain to a team you belong to")
+        parent = serializer.validated_data.get("parent", serializer.instance.parent)
+        if not may_move_domain(self.request.user, serializer.instance.parent_id, parent):
+            raise ValidationError(
+                {"parent": ["you may only move a domain under a domain your team owns"]}
+            )
         with transaction.atomic():
             domain = serializer.save()
             record_edit(
