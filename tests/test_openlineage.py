@@ -80,6 +80,10 @@ def test_food_delivery_over_the_api(api, events):
     # + from the sql facets: tmp_<t> → <t> (8), and top_delivery_times → discounts (the
     # second statement of delivery_times_7_days)
     assert LineageEdge.objects.count() == 13 + 8 + 1
+    # tables only the SQL names take the platform of the event's datasets (dataSource)
+    assert set(
+        Asset.objects.filter(name__startswith="tmp_").values_list("platform", flat=True)
+    ) == {"postgres"}
     for table in tmp:
         edge = LineageEdge.objects.get(upstream__urn=dataset_urn(NS, f"public.tmp_{table}"))
         assert edge.downstream.urn == dataset_urn(NS, f"public.{table}")

@@ -114,3 +114,17 @@ def test_unknown_alias_or_backend_is_named(settings):
     settings.MESH_SEARCH = {"default": {"BACKEND": "catalog.search.nope.Backend"}}
     with pytest.raises(ImproperlyConfigured, match=r"MESH_SEARCH\['default'\]"):
         get_search_backend()
+
+
+@pytest.mark.parametrize(
+    "snippet,shown",
+    [
+        ("CustomerId \x02Customer\x03 Id FirstName First Name", "\x02CustomerId\x03 FirstName"),
+        ("InvoiceId Invoice Id BillingAddress Billing Address…", "InvoiceId BillingAddress…"),
+        ("customer_id \x02customer\x03 id", "customer_id \x02customer\x03 id"),  # not camelCase
+    ],
+)
+def test_snippets_fold_the_indexed_parts_of_camelcase_names(snippet, shown):
+    from catalog.search.sqlite_query import fold_identifier_parts
+
+    assert fold_identifier_parts(snippet) == shown

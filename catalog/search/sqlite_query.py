@@ -442,10 +442,12 @@ def fold_identifier_parts(snippet: str) -> str:
         plain = word.replace(OPEN, "").replace(CLOSE, "")
         parts = split_identifier(plain).split() if plain != plain.lower() else []
         following = words[i + 1 : i + 1 + len(parts)]
-        plain_following = [w.replace(OPEN, "").replace(CLOSE, "") for w in following]
+        # the snippet may end inside the parts: "BillingAddress Billing Address…"
+        plain_following = [w.replace(OPEN, "").replace(CLOSE, "").rstrip("…") for w in following]
         if len(parts) > 1 and plain_following == parts:
             marked = OPEN in word or any(OPEN in w for w in following)
-            out.append(f"{OPEN}{plain}{CLOSE}" if marked else plain)
+            tail = "…" if following[-1].endswith("…") else ""
+            out.append((f"{OPEN}{plain}{CLOSE}" if marked else plain) + tail)
             i += 1 + len(parts)
             continue
         out.append(word)

@@ -364,6 +364,14 @@ def convert(event: dict, kind: str) -> Converted:
             outputs,
             dialect=(job_facets.get("sql") or {}).get("dialect"),
             with_columns=with_columns,
+            platform=next(
+                (
+                    p
+                    for d in [*inputs, *outputs]
+                    if (p := _platform(d["namespace"], _facets(d.get("facets"))))
+                ),
+                "",
+            ),
         )
         conv.warnings.extend(parsed.warnings)
         conv.records.extend(parsed.datasets)

@@ -93,10 +93,13 @@ def sql_facet_lineage(
     outputs: list[dict],
     dialect: str | None = None,
     with_columns: set[str] | None = None,
+    platform: str = "",
 ) -> SqlFacetLineage:
     """Lineage of the ``sql`` facet query ``sql`` of the job ``job_urn``.
 
     ``inputs``/``outputs`` are the event's dataset objects (``{namespace, name}``).
+    ``platform`` names the platform of datasets created for unlisted tables when their
+    namespace has no scheme (the listed datasets' platform, from their ``dataSource``).
     ``with_columns`` holds the URNs of outputs that already have ``columnLineage`` (no
     column lineage is parsed for them). ``dialect`` is a sqlglot dialect name or None.
     Never raises; see the module docstring for naming and what is produced.
@@ -131,7 +134,7 @@ def sql_facet_lineage(
                 namespace=namespace,
                 qualified_name=qualified,
                 name=short_name(qualified),
-                platform=namespace.split("://", 1)[0] if "://" in namespace else "",
+                platform=namespace.split("://", 1)[0] if "://" in namespace else platform,
                 type="",
                 properties={"openlineage": {"facets": {}}},
             )
