@@ -34,6 +34,9 @@ class Harvester:
 
     kind: ClassVar[str] = ""
     config_class: ClassVar[type[HarvesterConfig]] = HarvesterConfig
+    #: False for push-based kinds (``openlineage``): nothing is crawled, so the runner
+    #: never soft-deletes what a run did not report
+    stale_removal: ClassVar[bool] = True
 
     def __init__(self, config: HarvesterConfig, report: HarvestReport) -> None:
         self.config = config

@@ -80,7 +80,7 @@ def run_harvest(
                 on_progress(done)
             cache.set(progress_key(run.id), {"done": done, "stage": "writing"}, 3600)
             sink.flush()
-            if getattr(harvester, "stale_removal", True):
+            if harvester.stale_removal:
                 status, stale_removed = _remove_stale(source, run, report, sink.seen_urns)
             else:  # push-based kinds (openlineage): nothing is crawled, nothing goes stale
                 status = HarvestRun.Status.PARTIAL if report.errors else HarvestRun.Status.SUCCEEDED

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from products.forms import DomainCreateForm, DomainForm
-from products.history import record_edit
+from products.history import record_edit, snapshot_domain
 from products.models import Domain
 from products.permissions import (
     can_create_domain,
@@ -25,8 +25,6 @@ from products.permissions import (
     may_move_domain,
 )
 from products.slo import product_health
-
-DOMAIN_FIELDS = ["slug", "name", "parent", "owner_team", "description"]
 
 
 def domain_tree(domains=None) -> list[dict]:
@@ -119,13 +117,6 @@ def domain_detail(request, slug: str):
     )
 
 
-def _snapshot(domain: Domain | None) -> dict:
-    """The editable fields of ``domain`` as strings (``{}`` for None)."""
-    if domain is None:
-        return {}
-    return {f: str(getattr(domain, f) or "") for f in DOMAIN_FIELDS}
-
-
 @login_required
 def domain_create(request):
     """Create a domain. Staff create any domain; members of a domain's owner team create
@@ -149,7 +140,7 @@ def domain_create(request):
     )
     if request.method == "POST" and form.is_valid():
         saved = form.save()
-        record_edit(None, user, "create", {}, _snapshot(saved), domain=saved)
+        record_edit(None, user, "create", {}, snapshot_domain(saved), domain=saved)
         messages.success(request, f"Created domain {saved.name}.")
         return redirect("products:domain", slug=saved.slug)
     back = reverse("products:domain", args=[parent.slug]) if parent else reverse("products:domains")
@@ -169,7 +160,7 @@ def domain_edit(request, slug: str):
     domain = get_object_or_404(Domain, slug=slug)
     if not can_edit(request.user, domain):
         raise PermissionDenied("Only members of the owning team may edit this domain.")
-    before = _snapshot(domain)
+    before = snapshot_domain(domain)
     parent_before = domain.parent_id  # validating the form writes into the instance
     form = DomainForm(request.POST or None, instance=domain)
     if request.method == "POST" and form.is_valid():
@@ -179,7 +170,7 @@ def domain_edit(request, slug: str):
                 request, form, f"Edit {domain.name}", reverse("products:domain", args=[slug])
             )
         saved = form.save()
-        record_edit(None, request.user, "update", before, _snapshot(saved), domain=saved)
+        record_edit(None, request.user, "update", before, snapshot_domain(saved), domain=saved)
         return redirect("products:domain", slug=saved.slug)
     back = reverse("products:domain", args=[slug])
     return _domain_form(request, form, f"Edit {domain.name}", back)

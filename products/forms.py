@@ -9,13 +9,14 @@ from products.models import (
     SLO,
     DataProduct,
     Domain,
+    InputPort,
     OutputPort,
     ProductMember,
     Team,
     TeamMembership,
 )
 from products.odcs import parse_contract
-from products.odps import lifecycle_problem
+from products.odps import custom_property, lifecycle_problem, set_custom_property
 from products.permissions import is_admin
 from products.schemas import DescriptorError
 
@@ -225,36 +226,8 @@ TeamMemberFormSet = forms.inlineformset_factory(
 
 # --- Forms of the product pages (input ports, output port server details, new domains) ---
 
-from products.models import InputPort  # noqa: E402  (appended section, see above)
-
 DESCRIPTION_PROPERTY = "description"
 SERVER_FIELDS = ("type", "host", "port", "database", "schema", "location")
-
-
-def custom_property(extra: dict, prop: str) -> str:
-    """Value of the ODPS custom property ``prop`` in a port's ``extra``, or ``""``."""
-    for entry in (extra or {}).get("customProperties") or []:
-        if isinstance(entry, dict) and entry.get("property") == prop:
-            return str(entry.get("value") or "")
-    return ""
-
-
-def _with_custom_property(extra: dict, prop: str, value: str) -> dict:
-    """A copy of ``extra`` with custom property ``prop`` set to ``value`` (removed when
-    empty); ``customProperties`` disappears when nothing is left in it."""
-    extra = dict(extra or {})
-    entries = [
-        dict(e)
-        for e in extra.get("customProperties") or []
-        if not (isinstance(e, dict) and e.get("property") == prop)
-    ]
-    if value:
-        entries.append({"property": prop, "value": value})
-    if entries:
-        extra["customProperties"] = entries
-    else:
-        extra.pop("customProperties", None)
-    return extra
 
 
 class UpstreamPortField(forms.ModelChoiceField):
@@ -346,7 +319,8 @@ class InputPortForm(forms.ModelForm):
             port.upstream_product = upstream.product if upstream.contract_id else None
         else:
             port.contract_id, port.upstream_product = "", None
-        port.extra = _with_custom_property(
+        port.extra = dict(port.extra or {})
+        set_custom_property(
             port.extra, DESCRIPTION_PROPERTY, self.cleaned_data.get("description", "").strip()
         )
         if commit:

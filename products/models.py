@@ -127,14 +127,9 @@ class DataProduct(models.Model):
         URL is http(s), mailto or a site path. Raises ValidationError on ``links``."""
         from django.core.exceptions import ValidationError
 
-        from products.odps import link_url_problem
+        from products.odps import bad_links
 
-        problems = []
-        for i, link in enumerate(self.links or []):
-            url = link.get("url") if isinstance(link, dict) else None
-            why = "must be an object with a url" if not url else link_url_problem(str(url))
-            if why:
-                problems.append(f"link {i}: {why}")
+        problems = [f"link {i}: {why}" for i, _, why in bad_links(self.links)]
         if problems:
             raise ValidationError({"links": problems})
 

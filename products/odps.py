@@ -103,6 +103,28 @@ def lifecycle_problem(old: str | None, new: str, may_go_back: bool = False) -> s
     )
 
 
+def descriptor_lifecycle_problem(current: str | None, new: str, user) -> str | None:
+    """:func:`lifecycle_problem` for a descriptor applied by ``user``, as a ``path: rule:
+    message`` line: moving back is allowed to staff and to no user (the
+    ``sync_products`` command: the domain's git repo speaking). Shared by
+    :func:`apply_descriptor` and ``sync_products --check``."""
+    why = lifecycle_problem(current, new, user is None or is_admin(user))
+    return f"status: lifecycle: {why}" if why else None
+
+
+def bad_links(links) -> list[tuple[int, object, str]]:
+    """``(index, link, reason)`` for every product link (``{type, url}``) whose URL
+    :func:`link_url_problem` refuses, or that is not an object with a url. Shared by the
+    API serializer and the model's validation (the admin)."""
+    bad = []
+    for i, link in enumerate(links or []):
+        url = link.get("url") if isinstance(link, dict) else None
+        why = "must be an object with a url" if not url else link_url_problem(url)
+        if why:
+            bad.append((i, link, why))
+    return bad
+
+
 class _StringDatesLoader(yaml.SafeLoader):
     """SafeLoader that keeps dates/timestamps as strings (so documents stay JSON)."""
 
@@ -160,17 +182,19 @@ def parse_descriptor(text: str, item: str = "descriptor") -> dict:
     return doc
 
 
-def _custom(entity: dict, prop: str) -> str:
-    """Value of custom property ``prop`` of an ODPS element, or ``""``."""
-    for entry in entity.get("customProperties") or []:
+def custom_property(entity: dict, prop: str) -> str:
+    """Value of custom property ``prop`` of an ODPS element (a port, or a port's
+    ``extra``), or ``""``."""
+    for entry in (entity or {}).get("customProperties") or []:
         if isinstance(entry, dict) and entry.get("property") == prop:
             return str(entry.get("value") or "")
     return ""
 
 
-def _set_custom(entity: dict, prop: str, value: str) -> None:
-    """Set (or remove when empty) custom property ``prop`` of an ODPS element, in place."""
-    entries = [dict(e) for e in entity.get("customProperties") or []]
+def set_custom_property(entity: dict, prop: str, value: str) -> None:
+    """Set (or remove when empty) custom property ``prop`` of an ODPS element, in place;
+    ``customProperties`` disappears when nothing is left in it."""
+    entries = [dict(e) for e in entity.get("customProperties") or [] if isinstance(e, dict)]
     index = next((i for i, e in enumerate(entries) if e.get("property") == prop), None)
     if value and index is None:
         entries.append({"property": prop, "value": value})
@@ -227,9 +251,9 @@ def apply_descriptor(doc: dict, user=None, action: str = "import") -> tuple[Data
     if product is not None and export_descriptor(product) == doc:
         return product, "unchanged"
     if product is not None:
-        why = lifecycle_problem(product.status, doc["status"], user is None or is_admin(user))
+        why = descriptor_lifecycle_problem(product.status, doc["status"], user)
         if why:
-            raise DescriptorError(str(doc["id"]), [f"status: lifecycle: {why}"])
+            raise DescriptorError(str(doc["id"]), [why])
     before = snapshot_product(product) if product else None
     created = product is None
     product = product or DataProduct(uid=str(doc["id"]))
@@ -281,7 +305,7 @@ def _apply_ports(product: DataProduct, doc: dict) -> None:
     survive (matched by name + version)."""
     product.input_ports.all().delete()
     for port in doc.get("inputPorts") or []:
-        urn = _custom(port, ASSET_URN_PROPERTY)
+        urn = custom_property(port, ASSET_URN_PROPERTY)
         InputPort.objects.create(
             product=product,
             name=port["name"],
@@ -293,7 +317,7 @@ def _apply_ports(product: DataProduct, doc: dict) -> None:
         )
     keep = set()
     for port in doc.get("outputPorts") or []:
-        urn = _custom(port, ASSET_URN_PROPERTY)
+        urn = custom_property(port, ASSET_URN_PROPERTY)
         contract = DataContract.objects.filter(uid=port.get("contractId") or "").first()
         existing = product.output_ports.filter(name=port["name"], version=port["version"]).first()
         values = {
@@ -401,7 +425,7 @@ def _export_input(port: InputPort) -> dict:
     entry = dict(port.extra or {})
     entry["name"], entry["version"] = port.name, port.version
     entry["contractId"] = port.contract_id
-    _set_custom(entry, ASSET_URN_PROPERTY, port.asset_urn)
+    set_custom_property(entry, ASSET_URN_PROPERTY, port.asset_urn)
     return entry
 
 
@@ -412,5 +436,5 @@ def _export_output(port: OutputPort) -> dict:
     _put(entry, "description", port.description)
     _put(entry, "type", port.type)
     _put(entry, "contractId", port.contract_id)
-    _set_custom(entry, ASSET_URN_PROPERTY, port.asset_urn)
+    set_custom_property(entry, ASSET_URN_PROPERTY, port.asset_urn)
     return entry

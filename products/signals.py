@@ -66,8 +66,11 @@ def _assets_changed(asset_ids) -> None:
 @receiver(pre_save, sender=OutputPort, dispatch_uid="products-port-before-save")
 def _remember_port_asset(sender, instance: OutputPort, **kwargs) -> None:
     """Keep the asset the port was bound to before this save (it may lose its facets)."""
-    old = sender.objects.filter(pk=instance.pk).values_list("asset_id", flat=True).first()
-    instance._previous_asset_id = old if instance.pk else None
+    instance._previous_asset_id = (
+        sender.objects.filter(pk=instance.pk).values_list("asset_id", flat=True).first()
+        if instance.pk
+        else None
+    )
 
 
 @receiver(post_save, sender=OutputPort, dispatch_uid="products-port-saved")

@@ -15,9 +15,9 @@ from products.models import DataContract, DataProduct
 from products.odcs import apply_contract, parse_contract
 from products.odps import (
     apply_descriptor,
+    descriptor_lifecycle_problem,
     dump_yaml,
     export_descriptor,
-    lifecycle_problem,
     parse_descriptor,
 )
 from products.schemas import DescriptorError
@@ -60,18 +60,11 @@ def sync_folder(folder: Path, check: bool = False, user=None) -> dict:
             parse_descriptor,
             _product_current,
             lambda doc: apply_descriptor(doc, user=user, action="sync"),
-            lambda existing, doc: _lifecycle_refusal(existing, doc, user),
+            lambda existing, doc: descriptor_lifecycle_problem(
+                (existing or {}).get("status"), str(doc.get("status") or ""), user
+            ),
         )
     return report
-
-
-def _lifecycle_refusal(existing: dict | None, doc: dict, user) -> str | None:
-    """The lifecycle problem of replacing ``existing`` by ``doc`` for ``user`` (None: the
-    command, which may move back, as staff may), as a ``path: rule: message`` line."""
-    may_go_back = user is None or bool(getattr(user, "is_staff", False))
-    old = (existing or {}).get("status")
-    problem = lifecycle_problem(old, str(doc.get("status") or ""), may_go_back)
-    return f"status: lifecycle: {problem}" if problem else None
 
 
 def _contract_current(doc: dict) -> dict | None:

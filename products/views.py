@@ -28,7 +28,6 @@ from products.forms import (
     OutputPortDetailsForm,
     ProductForm,
     SLOForm,
-    custom_property,
 )
 from products.history import record_edit, snapshot_product
 from products.links import product_lineage
@@ -44,7 +43,13 @@ from products.models import (
     Team,
 )
 from products.odcs import apply_contract, attach_contract
-from products.odps import dump_yaml, export_descriptor, resolve_asset, resolve_product_links
+from products.odps import (
+    custom_property,
+    dump_yaml,
+    export_descriptor,
+    resolve_asset,
+    resolve_product_links,
+)
 from products.permissions import can_edit, editable_teams, is_admin
 from products.slo import compute_status, history_svg, product_health
 

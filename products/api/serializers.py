@@ -5,7 +5,7 @@ from rest_framework import serializers
 from products.checks import missing_column_problem
 from products.forms import domain_parent_problem
 from products.models import SLO, DataProduct, Domain, InputPort, OutputPort, SLISample, Team
-from products.odps import lifecycle_problem, link_url_problem
+from products.odps import bad_links, lifecycle_problem
 from products.permissions import is_admin
 from products.slo import compute_status, product_health
 
@@ -124,11 +124,7 @@ class ProductSerializer(serializers.ModelSerializer):
             isinstance(v, dict) and v.get("type") and v.get("url") for v in value
         ):
             raise serializers.ValidationError("links must be a list of {type, url} objects")
-        problems = [
-            f"link {i} ({link['type']!r}): {why}"
-            for i, link in enumerate(value)
-            if (why := link_url_problem(link["url"]))
-        ]
+        problems = [f"link {i} ({link['type']!r}): {why}" for i, link, why in bad_links(value)]
         if problems:
             raise serializers.ValidationError(problems)
         return value
