@@ -8,22 +8,17 @@ import pytest
 from catalog.models import Asset
 from catalog.urns import dataset_urn
 from harvesters import registry
-from harvesters.base import Harvester, HarvesterConfig
+from harvesters.base import Harvester
 from harvesters.models import AssetSource
 from harvesters.records import DatasetRecord
 from harvesters.runner import run_harvest
 from lineage.models import LineageEdge
 
 
-class BuggyConfig(HarvesterConfig):
-    """No settings."""
-
-
 class BuggyHarvester(Harvester):
     """Yields one dataset, then fails with a bug (a ZeroDivisionError)."""
 
     kind = "buggy"
-    config_class = BuggyConfig
 
     def records(self):
         yield DatasetRecord(

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from catalog.models import Asset, Field, QualityResult
 from catalog.urns import dataset_urn, job_urn
 from harvesters import registry
-from harvesters.base import Harvester, HarvesterConfig
+from harvesters.base import Harvester
 from harvesters.models import AssetSource
 from harvesters.records import DatasetRecord, FieldRecord
 from harvesters.runner import run_harvest
@@ -405,15 +405,10 @@ def test_sql_facet_gives_field_lineage_without_column_lineage(api):
     assert edges == [("amount", "total", "orders"), ("id", "id", "orders")]
 
 
-class OneTableConfig(HarvesterConfig):
-    """No settings."""
-
-
 class OneTableHarvester(Harvester):
     """Reports shop.public.orders on postgres://db:5432 as a view with two columns."""
 
     kind = "onetable"
-    config_class = OneTableConfig
 
     def records(self):
         yield DatasetRecord(

@@ -5,11 +5,10 @@ import yaml
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from catalog.models import Asset
-from harvesters.models import AssetSource, Source
 from products.models import SLO, DataProduct, Domain, EditRecord, OutputPort, Team, TeamMembership
 from products.slo import record_sample
 from tests.conftest import STANDARDS
+from tests.factories import make_asset
 
 
 @pytest.fixture
@@ -164,15 +163,13 @@ def test_descriptor_out_and_in(world):
 def test_slos_and_samples_endpoints(world):
     c = client_for(world["owner"])
     # a port whose asset a SQL source harvested: freshness is checked live, needs a column
-    asset = Asset.objects.create(
-        urn="urn:mc:dataset:sqlite://w/w.main.orders",
-        namespace="sqlite://w",
-        name="orders",
-        qualified_name="w.main.orders",
-        platform="sqlite",
+    asset = make_asset(
+        "w.main.orders",
+        "sqlite://w",
+        source_kind="sql",
+        source_name="wh",
+        source_config={"url": "sqlite:///:memory:"},
     )
-    source = Source.objects.create(name="wh", kind="sql", config={"url": "sqlite:///:memory:"})
-    AssetSource.objects.create(asset=asset, source=source)
     OutputPort.objects.filter(pk=world["port"].pk).update(asset=asset)
     r = c.post(
         "/api/v1/products/orders/slos",

@@ -6,9 +6,8 @@ import os
 import pytest
 from django.contrib.auth.models import User
 
-from catalog.models import Asset
-from harvesters.models import AssetSource, Source
 from products.models import SLO, DataProduct, Domain, OutputPort, Team, TeamMembership
+from tests.factories import make_asset
 
 pytestmark = pytest.mark.browser
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -39,13 +38,10 @@ def product(transactional_db):
     )
     # the port publishes a warehouse table, so a freshness SLO is checked live with SQL
     # and needs a timestamp column
-    asset = Asset.objects.create(
-        urn="urn:mc:dataset:sqlite://shop/shop.main.orders", kind="dataset", type="table",
-        namespace="sqlite://shop", name="orders", qualified_name="shop.main.orders",
-        platform="sqlite",
+    asset = make_asset(
+        "shop.main.orders", "sqlite://shop", source_kind="sql",
+        source_config={"url": "sqlite:///:memory:"},
     )  # fmt: skip
-    source = Source.objects.create(name="shop", kind="sql", config={"url": "sqlite:///:memory:"})
-    AssetSource.objects.create(asset=asset, source=source)
     OutputPort.objects.create(product=product, name="orders", version="1", asset=asset)
     return product
 

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
-from catalog.models import Asset
 from products.models import (
     SLO,
     DataProduct,
@@ -25,6 +24,7 @@ from products.models import (
 )
 from products.odps import odps_problems
 from products.slo import record_sample
+from tests.factories import make_asset
 
 
 class Node:
@@ -105,13 +105,7 @@ def mesh(db):
     online = Domain.objects.create(slug="online", name="Online", parent=sales, owner_team=sales_eng)
     mobile = Domain.objects.create(slug="mobile", name="Mobile", parent=online)
     finance = Domain.objects.create(slug="finance", name="Finance", owner_team=finance_team)
-    asset = Asset.objects.create(
-        urn="urn:mc:dataset:sqlite://s/s.main.orders",
-        namespace="sqlite://s",
-        name="orders",
-        qualified_name="s.main.orders",
-        platform="sqlite",
-    )
+    asset = make_asset("s.main.orders", "sqlite://s")
     orders = DataProduct.objects.create(
         uid="orders", name="Orders", domain=online, owner_team=sales_eng, status="active"
     )

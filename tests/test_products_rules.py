@@ -10,13 +10,12 @@ from django.core.management import call_command
 from django.test import Client
 from rest_framework.test import APIClient
 
-from catalog.models import Asset
-from harvesters.models import AssetSource, Source
 from products.forms import DomainForm, ProductForm, SLOForm
 from products.models import SLO, DataProduct, Domain, EditRecord, OutputPort, Team, TeamMembership
 from products.odps import apply_descriptor, is_safe_link, parse_descriptor
 from products.schemas import DescriptorError
 from products.sync import sync_folder
+from tests.factories import make_asset
 
 BAD_URLS = [
     "javascript:alert(document.cookie)",
@@ -191,30 +190,24 @@ def test_form_and_api_share_the_cycle_rule(world):
 
 
 def _bind_sql_source(port: OutputPort) -> None:
-    asset = Asset.objects.create(
-        urn="urn:mc:dataset:sqlite://w/w.main.orders",
-        namespace="sqlite://w",
-        name="orders",
-        qualified_name="w.main.orders",
-        platform="sqlite",
+    port.asset = make_asset(
+        "w.main.orders",
+        "sqlite://w",
+        source_kind="sql",
+        source_name="wh",
+        source_config={"url": "sqlite:///:memory:"},
     )
-    source = Source.objects.create(name="wh", kind="sql", config={"url": "sqlite:///:memory:"})
-    AssetSource.objects.create(asset=asset, source=source)
-    port.asset = asset
     port.save()
 
 
 def _lake_asset(port: OutputPort) -> None:
-    asset = Asset.objects.create(
-        urn="urn:mc:dataset:file://lake/orders",
-        namespace="file://lake",
-        name="orders",
-        qualified_name="lake.orders",
+    port.asset = make_asset(
+        "lake.orders",
+        "file://lake",
         platform="file",
+        source_kind="lake",
+        source_config={"path": "/tmp/lake"},
     )
-    source = Source.objects.create(name="lake", kind="lake", config={"path": "/tmp/lake"})
-    AssetSource.objects.create(asset=asset, source=source)
-    port.asset = asset
     port.save()
 
 

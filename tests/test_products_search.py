@@ -8,13 +8,7 @@ from catalog.models import Asset, Owner, Ownership
 from catalog.outbox import process_outbox
 from catalog.search import search
 from products.models import DataProduct, Domain, OutputPort, Team
-
-
-def asset(urn: str, name: str) -> Asset:
-    return Asset.objects.create(
-        urn=urn, kind="dataset", type="table", namespace="test://db", name=name,
-        qualified_name=f"db.main.{name}", platform="postgres",
-    )  # fmt: skip
+from tests.factories import make_asset
 
 
 def in_facet(facet: str, value: str) -> list[str]:
@@ -25,8 +19,8 @@ def in_facet(facet: str, value: str) -> list[str]:
 
 @pytest.fixture
 def catalog(db):
-    orders = asset("urn:mc:dataset:test://db/db.main.orders", "orders")
-    refunds = asset("urn:mc:dataset:test://db/db.main.refunds", "refunds")
+    orders = make_asset("db.main.orders", "test://db", platform="postgres")
+    refunds = make_asset("db.main.refunds", "test://db", platform="postgres")
     process_outbox()
     sales = Domain.objects.create(slug="sales", name="Sales")
     product = DataProduct.objects.create(uid="orders", name="Orders", domain=sales)

@@ -15,6 +15,7 @@ from products.links import products_for_asset, search_facets
 from products.models import SLO, DataProduct, Domain, EditRecord, OutputPort, Team, TeamMembership
 from products.samples import load_sample_products
 from products.slo import record_sample
+from tests.factories import make_asset
 
 
 @pytest.fixture
@@ -27,13 +28,7 @@ def world(db):
     product = DataProduct.objects.create(
         uid="orders", name="Orders", domain=domain, owner_team=team, status="active"
     )
-    asset = Asset.objects.create(
-        urn="urn:mc:dataset:sqlite://s/s.main.orders",
-        namespace="sqlite://s",
-        name="orders",
-        qualified_name="s.main.orders",
-        platform="sqlite",
-    )
+    asset = make_asset("s.main.orders", "sqlite://s")
     port = OutputPort.objects.create(
         product=product, name="orders", version="1", asset=asset, asset_urn=asset.urn
     )
