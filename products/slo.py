@@ -232,6 +232,7 @@ def history_buckets(slo: SLO, now: datetime | None = None) -> list[dict]:
     window is counted, however many there are.
     """
     now = now or timezone.now()
+    now = now or timezone.now()
     span = timedelta(days=slo.window_days)
     start = now - span
     size = bucket_size(span)
