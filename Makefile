@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/mesh_catalog
 
-.PHONY: install quickstart demo test test-sqlite test-postgres lint format bench
+.PHONY: install services services-down quickstart demo test test-sqlite test-postgres lint format bench
 
 install: $(VENV)/.installed
 
@@ -19,8 +19,16 @@ quickstart: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py quickstart
 
+## Install (Debian packages) and start PostgreSQL and Redis on loopback; build the
+## Neo4j and OpenSearch launchers the suite starts itself (services/up.sh)
+services:
+	bash services/up.sh
+
+services-down:
+	bash services/down.sh
+
 ## Install and run the whole suite: lint, then tests on SQLite and on PostgreSQL
-test: install
+test: install services
 	$(PY) -m ruff check .
 	$(PY) tests/check_services.py
 	$(PY) -m pytest -q
