@@ -20,8 +20,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString, mark_safe
 
-from catalog.models import Asset, AssetKind, Field, Ownership
-from harvesters.models import AssetSource
+from catalog.models import Asset, AssetKind, AssetSource, Field, Ownership
 from lineage import queries
 from lineage.models import LineageEdge
 

@@ -15,10 +15,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Asset, OutboxEvent
+from catalog.models import Asset, AssetSource, HarvestRun, OutboxEvent, Source
 from catalog.outbox import schedule_outbox_processing
 from harvesters.base import ConfigError, HarvestError
-from harvesters.models import AssetSource, HarvestRun, Source
 from harvesters.registry import harvester_class
 from harvesters.report import HarvestReport
 from harvesters.sink import CatalogSink

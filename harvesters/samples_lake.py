@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.conf import settings
 
-from harvesters.models import Source
+from catalog.models import Source
 from harvesters.runner import run_harvest
 from harvesters.samples import run_row
 

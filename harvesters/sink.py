@@ -15,15 +15,17 @@ from django.utils import timezone
 
 from catalog.models import (
     Asset,
+    AssetSource,
     Field,
+    HarvestRun,
     OutboxEvent,
     Owner,
     Ownership,
     QualityResult,
+    Source,
     Tag,
 )
 from harvesters.bulk import TableWriter, db_datetime, db_json
-from harvesters.models import AssetSource, HarvestRun, Source
 from harvesters.records import (
     DatasetRecord,
     FieldLineageRecord,

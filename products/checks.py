@@ -1,7 +1,7 @@
 """SQL checks that sample SLIs live from a port's source through SQLAlchemy.
 
 The connection comes from the harvest source that reported the port's asset (a ``sql``
-source's ``config["url"]``, see :mod:`harvesters.models`), so credentials live in one
+source's ``config["url"]``, see :class:`catalog.models.Source`), so credentials live in one
 place. The table is the asset's ``qualified_name`` (``<database>.<schema>.<table>``);
 schema and table are quoted by the dialect. Each check stores one
 :class:`~products.models.SLISample`; a failing query stores an *error sample* (``error``
@@ -34,8 +34,7 @@ import sqlglot
 from django.utils import timezone
 from sqlglot import exp
 
-from catalog.models import QualityResult
-from harvesters.models import AssetSource
+from catalog.models import AssetSource, QualityResult
 from harvesters.sql import SQLGLOT_DIALECTS
 from products.freshness import sample_after_harvest, sample_slo
 from products.models import SLO, SLIKind, SLISample

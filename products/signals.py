@@ -10,8 +10,8 @@ import logging
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import Signal, receiver
 
+from catalog.models import HarvestRun
 from catalog.outbox import reindex_assets
-from harvesters.models import HarvestRun
 from products.links import sync_product_ownerships
 from products.models import DataProduct, Domain, OutputPort, Team
 

@@ -81,7 +81,7 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 ENQUEUE = """
-from harvesters.models import Source
+from catalog.models import Source
 from harvesters.tasks import enqueue_harvest
 source = Source.objects.create(name={name!r}, kind="sql", config={config!r})
 print(enqueue_harvest(source).id)

@@ -60,7 +60,7 @@ def copy_target(target, tmp_path):
 @pytest.fixture
 def run_dbt(make_source, harvest):
     def run(config: dict, name: str = "jaffle-dbt"):
-        from harvesters.models import Source
+        from catalog.models import Source
 
         source = Source.objects.filter(name=name).first() or make_source(name, "dbt", config)
         return harvest(source)

@@ -5,11 +5,10 @@ import sqlite3
 
 import pytest
 
-from catalog.models import Asset
+from catalog.models import Asset, AssetSource
 from catalog.urns import dataset_urn
 from harvesters import registry
 from harvesters.base import Harvester
-from harvesters.models import AssetSource
 from harvesters.records import DatasetRecord
 from harvesters.runner import run_harvest
 from lineage.models import LineageEdge

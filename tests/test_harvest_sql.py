@@ -6,9 +6,8 @@ import sqlite3
 import duckdb
 import pytest
 
-from catalog.models import Asset, Field
+from catalog.models import Asset, AssetSource, Field
 from catalog.urns import dataset_urn
-from harvesters.models import AssetSource
 from lineage.models import FieldLineageEdge, LineageEdge
 from tests.pg_chinook import ensure_chinook
 

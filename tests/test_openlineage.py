@@ -11,11 +11,10 @@ from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from catalog.models import Asset, Field, QualityResult
+from catalog.models import Asset, AssetSource, Field, QualityResult
 from catalog.urns import dataset_urn, job_urn
 from harvesters import registry
 from harvesters.base import Harvester
-from harvesters.models import AssetSource
 from harvesters.records import DatasetRecord, FieldRecord
 from harvesters.runner import run_harvest
 from lineage.models import FieldLineageEdge, JobRun, LineageEdge, OpenLineageEvent

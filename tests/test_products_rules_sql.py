@@ -8,8 +8,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from catalog.models import Asset
-from harvesters.models import AssetSource, Source
+from catalog.models import Asset, AssetSource, Source
 from products.checks import CheckError, read_only_connection, read_only_query, run_check
 from products.models import SLO, DataProduct, OutputPort
 

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from catalog.models import Asset, QualityResult
-from harvesters.models import AssetSource, Source
+from catalog.models import Asset, AssetSource, QualityResult, Source
 from products.checks import run_check, sample_from_harvest
 from products.models import SLO, DataProduct, OutputPort
 from products.slo import compute_status, judge, record_sample
@@ -201,7 +200,7 @@ def test_harvest_samples_volume_and_dbt_quality(db):
     _bind(slo, "sqlite:///:memory:", "m.main.t", "t", "sqlite")
     quality = SLO.objects.create(port=slo.port, name="q", kind="quality", threshold=0.9)
     source = Source.objects.get(name="src-sqlite")
-    from harvesters.models import HarvestRun
+    from catalog.models import HarvestRun
 
     run = HarvestRun.objects.create(source=source, started_at=NOW)
     for name, status in [("not_null_id", "pass"), ("unique_id", "fail")]:

@@ -8,8 +8,7 @@ import yaml
 from django.contrib.auth.models import User
 from django.test import Client
 
-from catalog.models import Asset, Field
-from harvesters.models import AssetSource, Source
+from catalog.models import Asset, AssetSource, Field, Source
 from lineage.models import LineageEdge
 from products.links import products_for_asset, search_facets
 from products.models import SLO, DataProduct, Domain, EditRecord, OutputPort, Team, TeamMembership

@@ -18,9 +18,8 @@ from django.core.management import call_command
 from django.test import RequestFactory, override_settings
 from django.utils import timezone
 
-from catalog.models import Asset, Owner, Ownership
+from catalog.models import Asset, HarvestRun, Owner, Ownership, Source
 from catalog.outbox import process_outbox
-from harvesters.models import HarvestRun, Source
 from harvesters.runner import run_harvest
 from harvesters.samples import harvest_sample_sources
 

@@ -3,8 +3,8 @@
 from django.core.cache import cache
 from rest_framework import serializers
 
+from catalog.models import HarvestRun, Source
 from harvesters.base import ConfigError
-from harvesters.models import HarvestRun, Source
 from harvesters.registry import HARVESTERS, validate_source_config
 from harvesters.runner import progress_key
 

@@ -8,8 +8,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.models import HarvestRun, Source
 from harvesters.api.serializers import HarvestRunSerializer, SourceSerializer
-from harvesters.models import HarvestRun, Source
 from harvesters.tasks import enqueue_harvest
 
 

@@ -21,9 +21,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog.models import Asset
+from catalog.models import Asset, Source
 from catalog.outbox import schedule_outbox_processing
-from harvesters.models import Source
 from harvesters.report import HarvestReport
 from harvesters.sink import CatalogSink
 from lineage.models import JobRun, OpenLineageEvent
