@@ -5,10 +5,10 @@ from django.utils.module_loading import import_string
 from harvesters.base import ConfigError, Harvester
 
 HARVESTERS: dict[str, str] = {
-    "sql": "harvesters.sql.SQLHarvester",
-    "dbt": "harvesters.dbt.DbtHarvester",
-    "openlineage": "lineage.openlineage.harvester.OpenLineageHarvester",
-    "lake": "harvesters.lake.LakeHarvester",
+    "sql": "harvesters.kinds.sql.harvester.SQLHarvester",
+    "dbt": "harvesters.kinds.dbt.harvester.DbtHarvester",
+    "openlineage": "harvesters.kinds.openlineage.harvester.OpenLineageHarvester",
+    "lake": "harvesters.kinds.lake.harvester.LakeHarvester",
 }
 
 

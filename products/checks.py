@@ -35,7 +35,7 @@ from django.utils import timezone
 from sqlglot import exp
 
 from catalog.models import AssetSource, QualityResult
-from harvesters.sql import SQLGLOT_DIALECTS
+from harvesters.kinds.sql.harvester import SQLGLOT_DIALECTS
 from products.freshness import sample_after_harvest, sample_slo
 from products.models import SLO, SLIKind, SLISample
 from products.slo import record_sample

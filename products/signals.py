@@ -1,8 +1,8 @@
 """Receivers: after a harvest finishes or OpenLineage runs complete, sample SLIs.
 
 :data:`openlineage_runs_stored` is sent (robustly, after commit) by
-:func:`lineage.openlineage.ingest._store` for each stored batch of events, with
-``updates``: the batch's :class:`lineage.openlineage.convert.RunUpdate` list.
+:func:`harvesters.kinds.openlineage.ingest._store` for each stored batch of events, with
+``updates``: the batch's :class:`harvesters.kinds.openlineage.convert.RunUpdate` list.
 """
 
 import logging

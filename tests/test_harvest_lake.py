@@ -291,7 +291,7 @@ def test_formats_exclude_and_max_files(lake, make_source, harvest):
 
 def test_quickstart_step_builds_and_harvests_sample_lake(samples, settings, tmp_path, db):
     from catalog.models import Asset
-    from harvesters.samples_lake import harvest_sample_lake
+    from harvesters.kinds.lake.samples import harvest_sample_lake
 
     settings.VAR_DIR = tmp_path
     rows = harvest_sample_lake(samples, None)
@@ -361,7 +361,7 @@ def test_native_errors_are_one_line_without_rust_backtrace(
     assert errors["genres"].startswith("Delta table cannot be read: ")
     iceberg = next(m for k, m in errors.items() if k != "genres")
     assert iceberg.startswith("Iceberg metadata cannot be read: 1 validation error for ")
-    from harvesters.lake.common import error_text
+    from harvesters.kinds.lake.common import error_text
 
     backtrace = (
         "Kernel error: Json error: bad\n   0: <unknown>\n  12: start_thread\n"

@@ -92,7 +92,7 @@ def test_openlineage_source_has_no_stale_removal(db, samples):
     removes nothing, neither assets nor the edges the events asserted."""
     import json
 
-    from lineage.openlineage.ingest import ingest_events, openlineage_source
+    from harvesters.kinds.openlineage.ingest import ingest_events, openlineage_source
 
     events = json.loads((samples / "openlineage" / "food_delivery.json").read_text())
     ingest_events(events)

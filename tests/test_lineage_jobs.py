@@ -5,7 +5,7 @@ import json
 import pytest
 
 from catalog.urns import dataset_urn, job_urn
-from lineage.openlineage.ingest import ingest_events
+from harvesters.kinds.openlineage.ingest import ingest_events
 
 NS = "food_delivery"
 JOB = job_urn(NS, "etl_delivery_7_days")

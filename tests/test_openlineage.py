@@ -452,7 +452,7 @@ def test_openlineage_source_kind_and_schema(api, db):
 
 
 def test_quickstart_step(db, samples):
-    from lineage.openlineage.samples import import_sample_events
+    from harvesters.kinds.openlineage.samples import import_sample_events
 
     rows = import_sample_events(samples, None)
     assert [

@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 
 from catalog.models import Asset
 from catalog.urns import dataset_urn, job_urn
+from harvesters.kinds.openlineage.convert import RunUpdate
 from lineage.models import JobRun
-from lineage.openlineage.convert import RunUpdate
 from products import freshness
 from products.checks import run_check
 from products.models import SLO, DataProduct, OutputPort, SLISample

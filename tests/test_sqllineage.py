@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from harvesters.sqllineage import ColumnSource, parse_sql_lineage
+from harvesters.sqlparsing.lineage import ColumnSource, parse_sql_lineage
 
 
 def src(table: str, column: str) -> ColumnSource:

@@ -2,8 +2,8 @@
 
 import multiprocessing
 
-from harvesters.sqllineage import parse_sql_lineage
-from harvesters.sqlpool import MIN_PARALLEL, ParseFailure, parse_many
+from harvesters.sqlparsing.lineage import parse_sql_lineage
+from harvesters.sqlparsing.pool import MIN_PARALLEL, ParseFailure, parse_many
 
 SCHEMA = {"db": {"main": {f"t{i}": {"id": "INT", f"c{i}": "TEXT"} for i in range(5)}}}
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from lineage.api.openlineage import JobRunsView, LineageBatchView
+from harvesters.kinds.openlineage.api import JobRunsView, LineageBatchView
 from lineage.api.views import ColumnLineageView, ImpactView, LineageView
 
 urlpatterns = [

@@ -16,8 +16,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from harvesters.kinds.openlineage import api as openlineage
 from lineage import queries
-from lineage.api import openlineage
 from lineage.graph.base import DIRECTIONS
 
 URN = OpenApiParameter(

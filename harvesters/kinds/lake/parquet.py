@@ -18,7 +18,7 @@ https://github.com/apache/parquet-format (``PageHeader``, ``ColumnMetaData``).
 
 import pyarrow.parquet as pq
 
-from harvesters.lake.common import FileInfo, LakeFileError
+from harvesters.kinds.lake.common import FileInfo, LakeFileError
 
 PAGE_TYPES = {0: "DATA_PAGE", 1: "INDEX_PAGE", 2: "DICTIONARY_PAGE", 3: "DATA_PAGE_V2"}
 HEADER_PROBE = 512  # bytes read per column chunk to decode its first page header

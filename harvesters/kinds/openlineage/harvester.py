@@ -25,5 +25,5 @@ class OpenLineageHarvester(Harvester):
     stale_removal = False  # pushed, not crawled: an empty run says nothing about the assets
 
     def records(self) -> Iterator[Record]:
-        """Yields nothing: events are ingested by :mod:`lineage.openlineage.ingest`."""
+        """Yields nothing: events are ingested by :mod:`harvesters.kinds.openlineage.ingest`."""
         return iter(())

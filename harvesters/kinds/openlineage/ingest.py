@@ -2,7 +2,7 @@
 
 :func:`ingest_events` takes a list of decoded events (one request, a batch or a file
 chunk), validates each, drops duplicates (SHA-256 of the canonical JSON), converts the
-rest with :func:`lineage.openlineage.convert.convert` and writes everything in **one**
+rest with :func:`harvesters.kinds.openlineage.convert.convert` and writes everything in **one**
 transaction: the harvest records through :class:`harvesters.sink.CatalogSink` (origin: the
 ``openlineage`` :class:`Source`, no HarvestRun: intake is event-driven, there is no crawl
 and no stale removal), the :class:`JobRun` rows and the raw :class:`OpenLineageEvent` rows.
@@ -23,12 +23,12 @@ from django.utils import timezone
 
 from catalog.models import Asset, Source
 from catalog.outbox import schedule_outbox_processing
+from harvesters.kinds.openlineage.convert import STATE_RANK, Converted, RunUpdate, convert
+from harvesters.kinds.openlineage.merge import prepare
+from harvesters.kinds.openlineage.validation import error, validate_event
 from harvesters.report import HarvestReport
 from harvesters.sink import CatalogSink
 from lineage.models import JobRun, OpenLineageEvent
-from lineage.openlineage.convert import STATE_RANK, Converted, RunUpdate, convert
-from lineage.openlineage.merge import prepare
-from lineage.openlineage.validation import error, validate_event
 from products.signals import openlineage_runs_stored
 
 log = logging.getLogger(__name__)

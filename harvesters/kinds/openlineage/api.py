@@ -15,10 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Asset
+from harvesters.kinds.openlineage.auth import BearerTokenAuthentication
+from harvesters.kinds.openlineage.ingest import ingest_events, max_event_bytes
+from harvesters.kinds.openlineage.validation import SPEC_URL, error, parse_json
 from lineage.models import JobRun
-from lineage.openlineage.auth import BearerTokenAuthentication
-from lineage.openlineage.ingest import ingest_events, max_event_bytes
-from lineage.openlineage.validation import SPEC_URL, error, parse_json
 
 AUTHENTICATION = [TokenAuthentication, BearerTokenAuthentication, SessionAuthentication]
 ERRORS = OpenApiResponse(

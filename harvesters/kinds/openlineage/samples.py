@@ -4,7 +4,7 @@ import json
 import time
 from pathlib import Path
 
-from lineage.openlineage.ingest import ingest_events
+from harvesters.kinds.openlineage.ingest import ingest_events
 
 SAMPLE = Path("openlineage") / "food_delivery.json"
 

@@ -3,7 +3,7 @@
 Schema, partition spec and the current snapshot's summary (``total-records``,
 ``total-files-size``, ``total-data-files``; Iceberg table spec
 https://iceberg.apache.org/spec/#snapshots) are read from table metadata; no data file
-is opened. Error messages are one line (:func:`~harvesters.lake.common.error_text`: a
+is opened. Error messages are one line (:func:`~harvesters.kinds.lake.common.error_text`: a
 Rust backtrace appended under ``RUST_BACKTRACE`` is dropped). A catalog is configured as ``iceberg_catalog: {name, type, uri, warehouse,
 ...}`` and passed to ``pyiceberg.catalog.load_catalog(name, **rest)``, e.g. a SQL catalog
 on SQLite: ``{"name": "lake", "type": "sql", "uri": "sqlite:////srv/cat.db",
@@ -13,8 +13,8 @@ on SQLite: ``{"name": "lake", "type": "sql", "uri": "sqlite:////srv/cat.db",
 import re
 from collections.abc import Iterator
 
-from harvesters.lake.arrowtypes import arrow_fields
-from harvesters.lake.common import LakeFileError, TableInfo, error_text, iso_from_seconds
+from harvesters.kinds.lake.arrowtypes import arrow_fields
+from harvesters.kinds.lake.common import LakeFileError, TableInfo, error_text, iso_from_seconds
 
 _VERSION_RE = re.compile(r"^v?(\d+)")
 

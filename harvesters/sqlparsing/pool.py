@@ -64,10 +64,10 @@ def parse_many(
     jobs: Sequence[Job], dialect: str | None, schema: dict | None, workers: int | None = None
 ) -> Iterator[object]:
     """Yield, for each ``(sql, default_database, default_schema)`` job in order, its
-    :class:`harvesters.sqllineage.SqlLineage` or a :class:`ParseFailure`.
+    :class:`harvesters.sqlparsing.lineage.SqlLineage` or a :class:`ParseFailure`.
 
     ``dialect`` and ``schema`` are as for
-    :func:`harvesters.sqllineage.parse_sql_lineage` and shared by all jobs. Never raises
+    :func:`harvesters.sqlparsing.lineage.parse_sql_lineage` and shared by all jobs. Never raises
     for a job's SQL; stopping the iteration early shuts the pool down.
     """
     workers = default_workers() if workers is None else workers
@@ -126,7 +126,7 @@ def parse_many(
 
 
 def _parse_local(jobs: Sequence[Job], dialect: str | None, schema: dict | None) -> Iterator:
-    from harvesters.sqllineage import parse_sql_lineage
+    from harvesters.sqlparsing.lineage import parse_sql_lineage
 
     for sql, database, db_schema in jobs:
         try:

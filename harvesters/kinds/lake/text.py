@@ -12,7 +12,7 @@ import io
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
-from harvesters.lake.common import FileInfo, LakeFileError, error_text
+from harvesters.kinds.lake.common import FileInfo, LakeFileError, error_text
 
 
 def _read_sample(fs, path: str, size: int, sample_bytes: int) -> tuple[bytes, bool]:

@@ -50,7 +50,7 @@ def build_sample_lake(seeds: Path, target: Path) -> bool:
         part = payments.filter(pc.equal(payments.column("payment_method"), pa.scalar(method)))
         pacsv.write_csv(part, tmp / "payments" / f"{method}.csv")
     write_deltalake(str(tmp / "customers"), pacsv.read_csv(seeds / "raw_customers.csv"))
-    (tmp / ".complete").write_text("built by harvesters.samples_lake\n")
+    (tmp / ".complete").write_text("built by harvesters.kinds.lake.samples\n")
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
     return True

@@ -14,8 +14,8 @@ are one asset: namespace ``<adapter>://<database>`` for file databases (DuckDB, 
 the configured ``namespace`` (e.g. ``postgres://db:5432``) for server databases; name
 ``<database>.<schema>.<alias>``. Each model/snapshot build is a job
 ``urn:mc:job:dbt://<project>/<unique_id>``; column lineage comes from parsing the
-compiled SQL with :func:`harvesters.sqllineage.parse_sql_lineage`
-(:mod:`harvesters.dbt_lineage`).
+compiled SQL with :func:`harvesters.sqlparsing.lineage.parse_sql_lineage`
+(:mod:`harvesters.kinds.dbt.lineage`).
 
 Errors: an unreadable/invalid ``manifest.json`` stops the run (:class:`HarvestError`
 naming the file and the JSON error position); a missing or broken ``catalog.json`` /
@@ -32,8 +32,9 @@ from pydantic import model_validator
 
 from catalog.urns import dataset_urn, job_urn, make_urn
 from harvesters.base import Harvester, HarvesterConfig, HarvestError
-from harvesters.dbt_artifacts import completed_at, load_artifact, parse_time
-from harvesters.dbt_lineage import SQLGLOT_DIALECTS, DbtLineageMixin
+from harvesters.kinds.dbt.artifacts import completed_at, load_artifact, parse_time
+from harvesters.kinds.dbt.lineage import SQLGLOT_DIALECTS, DbtLineageMixin
+from harvesters.kinds.sql.harvester import normalise_type
 from harvesters.records import (
     DatasetRecord,
     FieldRecord,
@@ -43,7 +44,6 @@ from harvesters.records import (
     QualityRecord,
     Record,
 )
-from harvesters.sql import normalise_type
 
 GC_THRESHOLD0 = 50_000  # first-generation threshold while a run lasts (default 700)
 FILE_ADAPTERS = {"duckdb", "sqlite"}

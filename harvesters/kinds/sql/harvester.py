@@ -16,7 +16,7 @@ Naming (converges with dbt and OpenLineage, see :mod:`catalog.urns`): a table is
 database)``. ``<database>`` is PostgreSQL's ``current_database()``, DuckDB's catalog
 (``current_database()``), the SQLite file stem (schema ``main``). Views get a
 :class:`LineageRecord` per table they read and :class:`FieldLineageRecord` s from
-:func:`harvesters.sqllineage.parse_sql_lineage` on their definition.
+:func:`harvesters.sqlparsing.lineage.parse_sql_lineage` on their definition.
 
 DuckDB is introspected through its ``duckdb_tables()``/``duckdb_views()``/
 ``duckdb_columns()``/``duckdb_constraints()`` functions because duckdb-engine's
@@ -42,7 +42,7 @@ from sqlalchemy.pool import NullPool
 from catalog.urns import dataset_urn, namespace_for_sqlalchemy_url
 from harvesters.base import Harvester, HarvesterConfig, HarvestError
 from harvesters.records import DatasetRecord, FieldLineageRecord, FieldRecord, LineageRecord
-from harvesters.sqllineage import parse_sql_lineage
+from harvesters.sqlparsing.lineage import parse_sql_lineage
 
 log = logging.getLogger(__name__)
 

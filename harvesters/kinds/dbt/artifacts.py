@@ -1,21 +1,21 @@
-"""Loading dbt artifacts compactly: only the keys :mod:`harvesters.dbt` reads are kept.
+"""Loading dbt artifacts compactly: only the keys :mod:`harvesters.kinds.dbt.harvester` reads are kept.
 
 dbt artifacts (https://docs.getdbt.com/reference/artifacts/dbt-artifacts) carry much
 that a catalog never reads: raw code, full configs, per-column constraints, macros,
 parent/child maps, adapter responses. :func:`load_artifact` parses a file with
-:func:`harvesters.jsonload.load_compact` and keeps, per node / result, only the keys
+:func:`harvesters.kinds.dbt.jsonload.load_compact` and keeps, per node / result, only the keys
 listed here. Values the harvester reads with ``x.get(key) or default`` are dropped when
 falsy (same result); anything that is not of the expected shape is kept as it is, so
 malformed input fails in the harvester exactly as before (a per-item error naming it).
 
-Keep these lists in step with :mod:`harvesters.dbt` when it starts reading a new key.
+Keep these lists in step with :mod:`harvesters.kinds.dbt.harvester` when it starts reading a new key.
 """
 
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harvesters.jsonload import load_compact
+from harvesters.kinds.dbt.jsonload import load_compact
 
 # manifest nodes, sources, exposures (and tests: attached_node, column_name, test_metadata)
 NODE_KEYS = (
@@ -59,7 +59,7 @@ def load_artifact(path: Path, artifact: str) -> dict:
     """Parse ``manifest``, ``catalog`` or ``run_results`` JSON at ``path``, compacted.
 
     Raises ValueError naming the file for bad JSON or a top level that is not an
-    object (as :func:`harvesters.jsonload.load_json`); OSError if it cannot be read.
+    object (as :func:`harvesters.kinds.dbt.jsonload.load_json`); OSError if it cannot be read.
     """
     if artifact == "manifest":
         sections = {"nodes": _node, "sources": _node, "exposures": _node}

@@ -1,9 +1,9 @@
 """Column lineage of dbt builds from their compiled SQL (part of the ``dbt`` harvester).
 
-:class:`DbtLineageMixin` is mixed into :class:`harvesters.dbt.DbtHarvester`: it parses
+:class:`DbtLineageMixin` is mixed into :class:`harvesters.kinds.dbt.harvester.DbtHarvester`: it parses
 each model's or snapshot's ``compiled_code`` with sqlglot
-(:func:`harvesters.sqllineage.parse_sql_lineage`, in worker processes for big projects
-through :mod:`harvesters.sqlpool`) and resolves the columns it reads to the datasets the
+(:func:`harvesters.sqlparsing.lineage.parse_sql_lineage`, in worker processes for big projects
+through :mod:`harvesters.sqlparsing.pool`) and resolves the columns it reads to the datasets the
 harvester has yielded (``self.datasets``, by relation name ``db.schema.table``), giving
 OpenLineage columnLineage-style field lineage records. It reads ``self.report``,
 ``self.dialect``, ``self.namespace()`` and ``self.datasets`` of the harvester.
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from catalog.urns import dataset_urn
 from harvesters.records import DatasetRecord, FieldLineageRecord
-from harvesters.sqlpool import ParseFailure, parse_many
+from harvesters.sqlparsing.pool import ParseFailure, parse_many
 
 # dbt adapter type → sqlglot dialect name
 SQLGLOT_DIALECTS = {
@@ -43,7 +43,7 @@ class DbtLineageMixin:
 
     def _parse_builds(self, builds: list[tuple[str, dict]]) -> Iterator[object]:
         """One item per build, in order: the parsed lineage of its compiled SQL (parsed
-        in worker processes for big projects, see :mod:`harvesters.sqlpool`), or None
+        in worker processes for big projects, see :mod:`harvesters.sqlparsing.pool`), or None
         when it has no SQL or the parser is unavailable (warned once)."""
         sqls = [node.get("compiled_code") or node.get("compiled_sql") or "" for _, node in builds]
         if not any(sqls) or self._sql_parser() is None:
@@ -65,7 +65,7 @@ class DbtLineageMixin:
         self, node: dict, sql: str, target: DatasetRecord, job: str, parsed: object = None
     ) -> Iterator[FieldLineageRecord]:
         """Field lineage of a build from its compiled SQL; ``parsed`` is its lineage
-        parsed beforehand (or a :class:`harvesters.sqlpool.ParseFailure`), None = parse
+        parsed beforehand (or a :class:`harvesters.sqlparsing.pool.ParseFailure`), None = parse
         here."""
         uid = node["unique_id"]
         if parsed is None:
@@ -106,9 +106,9 @@ class DbtLineageMixin:
                 )
 
     def _sql_parser(self):
-        """:func:`harvesters.sqllineage.parse_sql_lineage`, or None (warned once) if absent."""
+        """:func:`harvesters.sqlparsing.lineage.parse_sql_lineage`, or None (warned once) if absent."""
         try:
-            from harvesters.sqllineage import parse_sql_lineage
+            from harvesters.sqlparsing.lineage import parse_sql_lineage
         except ImportError as exc:
             if not getattr(self, "_parser_warned", False):
                 self.report.warn("field lineage", f"SQL lineage parser unavailable: {exc}")

@@ -2,7 +2,7 @@
 
 Facet: https://openlineage.io/spec/facets/1-1-0/SQLJobFacet.json (``query``, optional
 ``dialect``). The query is parsed with sqlglot through the shared parser
-:func:`harvesters.sqllineage.parse_sql_lineage`, one statement at a time, so that a
+:func:`harvesters.sqlparsing.lineage.parse_sql_lineage`, one statement at a time, so that a
 script's table lineage pairs each statement's inputs with that statement's outputs.
 
 Tables the query names are matched to the event's own inputs and outputs by dotted
@@ -29,7 +29,7 @@ from sqlglot.dialects.dialect import Dialect
 from catalog.urns import dataset_urn
 from harvesters.records import DatasetRecord, FieldLineageRecord, LineageRecord
 from harvesters.sink import short_name
-from harvesters.sqllineage import SqlLineage, parse_sql_lineage
+from harvesters.sqlparsing.lineage import SqlLineage, parse_sql_lineage
 
 
 @dataclass

@@ -11,7 +11,7 @@ https://openlineage.io/spec/facets/. Facets used (all facets are also kept verba
   (1-2-0+, DIRECT and INDIRECT kept apart) or the older ``transformationType``
   (IDENTITY/MASKED → DIRECT); its ``dataset`` list (dependencies of every field) too;
 * ``sql`` → ``properties["sql"]``, parsed with sqlglot
-  (:mod:`lineage.openlineage.sqlfacet`): table lineage from what each statement reads
+  (:mod:`harvesters.kinds.openlineage.sqlfacet`): table lineage from what each statement reads
   to what it writes, through the job, with datasets for tables the event does not list
   (the event's dataset namespace, else the job's), and DIRECT column lineage into each
   written table whose event dataset has no ``columnLineage``;
@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog.urns import dataset_urn, job_urn
+from harvesters.kinds.openlineage.sqlfacet import sql_facet_lineage
 from harvesters.records import (
     DatasetRecord,
     FieldLineageRecord,
@@ -41,7 +42,6 @@ from harvesters.records import (
     QualityRecord,
 )
 from harvesters.sink import short_name
-from lineage.openlineage.sqlfacet import sql_facet_lineage
 
 TERMINAL = ("COMPLETE", "FAIL", "ABORT")
 STATE_RANK = {"OTHER": 0, "START": 1, "RUNNING": 2, "COMPLETE": 3, "FAIL": 3, "ABORT": 3}
@@ -303,7 +303,7 @@ def convert(event: dict, kind: str) -> Converted:
     """Records for one *valid* event of ``kind`` (run, dataset, job).
 
     Raises KeyError/TypeError/ValueError only for events that did not pass
-    :func:`lineage.openlineage.validation.validate_event`.
+    :func:`harvesters.kinds.openlineage.validation.validate_event`.
     """
     when = parse_time(event["eventTime"])
     conv = Converted(kind=kind, event_time=when)

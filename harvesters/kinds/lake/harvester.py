@@ -2,7 +2,7 @@
 Delta Lake tables and Iceberg tables, on a local disk or any fsspec filesystem.
 
 One run lists the lake root once (``fsspec`` ``find``), groups files into datasets (see
-:mod:`harvesters.lake.grouping`), describes each from metadata or a bounded sample and
+:mod:`harvesters.kinds.lake.grouping`), describes each from metadata or a bounded sample and
 yields one :class:`~harvesters.records.DatasetRecord` per dataset (type ``file``,
 platform = format, ``fields_authoritative=True``) with ``properties["lake"]``::
 
@@ -29,9 +29,9 @@ from pydantic import Field
 
 from catalog.urns import dataset_urn
 from harvesters.base import Harvester, HarvesterConfig, HarvestError
-from harvesters.lake import iceberg
-from harvesters.lake.arrowtypes import arrow_fields, partition_fields, schema_key, unify
-from harvesters.lake.common import (
+from harvesters.kinds.lake import iceberg
+from harvesters.kinds.lake.arrowtypes import arrow_fields, partition_fields, schema_key, unify
+from harvesters.kinds.lake.common import (
     FileInfo,
     LakeFileError,
     TableInfo,
@@ -41,10 +41,10 @@ from harvesters.lake.common import (
     location_name,
     merge_props,
 )
-from harvesters.lake.delta import inspect_delta
-from harvesters.lake.grouping import FileEntry, Group, excluded, plan, split_by_schema
-from harvesters.lake.parquet import inspect_parquet
-from harvesters.lake.text import inspect_csv, inspect_jsonl
+from harvesters.kinds.lake.delta import inspect_delta
+from harvesters.kinds.lake.grouping import FileEntry, Group, excluded, plan, split_by_schema
+from harvesters.kinds.lake.parquet import inspect_parquet
+from harvesters.kinds.lake.text import inspect_csv, inspect_jsonl
 from harvesters.records import DatasetRecord
 
 Format = Literal["parquet", "csv", "json", "delta", "iceberg"]

@@ -11,8 +11,8 @@ import json
 import pyarrow as pa
 from deltalake import DeltaTable
 
-from harvesters.lake.arrowtypes import arrow_fields
-from harvesters.lake.common import LakeFileError, TableInfo, error_text, iso_from_seconds
+from harvesters.kinds.lake.arrowtypes import arrow_fields
+from harvesters.kinds.lake.common import LakeFileError, TableInfo, error_text, iso_from_seconds
 
 
 def delta_type_name(t) -> str:

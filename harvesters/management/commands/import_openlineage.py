@@ -11,8 +11,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lineage.openlineage.ingest import CHUNK, ingest_events
-from lineage.openlineage.validation import error, parse_json
+from harvesters.kinds.openlineage.ingest import CHUNK, ingest_events
+from harvesters.kinds.openlineage.validation import error, parse_json
 
 
 def read_events(path: Path) -> tuple[list, dict[int, list[dict]]]:
