@@ -15,8 +15,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("catalog.api.urls")),
-    path("api/v1/", include("lineage.api.urls")),
+    # harvesters first: its /api/v1/lineage view adds OpenLineage POST to lineage's GET
     path("api/v1/", include("harvesters.api.urls")),
+    path("api/v1/", include("lineage.api.urls")),
     path("api/v1/", include("products.api.urls")),
     path("", include("products.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -1,4 +1,5 @@
-"""OpenLineage intake endpoints (Marquez-compatible) and job run history.
+"""OpenLineage intake endpoints (Marquez-compatible): the ``openlineage`` source kind's
+HTTP side. Run history (``GET /api/v1/jobs/<urn>/runs``) is read from the lineage app.
 
 Spec of the events: https://openlineage.io/spec/2-0-2/OpenLineage.json. Writes need a
 token: ``Authorization: Token <key>`` or ``Authorization: Bearer <key>`` (what
@@ -6,19 +7,16 @@ OpenLineage clients send for an API key).
 """
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import generics, serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.models import Asset
 from harvesters.kinds.openlineage.auth import BearerTokenAuthentication
 from harvesters.kinds.openlineage.ingest import ingest_events, max_event_bytes
 from harvesters.kinds.openlineage.validation import SPEC_URL, error, parse_json
-from lineage.models import JobRun
+from lineage.api.views import LineageView
 
 AUTHENTICATION = [TokenAuthentication, BearerTokenAuthentication, SessionAuthentication]
 ERRORS = OpenApiResponse(
@@ -66,7 +64,7 @@ def read_body(request, limit: int) -> tuple[bytes | None, Response | None]:
 
 
 def post_event(request) -> Response:
-    """Handle ``POST /api/v1/lineage`` with one event (see :class:`LineageView`)."""
+    """Handle ``POST /api/v1/lineage`` with one event (see :class:`LineageIntakeView`)."""
     limit = max_event_bytes()
     body, problem = read_body(request, limit)
     if problem:
@@ -82,6 +80,38 @@ def post_event(request) -> Response:
         return Response({"errors": result.errors}, status=400)
     body = {"status": result.status, "warnings": result.warnings}
     return Response(body, status=201 if result.status == "created" else 200)
+
+
+class LineageIntakeView(LineageView):
+    """``/api/v1/lineage``: ``GET`` the lineage graph (:class:`lineage.api.views.LineageView`);
+    ``POST`` (token) one OpenLineage event, as Marquez does.
+
+    The source kind extends the lineage app's read endpoint on the same path, so OpenLineage
+    clients configured for Marquez work unchanged; URL order in ``config/urls.py`` puts
+    this view first."""
+
+    authentication_classes = AUTHENTICATION
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        responses={
+            201: OpenApiTypes.OBJECT,
+            200: OpenApiTypes.OBJECT,
+            400: ERRORS,
+            413: ERRORS,
+        },
+        examples=[EXAMPLE],
+        description=(
+            "Store one OpenLineage event (RunEvent, DatasetEvent or JobEvent; "
+            "https://openlineage.io/spec/2-0-2/OpenLineage.json, older 1-x events too). "
+            "201 ``{status: created, warnings}``; 200 ``{status: duplicate}`` for a "
+            "repeated delivery; 400 ``{errors: [{path, message}]}``; 413 over "
+            "MESH_OPENLINEAGE_MAX_BYTES."
+        ),
+    )
+    def post(self, request):
+        """Store one event; see :func:`post_event`."""
+        return post_event(request)
 
 
 class LineageBatchView(APIView):
@@ -120,56 +150,3 @@ class LineageBatchView(APIView):
         if tally["invalid"]:
             status = 400 if tally["invalid"] == tally["received"] else 207
         return Response({**tally, "results": [r.as_dict() for r in result.results]}, status=status)
-
-
-class JobRunSerializer(serializers.ModelSerializer):
-    """A run of a job: state, times (UTC), parent, error and a facets summary."""
-
-    job = serializers.CharField(source="job.urn")
-    facets = serializers.SerializerMethodField()
-
-    class Meta:
-        model = JobRun
-        fields = [
-            "run_id",
-            "job",
-            "state",
-            "started_at",
-            "ended_at",
-            "nominal_start_time",
-            "nominal_end_time",
-            "first_event_time",
-            "last_event_time",
-            "parent_run_id",
-            "parent_job_urn",
-            "error_message",
-            "event_count",
-            "facets",
-        ]
-
-    def get_facets(self, run: JobRun) -> list[str]:
-        """Names of the run facets received (sorted)."""
-        return sorted(run.facets or {})
-
-
-class JobRunsView(generics.ListAPIView):
-    """``GET /api/v1/jobs/<job urn>/runs``: run history of a job, newest first, paginated.
-
-    Runs come from OpenLineage RunEvents (https://openlineage.io/spec/2-0-2/OpenLineage.json);
-    404 if no job has that URN. Each row: ``{run_id, job, state, started_at, ended_at,
-    nominal_start_time, nominal_end_time, first_event_time, last_event_time,
-    parent_run_id, parent_job_urn, error_message, event_count, facets: [names]}``.
-    """
-
-    serializer_class = JobRunSerializer
-
-    def get_queryset(self):
-        """Runs of the job ``urn`` (404 if unknown), newest first."""
-        if getattr(self, "swagger_fake_view", False):  # OpenAPI schema generation
-            return JobRun.objects.none()
-        job = get_object_or_404(Asset, urn=self.kwargs["urn"], kind="job")
-        return (
-            JobRun.objects.filter(job=job)
-            .select_related("job")
-            .order_by("-first_event_time", "-id")
-        )

@@ -27,9 +27,9 @@ from harvesters.kinds.openlineage.convert import STATE_RANK, Converted, RunUpdat
 from harvesters.kinds.openlineage.merge import prepare
 from harvesters.kinds.openlineage.validation import error, validate_event
 from harvesters.report import HarvestReport
+from harvesters.signals import openlineage_runs_stored
 from harvesters.sink import CatalogSink
 from lineage.models import JobRun, OpenLineageEvent
-from products.signals import openlineage_runs_stored
 
 log = logging.getLogger(__name__)
 SOURCE_NAME = "openlineage"
@@ -201,7 +201,7 @@ def _store(pending: list[_Pending], result: IngestResult) -> set[str]:
                 sink.add(record)
         sink.flush()
         _upsert_runs([p.conv.run for p in new if p.conv.run is not None], known_ids)
-        transaction.on_commit(  # products: freshness SLIs from completed runs
+        transaction.on_commit(  # e.g. products: freshness SLIs from completed runs
             lambda: openlineage_runs_stored.send_robust(JobRun, updates=[p.conv.run for p in new])
         )
         now = timezone.now()
