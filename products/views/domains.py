@@ -178,7 +178,7 @@ def domain_edit(request, slug: str):
 
 def _domain_form(request, form, title: str, back_url: str, intro: str | None = None):
     """Render ``products/form.html`` for a domain form."""
-    from products.views import form_groups  # views imports this module
+    from products.views.products import form_groups  # views imports this module
 
     return render(
         request,

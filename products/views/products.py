@@ -18,7 +18,6 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from products.checks import run_check
-from products.domain_views import domain_tree, flatten_tree
 from products.drift import contract_drift
 from products.filtersets import ProductFilterSet
 from products.forms import (
@@ -52,6 +51,7 @@ from products.odps import (
 )
 from products.permissions import can_edit, editable_teams, is_admin
 from products.slo import compute_status, history_svg, product_health
+from products.views.domains import domain_tree, flatten_tree
 
 
 def _product_or_403(request, uid: str) -> DataProduct:
