@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from products.forms import DomainCreateForm, DomainForm
+from products.forms import DomainCreateForm, DomainForm, form_groups
 from products.history import record_edit, snapshot_domain
 from products.models import Domain
 from products.permissions import (
@@ -178,7 +178,6 @@ def domain_edit(request, slug: str):
 
 def _domain_form(request, form, title: str, back_url: str, intro: str | None = None):
     """Render ``products/form.html`` for a domain form."""
-    from products.views.products import form_groups  # views imports this module
 
     return render(
         request,

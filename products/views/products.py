@@ -27,6 +27,7 @@ from products.forms import (
     OutputPortDetailsForm,
     ProductForm,
     SLOForm,
+    form_groups,
 )
 from products.history import record_edit, snapshot_product
 from products.links import product_lineage
@@ -415,26 +416,6 @@ def member_delete(request, uid: str, pk: int):
     get_object_or_404(ProductMember, pk=pk, product=product).delete()
     record_edit(product, request.user, "remove member", before, snapshot_product(product))
     return redirect("products:detail", uid=uid)
-
-
-def form_groups(form) -> list[tuple[str, list]]:
-    """The visible fields of ``form`` in order as ``[(legend, [bound fields])]``: runs of
-    ungrouped fields (legend ``""``) and, where its first field comes, each group the
-    form names in ``ui_groups`` (``((legend, (field names)), ...)``)."""
-    grouped = dict(getattr(form, "ui_groups", ()))
-    legend_of = {name: legend for legend, names in grouped.items() for name in names}
-    visible = {f.name: f for f in form.visible_fields()}
-    groups: list[tuple[str, list]] = []
-    for field in form.visible_fields():
-        legend = legend_of.get(field.name, "")
-        if legend:
-            if field.name == next(n for n in grouped[legend] if n in visible):
-                groups.append((legend, [visible[n] for n in grouped[legend] if n in visible]))
-        elif groups and not groups[-1][0]:
-            groups[-1][1].append(field)
-        else:
-            groups.append(("", [field]))
-    return groups
 
 
 def _form_page(request, form, product, title: str):
