@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from catalog.models import Asset, AssetKind, AssetSource, Field, Ownership
 from catalog.pages import AssetTab, page_extensions
+from catalog.urns import short_name
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,6 @@ def render_markdown(text: str) -> SafeString:
 def clean_snippet(snippet: str) -> SafeString:
     """A search highlight snippet as safe HTML: only ``<mark>`` is kept."""
     return mark_safe(nh3.clean(snippet or "", tags=SNIPPET_TAGS, attributes={}))  # noqa: S308
-
-
-def short_name(urn: str) -> str:
-    """The display name at the end of a URN (``.../jaffle_shop.main.customers`` → ``customers``)."""
-    return urn.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
 
 
 def asset_url(urn: str) -> str:

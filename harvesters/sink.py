@@ -25,6 +25,7 @@ from catalog.models import (
     Source,
     Tag,
 )
+from catalog.urns import short_name
 from harvesters.bulk import TableWriter, db_datetime, db_json
 from harvesters.records import (
     DatasetRecord,
@@ -77,11 +78,6 @@ def parse_urn(urn: str) -> tuple[str, str, str]:
     if not name:
         raise ValueError(f"URN has no name part: {urn!r}")
     return match["kind"], namespace, name
-
-
-def short_name(qualified_name: str) -> str:
-    """The display name of a qualified name: its last dotted or slashed part."""
-    return re.split(r"[./]", qualified_name.rstrip("/"))[-1] or qualified_name
 
 
 def edge_key(*parts: object) -> str:

@@ -12,7 +12,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from catalog.pages import AssetTab, PageExtension
-from catalog.views import asset_url, short_name
+from catalog.urns import short_name
+from catalog.views import asset_url
 from lineage import queries
 from lineage.models import JobRun, LineageEdge
 

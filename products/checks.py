@@ -35,7 +35,7 @@ from django.utils import timezone
 from sqlglot import exp
 
 from catalog.models import AssetSource, QualityResult
-from harvesters.kinds.sql.harvester import SQLGLOT_DIALECTS
+from harvesters.sqlparsing.dialects import sqlglot_dialect
 from products.freshness import sample_after_harvest, sample_slo
 from products.models import SLO, SLIKind, SLISample
 from products.slo import record_sample
@@ -132,7 +132,7 @@ def read_only_query(sql: str, dialect_name: str = "") -> str:
     ``"query refused: <reason>"`` for text that does not parse, empty text, several
     statements, any other statement (INSERT, DELETE, SET, COPY, ...), or a query that
     writes or locks (a data-modifying CTE, ``SELECT ... INTO``, ``FOR UPDATE``)."""
-    dialect = SQLGLOT_DIALECTS.get(dialect_name)
+    dialect = sqlglot_dialect(dialect_name)
     try:
         statements = [s for s in sqlglot.parse(sql or "", read=dialect) if s is not None]
     except sqlglot.errors.SqlglotError as exc:

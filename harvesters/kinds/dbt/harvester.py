@@ -33,7 +33,7 @@ from pydantic import model_validator
 from catalog.urns import dataset_urn, job_urn, make_urn
 from harvesters.base import Harvester, HarvesterConfig, HarvestError
 from harvesters.kinds.dbt.artifacts import completed_at, load_artifact, parse_time
-from harvesters.kinds.dbt.lineage import SQLGLOT_DIALECTS, DbtLineageMixin
+from harvesters.kinds.dbt.lineage import DbtLineageMixin
 from harvesters.kinds.sql.harvester import normalise_type
 from harvesters.records import (
     DatasetRecord,
@@ -44,6 +44,7 @@ from harvesters.records import (
     QualityRecord,
     Record,
 )
+from harvesters.sqlparsing.dialects import sqlglot_dialect
 
 GC_THRESHOLD0 = 50_000  # first-generation threshold while a run lasts (default 700)
 FILE_ADAPTERS = {"duckdb", "sqlite"}
@@ -190,7 +191,7 @@ class DbtHarvester(DbtLineageMixin, Harvester):
         manifest = self._load_manifest()
         meta = manifest.get("metadata") or {}
         self.adapter = str(meta.get("adapter_type") or "dbt")
-        self.dialect = SQLGLOT_DIALECTS.get(self.adapter)
+        self.dialect = sqlglot_dialect(self.adapter)
         self.project = str(meta.get("project_name") or "dbt")
         self.platform = self.config.platform or self.adapter
         self.job_namespace = f"dbt://{self.project}"

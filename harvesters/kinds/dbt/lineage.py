@@ -15,28 +15,6 @@ from catalog.urns import dataset_urn
 from harvesters.records import DatasetRecord, FieldLineageRecord
 from harvesters.sqlparsing.pool import ParseFailure, parse_many
 
-# dbt adapter type → sqlglot dialect name
-SQLGLOT_DIALECTS = {
-    "duckdb": "duckdb",
-    "sqlite": "sqlite",
-    "postgres": "postgres",
-    "redshift": "redshift",
-    "snowflake": "snowflake",
-    "bigquery": "bigquery",
-    "databricks": "databricks",
-    "spark": "spark",
-    "trino": "trino",
-    "athena": "athena",
-    "clickhouse": "clickhouse",
-    "mysql": "mysql",
-    "sqlserver": "tsql",
-    "fabric": "tsql",
-    "synapse": "tsql",
-    "oracle": "oracle",
-    "teradata": "teradata",
-    "materialize": "materialize",
-}
-
 
 class DbtLineageMixin:
     """Field lineage of dbt builds; see the module docstring for what it needs."""

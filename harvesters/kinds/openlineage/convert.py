@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from catalog.urns import dataset_urn, job_urn
+from catalog.urns import dataset_urn, job_urn, short_name
 from harvesters.kinds.openlineage.sqlfacet import sql_facet_lineage
 from harvesters.records import (
     DatasetRecord,
@@ -41,7 +41,6 @@ from harvesters.records import (
     OwnerRecord,
     QualityRecord,
 )
-from harvesters.sink import short_name
 
 TERMINAL = ("COMPLETE", "FAIL", "ABORT")
 STATE_RANK = {"OTHER": 0, "START": 1, "RUNNING": 2, "COMPLETE": 3, "FAIL": 3, "ABORT": 3}

@@ -24,11 +24,10 @@ import functools
 from dataclasses import dataclass, field
 
 import sqlglot
-from sqlglot.dialects.dialect import Dialect
 
-from catalog.urns import dataset_urn
+from catalog.urns import dataset_urn, short_name
 from harvesters.records import DatasetRecord, FieldLineageRecord, LineageRecord
-from harvesters.sink import short_name
+from harvesters.sqlparsing.dialects import known_dialect
 from harvesters.sqlparsing.lineage import SqlLineage, parse_sql_lineage
 
 
@@ -47,17 +46,6 @@ class SqlFacetLineage:
     field_edges: list[FieldLineageRecord] = field(default_factory=list)
     urns: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
-
-
-def known_dialect(name: object) -> str | None:
-    """``name`` if sqlglot has a dialect of that name (``postgres``, ``snowflake``...),
-    else None (generic SQL)."""
-    if not isinstance(name, str) or not name:
-        return None
-    try:
-        return name.lower() if Dialect.get(name.lower()) is not None else None
-    except Exception:  # noqa: BLE001 - an odd name is simply not a dialect
-        return None
 
 
 @functools.lru_cache(maxsize=256)

@@ -42,6 +42,7 @@ from sqlalchemy.pool import NullPool
 from catalog.urns import dataset_urn, namespace_for_sqlalchemy_url
 from harvesters.base import Harvester, HarvesterConfig, HarvestError
 from harvesters.records import DatasetRecord, FieldLineageRecord, FieldRecord, LineageRecord
+from harvesters.sqlparsing.dialects import sqlglot_dialect
 from harvesters.sqlparsing.lineage import parse_sql_lineage
 
 log = logging.getLogger(__name__)
@@ -58,19 +59,6 @@ SYSTEM_SCHEMAS = {
 }
 SYSTEM_SCHEMA_PATTERNS = ("pg_temp_*", "pg_toast_temp_*")
 PLATFORMS = {"postgresql": "postgres", "mariadb": "mysql"}
-SQLGLOT_DIALECTS = {
-    "postgresql": "postgres",
-    "sqlite": "sqlite",
-    "duckdb": "duckdb",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "mssql": "tsql",
-    "oracle": "oracle",
-    "snowflake": "snowflake",
-    "bigquery": "bigquery",
-    "trino": "trino",
-    "redshift": "redshift",
-}
 
 
 class SQLConfig(HarvesterConfig):
@@ -323,7 +311,7 @@ class SQLHarvester(Harvester):
             columns_of[f"{database}.{rel.schema}.{rel.name}".lower()] = {
                 c.name.lower(): c.name for c in rel.columns
             }
-        dialect = SQLGLOT_DIALECTS.get(dialect_name)
+        dialect = sqlglot_dialect(dialect_name)
         for rel in relations:
             if rel.type != "view" or not rel.view_definition:
                 continue
