@@ -26,7 +26,6 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from catalog.models import Asset
-from products.history import record_edit, snapshot_product
 from products.models import (
     DataContract,
     DataProduct,
@@ -47,6 +46,7 @@ from products.schemas import (  # noqa: F401  (load_yaml, dump_yaml: re-exported
     odps_schema,
     schema_problems,
 )
+from products.services import ProductEdit
 from products.validators import (  # noqa: F401  (re-exported for callers)
     LINK_SCHEMES,
     bad_links,
@@ -188,8 +188,10 @@ def apply_descriptor(doc: dict, user=None, action: str = "import") -> tuple[Data
         why = descriptor_lifecycle_problem(product.status, doc["status"], user)
         if why:
             raise DescriptorError(str(doc["id"]), [why])
-    before = snapshot_product(product) if product else None
     created = product is None
+    # the caller checks permissions (the API before and after, with the new owner team);
+    # the command line (user None) speaks for the domain's repository
+    change = ProductEdit(product, user, "create" if created else action, check=False)
     product = product or DataProduct(uid=str(doc["id"]))
     description = doc.get("description") or {}
     product.name = doc.get("name") or str(doc["id"])
@@ -207,7 +209,8 @@ def apply_descriptor(doc: dict, user=None, action: str = "import") -> tuple[Data
     product.save()
     _apply_members(product, doc)
     _apply_ports(product, doc)
-    record_edit(product, user, "create" if created else action, before, snapshot_product(product))
+    change.obj = product
+    change.finish()  # in this function's transaction
     return product, "created" if created else "updated"
 
 

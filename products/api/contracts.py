@@ -33,12 +33,12 @@ from rest_framework.views import APIView
 
 from products.api.views import YAMLParser
 from products.drift import contract_drift
-from products.history import record_edit, snapshot_product
 from products.models import DataContract, DataProduct, OutputPort
 from products.odcs import apply_contract, parse_contract
 from products.odps import dump_yaml
 from products.permissions import IsOwnerOrReadOnly, can_edit
 from products.schemas import DescriptorError
+from products.services import ProductEdit
 
 
 class ContractSerializer(serializers.ModelSerializer):
@@ -174,22 +174,15 @@ class ContractDocument(APIView):
         with transaction.atomic():
             old = DataContract.objects.filter(uid=uid).first()
             key = f"contract {uid}"
-            before = {
-                p.pk: {**snapshot_product(p), key: _version(old.document if old else None)}
-                for p in products
-            }
+            changes = [ProductEdit(p, request.user, "contract upload") for p in products]
+            for change in changes:
+                change.before[key] = _version(old.document if old else None)
             contract, outcome = apply_contract(doc)
             if outcome != "unchanged":
-                for product in products:
-                    after = {**snapshot_product(product), key: _version(contract.document)}
-                    record_edit(
-                        product,
-                        request.user,
-                        "contract upload",
-                        before[product.pk],
-                        after,
-                        summary=f"contract {uid} {outcome}",
-                    )
+                for change in changes:
+                    change.after[key] = _version(contract.document)
+                    change.summary = f"contract {uid} {outcome}"
+                    change.finish()  # in this transaction
         code = status.HTTP_201_CREATED if outcome == "created" else status.HTTP_200_OK
         return Response(
             {"outcome": outcome, "uid": contract.uid, "ports": contract.ports.count()},

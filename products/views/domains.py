@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from products.forms import DomainCreateForm, DomainForm, form_groups
-from products.history import record_edit, snapshot_domain
 from products.models import Domain
 from products.permissions import (
     can_create_domain,
@@ -24,6 +23,7 @@ from products.permissions import (
     is_admin,
     may_move_domain,
 )
+from products.services import DomainEdit
 from products.slo import product_health
 
 
@@ -139,8 +139,8 @@ def domain_create(request):
         parent_required=not staff,
     )
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        record_edit(None, user, "create", {}, snapshot_domain(saved), domain=saved)
+        with DomainEdit(None, user, "create") as change:
+            saved = change.obj = form.save()
         messages.success(request, f"Created domain {saved.name}.")
         return redirect("products:domain", slug=saved.slug)
     back = reverse("products:domain", args=[parent.slug]) if parent else reverse("products:domains")
@@ -158,9 +158,7 @@ def domain_edit(request, slug: str):
     """Edit a domain (members of its owner team and staff; 403 otherwise). A domain
     cannot move under itself or its sub-domains. Recorded in the domain's history."""
     domain = get_object_or_404(Domain, slug=slug)
-    if not can_edit(request.user, domain):
-        raise PermissionDenied("Only members of the owning team may edit this domain.")
-    before = snapshot_domain(domain)
+    change = DomainEdit(domain, request.user, "update")  # 403 unless the owner team or staff
     parent_before = domain.parent_id  # validating the form writes into the instance
     form = DomainForm(request.POST or None, instance=domain)
     if request.method == "POST" and form.is_valid():
@@ -169,8 +167,8 @@ def domain_edit(request, slug: str):
             return _domain_form(
                 request, form, f"Edit {domain.name}", reverse("products:domain", args=[slug])
             )
-        saved = form.save()
-        record_edit(None, request.user, "update", before, snapshot_domain(saved), domain=saved)
+        with change:
+            saved = change.obj = form.save()
         return redirect("products:domain", slug=saved.slug)
     back = reverse("products:domain", args=[slug])
     return _domain_form(request, form, f"Edit {domain.name}", back)

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,7 +28,6 @@ from products.forms import (
     SLOForm,
     form_groups,
 )
-from products.history import record_edit, snapshot_product
 from products.links import product_lineage
 from products.models import (
     SLO,
@@ -51,6 +49,7 @@ from products.odps import (
     resolve_product_links,
 )
 from products.permissions import can_edit, editable_teams, is_admin
+from products.services import PRODUCT_DENIED, ProductEdit
 from products.slo import compute_status, history_svg, product_health
 from products.views.domains import domain_tree, flatten_tree
 
@@ -59,7 +58,7 @@ def _product_or_403(request, uid: str) -> DataProduct:
     """The product ``uid`` if the user may edit it; 404 if unknown, 403 otherwise."""
     product = get_object_or_404(DataProduct, uid=uid)
     if not can_edit(request.user, product):
-        raise PermissionDenied("Only members of the owning team may edit this product.")
+        raise PermissionDenied(PRODUCT_DENIED)
     return product
 
 
@@ -198,18 +197,12 @@ def product_edit(request, uid: str | None = None):
             status=403,
         )
     teams = editable_teams(request.user)
-    before = snapshot_product(product)  # before is_valid(), which mutates the instance
+    # the edit snapshots the product before is_valid(), which mutates the instance
+    change = ProductEdit(product, request.user, "update" if product else "create")
     form = ProductForm(request.POST or None, instance=product, teams=teams, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            record_edit(
-                saved,
-                request.user,
-                "update" if product else "create",
-                before,
-                snapshot_product(saved),
-            )
+        with change:
+            saved = change.obj = form.save()
         messages.success(request, f"Saved {saved.name}.")
         return redirect("products:detail", uid=saved.uid)
     return _form_page(
@@ -226,8 +219,7 @@ def port_edit(request, uid: str, pk: int | None = None):
     port = get_object_or_404(OutputPort, pk=pk, product=product) if pk else None
     form = OutputPortDetailsForm(request.POST or None, instance=port)
     if request.method == "POST" and form.is_valid():
-        before = snapshot_product(product)
-        with transaction.atomic():
+        with ProductEdit(product, request.user, "edit output port" if port else "add output port"):
             saved = form.save(commit=False)
             saved.product = product
             saved.asset = resolve_asset(saved.asset_urn)
@@ -236,13 +228,6 @@ def port_edit(request, uid: str, pk: int | None = None):
             if contract_doc:
                 contract, _ = apply_contract(contract_doc)
                 attach_contract(saved, contract)
-            record_edit(
-                product,
-                request.user,
-                "edit output port" if port else "add output port",
-                before,
-                snapshot_product(product),
-            )
         return redirect("products:detail", uid=uid)
     title = f"Output port {port.name}" if port else f"New output port of {product.name}"
     return _form_page(request, form, product, title)
@@ -256,12 +241,8 @@ def port_delete(request, uid: str, pk: int):
     product = _product_or_403(request, uid)
     port = get_object_or_404(OutputPort, pk=pk, product=product)
     if request.method == "POST":
-        before = snapshot_product(product)
-        with transaction.atomic():
+        with ProductEdit(product, request.user, "delete output port"):
             port.delete()
-            record_edit(
-                product, request.user, "delete output port", before, snapshot_product(product)
-            )
         messages.success(request, f"Deleted output port {port.name}.")
         return redirect("products:detail", uid=uid)
     slos = port.slos.count()
@@ -300,21 +281,18 @@ def input_port_edit(request, uid: str, pk: int | None = None):
     edit (source and description included) is recorded in the product's history."""
     product = _product_or_403(request, uid)
     port = get_object_or_404(InputPort, pk=pk, product=product) if pk else None
-    before = snapshot_product(product)
+    change = ProductEdit(product, request.user, "edit input port" if port else "add input port")
     if port is not None:
-        before[f"input port {port.name}"] = _input_label(port)
+        change.before[f"input port {port.name}"] = _input_label(port)
     form = InputPortForm(request.POST or None, instance=port, product=product)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
+        with change:
             saved = form.save(commit=False)
             saved.asset = resolve_asset(saved.asset_urn)
             saved.save()
             resolve_product_links()
             saved.refresh_from_db()
-            after = snapshot_product(product)
-            after[f"input port {saved.name}"] = _input_label(saved)
-            action = "edit input port" if port else "add input port"
-            record_edit(product, request.user, action, before, after)
+            change.after[f"input port {saved.name}"] = _input_label(saved)
         messages.success(request, f"Saved input port {saved.name}.")
         return redirect(f"{reverse('products:detail', args=[uid])}#inputs")
     title = f"Input port {port.name}" if port else f"New input port of {product.name}"
@@ -328,11 +306,9 @@ def input_port_delete(request, uid: str, pk: int):
     of another product). Recorded in the product's history."""
     product = _product_or_403(request, uid)
     port = get_object_or_404(InputPort, pk=pk, product=product)
-    before = snapshot_product(product)
-    before[f"input port {port.name}"] = _input_label(port)
-    with transaction.atomic():
+    with ProductEdit(product, request.user, "delete input port") as change:
+        change.before[f"input port {port.name}"] = _input_label(port)
         port.delete()
-        record_edit(product, request.user, "delete input port", before, snapshot_product(product))
     messages.success(request, f"Deleted input port {port.name}.")
     return redirect(f"{reverse('products:detail', args=[uid])}#inputs")
 
@@ -345,15 +321,8 @@ def slo_edit(request, uid: str, pk: int | None = None):
     slo = get_object_or_404(SLO, pk=pk, port__product=product) if pk else None
     form = SLOForm(request.POST or None, instance=slo, product=product)
     if request.method == "POST" and form.is_valid():
-        before = snapshot_product(product)
-        form.save()
-        record_edit(
-            product,
-            request.user,
-            "edit slo" if slo else "add slo",
-            before,
-            snapshot_product(product),
-        )
+        with ProductEdit(product, request.user, "edit slo" if slo else "add slo"):
+            form.save()
         return redirect("products:detail", uid=uid)
     return _form_page(request, form, product, f"SLO of {product.name}")
 
@@ -379,9 +348,8 @@ def slo_check(request, uid: str, pk: int):
 def slo_delete(request, uid: str, pk: int):
     """Delete an SLO (POST; owners and staff, 403 otherwise). Recorded in the history."""
     product = _product_or_403(request, uid)
-    before = snapshot_product(product)
-    get_object_or_404(SLO, pk=pk, port__product=product).delete()
-    record_edit(product, request.user, "delete slo", before, snapshot_product(product))
+    with ProductEdit(product, request.user, "delete slo"):
+        get_object_or_404(SLO, pk=pk, port__product=product).delete()
     return redirect("products:detail", uid=uid)
 
 
@@ -397,12 +365,11 @@ def member_add(request, uid: str):
         ).exists():
             form.add_error("username", "already a member with this role")
         else:
-            before = snapshot_product(product)
-            member = form.save(commit=False)
-            member.product = product
-            member.user = get_user_model().objects.filter(username=member.username).first()
-            member.save()
-            record_edit(product, request.user, "add member", before, snapshot_product(product))
+            with ProductEdit(product, request.user, "add member"):
+                member = form.save(commit=False)
+                member.product = product
+                member.user = get_user_model().objects.filter(username=member.username).first()
+                member.save()
             return redirect("products:detail", uid=uid)
     return _form_page(request, form, product, f"Add a member to {product.name}")
 
@@ -412,9 +379,8 @@ def member_add(request, uid: str):
 def member_delete(request, uid: str, pk: int):
     """Remove a product member (POST; owners and staff, 403 otherwise)."""
     product = _product_or_403(request, uid)
-    before = snapshot_product(product)
-    get_object_or_404(ProductMember, pk=pk, product=product).delete()
-    record_edit(product, request.user, "remove member", before, snapshot_product(product))
+    with ProductEdit(product, request.user, "remove member"):
+        get_object_or_404(ProductMember, pk=pk, product=product).delete()
     return redirect("products:detail", uid=uid)
 
 

@@ -5,15 +5,14 @@ staff create and edit teams and manage members (roles, add, remove) without the 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from products.forms import TeamForm, TeamMemberFormSet
-from products.history import record_edit, snapshot_team
 from products.models import DataProduct, EditRecord, Team, TeamMembership
 from products.permissions import is_admin
+from products.services import TeamEdit
 
 
 @login_required
@@ -51,13 +50,12 @@ def team_edit(request, slug: str | None = None):
     form = TeamForm(data, instance=team)
     formset = TeamMemberFormSet(data, instance=team or Team(), prefix="members")
     if data is not None and form.is_valid() and formset.is_valid():
-        before = snapshot_team(Team.objects.get(pk=team.pk)) if team else {}
-        with transaction.atomic():
-            saved = form.save()
+        # snapshot the stored team: validating the form wrote into ``team``
+        stored = Team.objects.get(pk=team.pk) if team else None
+        with TeamEdit(stored, request.user, "update" if team else "create") as change:
+            saved = change.obj = form.save()
             formset.instance = saved
             formset.save()
-            action = "update" if team else "create"
-            record_edit(None, request.user, action, before, snapshot_team(saved), team=saved)
         messages.success(request, f"Team {saved.name} saved.")
         return redirect(f"{reverse('products:teams')}#team-{saved.slug}")
     title = f"Edit team {team.name}" if team else "New team"
