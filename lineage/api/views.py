@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from catalog.models import Asset
 from lineage import queries
 from lineage.api.serializers import JobRunSerializer
+from lineage.filtersets import JobRunFilterSet
 from lineage.graph.base import DIRECTIONS
 from lineage.models import JobRun
 
@@ -270,9 +271,12 @@ class JobRunsView(generics.ListAPIView):
     404 if no job has that URN. Each row: ``{run_id, job, state, started_at, ended_at,
     nominal_start_time, nominal_end_time, first_event_time, last_event_time,
     parent_run_id, parent_job_urn, error_message, event_count, facets: [names]}``.
+    Filters: :class:`lineage.filtersets.JobRunFilterSet` (``state``, ``started_after``,
+    ``started_before``).
     """
 
     serializer_class = JobRunSerializer
+    filterset_class = JobRunFilterSet
 
     def get_queryset(self):
         """Runs of the job ``urn`` (404 if unknown), newest first."""

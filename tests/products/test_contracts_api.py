@@ -5,7 +5,7 @@ import yaml
 from catalog.models import Asset, Field
 from products.models import SLO, DataContract, EditRecord
 from tests.conftest import STANDARDS
-from tests.test_products_api import client_for, world  # noqa: F401 - fixture
+from tests.products.test_api import client_for, world  # noqa: F401 - fixture
 
 ODCS = STANDARDS / "odcs"
 UID = "53581432-6c55-4ba2-a65f-72344a91553a"  # the id every official example uses

@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 JAFFLE = "urn:mc:dataset:duckdb://jaffle_shop/jaffle_shop.main."
 TIMEOUT_MS = 15_000
 

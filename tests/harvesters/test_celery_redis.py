@@ -21,7 +21,7 @@ import redis
 
 from tests.conftest import SAMPLES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CHINOOK = SAMPLES / "chinook" / "Chinook_Sqlite.sqlite"
 

@@ -226,7 +226,7 @@ def test_full_example_binds_server_details(db):
 
 
 def test_sample_descriptors_are_valid(db):
-    samples = Path(__file__).resolve().parent.parent / "products" / "samples"
+    samples = Path(__file__).resolve().parents[2] / "products" / "samples"
     out = io.StringIO()
     call_command("sync_products", str(samples), stdout=out)
     assert "6 created, 0 updated, 0 unchanged, 0 invalid" in out.getvalue()
