@@ -7,6 +7,7 @@ recorded in the product's (or domain's) history. Errors are JSON ``{"detail": ..
 """
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -43,7 +44,9 @@ class DomainList(generics.ListCreateAPIView):
     other users only sub-domains of a domain their team owns, owned by a team of theirs
     (403 otherwise). Recorded in the domain's history."""
 
-    queryset = Domain.objects.select_related("parent", "owner_team")
+    queryset = Domain.objects.select_related("parent", "owner_team").prefetch_related(
+        Prefetch("products", queryset=DataProduct.objects.only("uid", "name", "domain_id"))
+    )
     serializer_class = DomainSerializer
     permission_classes = [IsOwnerOrReadOnly]
 

@@ -24,7 +24,7 @@ from products.permissions import (
     may_move_domain,
 )
 from products.services import DomainEdit
-from products.slo import product_health
+from products.slo import products_health
 
 
 def domain_tree(domains=None) -> list[dict]:
@@ -99,7 +99,9 @@ def domain_detail(request, slug: str):
     Edit and "New sub-domain" show for members of its owner team and staff."""
     domain = get_object_or_404(Domain.objects.select_related("owner_team", "parent"), slug=slug)
     products = domain.products.select_related("owner_team")
-    rows = [{"product": p, "health": product_health(p)} for p in products]
+    products = list(products)
+    health = products_health(products)
+    rows = [{"product": p, "health": health[p.pk]} for p in products]
     children = domain.children.select_related("owner_team").annotate(
         product_count=Count("products")
     )

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
@@ -50,7 +51,13 @@ from products.odps import (
 )
 from products.permissions import can_edit, editable_teams, is_admin
 from products.services import PRODUCT_DENIED, ProductEdit
-from products.slo import compute_status, history_svg, product_health
+from products.slo import (
+    HEALTH_ORDER,
+    compute_status,
+    history_svg,
+    products_health,
+    window_samples,
+)
 from products.views.domains import domain_tree, flatten_tree
 
 
@@ -113,7 +120,9 @@ def product_list(request):
     base = DataProduct.objects.select_related("domain", "owner_team")
     filterset = ProductListFilterSet(request.GET or None, queryset=base)
     products = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-    rows = [{"product": p, "health": product_health(p)} for p in products[:500]]
+    products = list(products[:500])
+    health = products_health(products)
+    rows = [{"product": p, "health": health[p.pk]} for p in products]
     tags = sorted({t for tags in DataProduct.objects.values_list("tags", flat=True) for t in tags})
     context = {
         "filter": filterset,
@@ -126,6 +135,16 @@ def product_list(request):
     return render(request, "products/product_list.html", context)
 
 
+def _health(slos, samples: dict, now) -> dict:
+    """:func:`products.slo.product_health` from SLOs and samples already read."""
+    counts: dict[str, int] = {}
+    for slo in slos:
+        if slo.enabled:
+            state = compute_status(slo, now, samples=samples[slo.pk]).state
+            counts[state] = counts.get(state, 0) + 1
+    return {"state": next((s for s in HEALTH_ORDER if counts.get(s)), "none"), "counts": counts}
+
+
 @login_required
 def product_detail(request, uid: str):
     """A product: description, output ports (asset, server, contract drift, SLOs with
@@ -133,10 +152,22 @@ def product_detail(request, uid: str):
     signed in; edit controls only for owners (members of the owning team) and staff.
     404 for an unknown id."""
     product = get_object_or_404(DataProduct.objects.select_related("domain", "owner_team"), uid=uid)
+    now = timezone.now()
+    output_ports = list(
+        product.output_ports.select_related("asset", "data_contract").prefetch_related(
+            "slos", "asset__fields"
+        )
+    )
+    all_slos = [slo for port in output_ports for slo in port.slos.all()]
+    samples = window_samples(all_slos, now)  # one query for every chart and status
     ports = []
-    for port in product.output_ports.select_related("asset", "data_contract"):
+    for port in output_ports:
         slos = [
-            {"slo": slo, "status": compute_status(slo), "chart": mark_safe(history_svg(slo))}
+            {
+                "slo": slo,
+                "status": compute_status(slo, now, samples=samples[slo.pk]),
+                "chart": mark_safe(history_svg(slo, now, samples=samples[slo.pk])),
+            }
             for slo in port.slos.all()
         ]
         ports.append({"port": port, "drift": contract_drift(port), "slos": slos})
@@ -151,7 +182,7 @@ def product_detail(request, uid: str):
         "members": product.members.all(),
         "lineage": product_lineage(product),
         "history": product.history.select_related("user")[:50],
-        "health": product_health(product),
+        "health": _health(all_slos, samples, now),
         "can_edit": can_edit(request.user, product),
     }
     return render(request, "products/product_detail.html", context)
