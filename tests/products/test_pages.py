@@ -1,8 +1,9 @@
-"""Product, domain and team pages with the Django test client on a real database:
-domain creation (who may) and the domain tree, input-port and output-port editing with
-history and 403s, the no-team note, list filters, form error ids and the SLO numbers."""
+"""Product pages with the Django test client on a real database: input-port and
+output-port editing with history and 403s, the no-team note, list filters, form error ids
+and the SLO numbers; reading, owner edits with inline validation, 403 for others, contract
+drift, product lineage, asset links and the quickstart's sample products (formerly
+``test_products_ui.py``)."""
 
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
+from catalog.models import Asset, AssetSource, Field, Source
+from lineage.models import LineageEdge
+from products.links import products_for_asset, search_facets
 from products.models import (
     SLO,
     DataProduct,
@@ -23,237 +27,10 @@ from products.models import (
     TeamMembership,
 )
 from products.odps import odps_problems
+from products.samples import load_sample_products
 from products.slo import record_sample
 from tests.factories import make_asset
-
-
-class Node:
-    """An element of a parsed page: ``tag``, ``attrs``, ``children``, ``text``."""
-
-    def __init__(self, tag, attrs, parent=None):
-        self.tag, self.attrs, self.parent = tag, dict(attrs), parent
-        self.children, self.items = [], []  # items: text and child nodes in order
-
-    @property
-    def text(self) -> str:
-        parts = [i if isinstance(i, str) else i.text for i in self.items]
-        return " ".join(" ".join(parts).split())
-
-    def find(self, pred):
-        for child in self.children:
-            if pred(child):
-                return child
-            found = child.find(pred)
-            if found is not None:
-                return found
-        return None
-
-    def by_id(self, ident):
-        return self.find(lambda n: n.attrs.get("id") == ident)
-
-
-class Tree(HTMLParser):
-    VOID = {"meta", "link", "img", "input", "br", "hr", "source"}
-
-    def __init__(self):
-        super().__init__()
-        self.root = self.node = Node("root", {})
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, attrs, self.node)
-        self.node.children.append(node)
-        self.node.items.append(node)
-        if tag not in self.VOID:
-            self.node = node
-
-    def handle_endtag(self, tag):
-        node = self.node
-        while node is not self.root and node.tag != tag:
-            node = node.parent
-        if node is not self.root:
-            self.node = node.parent
-
-    def handle_data(self, data):
-        self.node.items.append(data)
-
-
-def parse(response) -> Node:
-    tree = Tree()
-    tree.feed(response.content.decode())
-    return tree.root
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def mesh(db):
-    """Sales (owned by Sales Eng: olivia) › Online › Mobile; Finance (owned by Finance:
-    fred); a product of Sales Eng with an output port bound to an asset; oscar in no team."""
-    olivia = User.objects.create_user("olivia")
-    fred = User.objects.create_user("fred")
-    oscar = User.objects.create_user("oscar")
-    staff = User.objects.create_user("root", is_staff=True)
-    sales_eng = Team.objects.create(slug="sales-eng", name="Sales Eng")
-    finance_team = Team.objects.create(slug="finance", name="Finance")
-    TeamMembership.objects.create(team=sales_eng, user=olivia, role="owner")
-    TeamMembership.objects.create(team=finance_team, user=fred, role="owner")
-    sales = Domain.objects.create(slug="sales", name="Sales", owner_team=sales_eng)
-    online = Domain.objects.create(slug="online", name="Online", parent=sales, owner_team=sales_eng)
-    mobile = Domain.objects.create(slug="mobile", name="Mobile", parent=online)
-    finance = Domain.objects.create(slug="finance", name="Finance", owner_team=finance_team)
-    asset = make_asset("s.main.orders", "sqlite://s")
-    orders = DataProduct.objects.create(
-        uid="orders", name="Orders", domain=online, owner_team=sales_eng, status="active"
-    )
-    port = OutputPort.objects.create(
-        product=orders, name="orders", version="1", asset=asset, asset_urn=asset.urn
-    )
-    ledger = DataProduct.objects.create(
-        uid="ledger", name="Ledger", domain=finance, owner_team=finance_team
-    )
-    ledger_port = OutputPort.objects.create(
-        product=ledger, name="entries", version="2.0.0", contract_id="ledger-entries"
-    )
-    return {
-        "olivia": olivia,
-        "fred": fred,
-        "oscar": oscar,
-        "staff": staff,
-        "sales": sales,
-        "online": online,
-        "mobile": mobile,
-        "finance": finance,
-        "orders": orders,
-        "port": port,
-        "asset": asset,
-        "ledger": ledger,
-        "ledger_port": ledger_port,
-        "sales_eng": sales_eng,
-    }
-
-
-# --- domains ---------------------------------------------------------------------------
-
-
-def test_domain_tree_is_nested_with_counts_and_owner(mesh):
-    page = parse(login(mesh["oscar"]).get("/domains/"))
-    tree = page.by_id("domain-tree")
-    sales = tree.by_id("domain-sales")
-    assert sales.parent is tree and tree.by_id("domain-finance").parent is tree
-    online = sales.by_id("domain-online")
-    assert online is not None and online.parent.attrs["class"] == "domaintree__children"
-    mobile = online.by_id("domain-mobile")
-    assert mobile is not None and mobile.attrs["data-depth"] == "2"
-    assert tree.by_id("domain-mobile").parent.parent is online
-    assert "0 products (1 with sub-domains) · Sales Eng" in sales.text
-    assert "1 product · Sales Eng" in online.text
-    assert "no owner team" in mobile.text
-    assert page.find(lambda n: n.attrs.get("href") == "/domains/new/") is None  # oscar
-
-
-def test_domain_tree_survives_a_parent_loop(mesh):
-    a = Domain.objects.create(slug="a", name="A")
-    b = Domain.objects.create(slug="b", name="B", parent=a)
-    Domain.objects.filter(pk=a.pk).update(parent=b)
-    html = login(mesh["oscar"]).get("/domains/").content.decode()
-    assert html.count('id="domain-a"') == 1 and html.count('id="domain-b"') == 1
-
-
-def test_domain_page_shows_sub_domains_and_products(mesh):
-    page = parse(login(mesh["oscar"]).get("/domains/online/"))
-    assert "Mobile" in page.find(lambda n: n.attrs.get("class") == "countlist subdomains").text
-    products = page.find(lambda n: "products-table" in n.attrs.get("class", ""))
-    assert "Orders" in products.text and "ACTIVE" in products.text.upper()
-    assert page.by_id("new-subdomain") is None and page.by_id("edit-domain") is None
-    owner = parse(login(mesh["olivia"]).get("/domains/online/"))
-    assert owner.by_id("new-subdomain").attrs["href"] == "/domains/new/?parent=online"
-
-
-def test_staff_create_top_level_domain_recorded(mesh):
-    client = login(mesh["staff"])
-    assert 'href="/domains/new/"' in client.get("/domains/").content.decode()
-    r = client.post("/domains/new/", {"slug": "hr", "name": "People", "description": "HR"})
-    assert r.status_code == 302 and r["Location"] == "/domains/hr/"
-    hr = Domain.objects.get(slug="hr")
-    assert hr.parent is None and hr.owner_team is None
-    record = EditRecord.objects.get(domain=hr)
-    assert (record.action, record.user, record.changes["name"]) == (
-        "create",
-        mesh["staff"],
-        [None, "People"],
-    )
-
-
-def test_parent_owner_team_member_creates_sub_domains_only_there(mesh):
-    client = login(mesh["olivia"])
-    page = client.get("/domains/new/?parent=sales")
-    assert page.status_code == 200
-    form = parse(page)
-    parent = form.by_id("id_parent")
-    values = {o.attrs.get("value") for o in parent.children if o.tag == "option"}
-    assert values == {"", str(mesh["sales"].pk), str(mesh["online"].pk)}  # not finance
-    assert "selected" in next(
-        o.attrs for o in parent.children if o.attrs.get("value") == str(mesh["sales"].pk)
-    )
-    # top level: refused, parent required
-    r = client.post("/domains/new/", {"slug": "x", "name": "X", "owner_team": mesh["sales_eng"].pk})
-    assert r.status_code == 200 and 'id="id_parent_error"' in r.content.decode()
-    # under someone else's domain: refused
-    r = client.post(
-        "/domains/new/",
-        {
-            "slug": "x",
-            "name": "X",
-            "parent": mesh["finance"].pk,
-            "owner_team": mesh["sales_eng"].pk,
-        },
-    )
-    assert r.status_code == 200 and "Select a valid choice" in r.content.decode()
-    # the reserved slug
-    r = client.post(
-        "/domains/new/",
-        {
-            "slug": "new",
-            "name": "X",
-            "parent": mesh["sales"].pk,
-            "owner_team": mesh["sales_eng"].pk,
-        },
-    )
-    assert "is reserved" in r.content.decode()
-    assert not Domain.objects.filter(slug__in=["x", "new"]).exists()
-    r = client.post(
-        "/domains/new/",
-        {
-            "slug": "b2b",
-            "name": "B2B",
-            "parent": mesh["sales"].pk,
-            "owner_team": mesh["sales_eng"].pk,
-        },
-    )
-    assert r.status_code == 302
-    b2b = Domain.objects.get(slug="b2b")
-    assert b2b.parent == mesh["sales"] and b2b.owner_team == mesh["sales_eng"]
-    assert EditRecord.objects.get(domain=b2b).user == mesh["olivia"]
-
-
-def test_others_may_not_create_domains(mesh):
-    for user in (mesh["oscar"], User.objects.create_user("tina")):
-        client = login(user)
-        assert client.get("/domains/new/").status_code == 403
-        r = client.post("/domains/new/", {"slug": "x", "name": "X", "parent": mesh["sales"].pk})
-        assert r.status_code == 403
-    # a member of a team owning no domain
-    lone = Team.objects.create(slug="lone", name="Lone")
-    tom = User.objects.create_user("tom")
-    TeamMembership.objects.create(team=lone, user=tom)
-    assert login(tom).get("/domains/new/").status_code == 403
-    assert not Domain.objects.filter(slug="x").exists()
-    assert Client().get("/domains/new/").status_code == 302  # sign in first
-
+from tests.products.html import login, parse
 
 # --- input and output ports -------------------------------------------------------------
 
@@ -469,3 +246,225 @@ def test_form_errors_are_described_by_their_ids(mesh):
     assert (
         page.find(lambda n: n.tag == "button" and n.attrs.get("class") == "button").text == "Save"
     )
+
+
+# --- reading, owner edits, drift, lineage, asset links (was test_products_ui.py) --------
+
+
+@pytest.fixture
+def world(db):
+    owner = User.objects.create_user("olivia", password="pw")
+    outsider = User.objects.create_user("oscar", password="pw")
+    team = Team.objects.create(slug="sales-eng", name="Sales Eng")
+    TeamMembership.objects.create(team=team, user=owner, role="owner")
+    domain = Domain.objects.create(slug="sales", name="Sales", owner_team=team)
+    product = DataProduct.objects.create(
+        uid="orders", name="Orders", domain=domain, owner_team=team, status="active"
+    )
+    asset = make_asset("s.main.orders", "sqlite://s")
+    port = OutputPort.objects.create(
+        product=product, name="orders", version="1", asset=asset, asset_urn=asset.urn
+    )
+    return {
+        "owner": owner,
+        "outsider": outsider,
+        "product": product,
+        "port": port,
+        "asset": asset,
+        "team": team,
+    }
+
+
+def test_pages_need_sign_in_and_render(world):
+    assert Client().get("/products/").status_code == 302
+    c = login(world["outsider"])
+    page = c.get("/products/").content.decode()
+    assert "Orders" in page and "no SLOs" in page
+    detail = c.get("/products/orders/").content.decode()
+    assert "Export ODPS YAML" in detail and 'id="edit-product"' not in detail
+    assert c.get("/domains/sales/").status_code == 200
+    assert c.get("/products/orders/descriptor.yaml").content.startswith(b"apiVersion: v1.0.0")
+
+
+def test_owner_edits_description_with_history(world):
+    c = login(world["owner"])
+    assert 'id="edit-product"' in c.get("/products/orders/").content.decode()
+    form = {
+        "name": "Orders",
+        "domain": world["product"].domain.pk,
+        "owner_team": world["team"].pk,
+        "status": "active",
+        "version": "2",
+        "purpose": "Every order",
+        "limitations": "",
+        "usage": "",
+        "tags": "gold, pii",
+    }
+    r = c.post("/products/orders/edit/", form)
+    assert r.status_code == 302
+    product = DataProduct.objects.get(uid="orders")
+    assert product.purpose == "Every order" and product.tags == ["gold", "pii"]
+    record = EditRecord.objects.get()
+    assert record.user == world["owner"]
+    assert record.changes["purpose"] == ["", "Every order"]
+    assert "Every order" in c.get("/products/orders/").content.decode()
+
+
+def test_inline_validation_on_slo_form(world):
+    # a port whose asset a sql source reported: its freshness SLO needs a column
+    source = Source.objects.create(name="s", kind="sql", config={})
+    AssetSource.objects.create(asset=world["asset"], source=source)
+    c = login(world["owner"])
+    r = c.post(
+        "/products/orders/slos/new/",
+        {
+            "port": world["port"].pk,
+            "name": "fresh",
+            "kind": "freshness",
+            "objective": "1.5",
+            "window_days": "28",
+        },
+    )
+    page = r.content.decode()
+    assert r.status_code == 200
+    assert "must be between 0 and 1" in page
+    assert "a freshness SLO needs a column" in page
+    assert "needs a maximum age in seconds" in page
+    assert not SLO.objects.exists()
+    r = c.post(
+        "/products/orders/slos/new/",
+        {
+            "port": world["port"].pk,
+            "name": "fresh",
+            "kind": "freshness",
+            "objective": "0.99",
+            "window_days": "28",
+            "threshold": "3600",
+            "column": "updated_at",
+            "enabled": "on",
+        },
+    )
+    assert r.status_code == 302 and SLO.objects.get().threshold == 3600
+
+
+def test_outsider_gets_403_on_every_edit(world):
+    c = login(world["outsider"])
+    slo = SLO.objects.create(port=world["port"], name="v", kind="volume", min_value=1)
+    for url in (
+        "/products/orders/edit/",
+        "/products/orders/slos/new/",
+        f"/products/orders/slos/{slo.pk}/",
+        "/products/orders/ports/new/",
+        "/products/orders/members/new/",
+        "/domains/sales/edit/",
+    ):
+        assert c.get(url).status_code == 403, url
+        assert c.post(url, {"name": "x", "purpose": "hijack"}).status_code == 403, url
+    assert c.post(f"/products/orders/slos/{slo.pk}/delete/").status_code == 403
+    assert SLO.objects.filter(pk=slo.pk).exists()
+    assert DataProduct.objects.get(uid="orders").purpose == ""
+
+
+def test_port_with_contract_shows_drift_and_slo_status(world):
+    Field.objects.create(asset=world["asset"], name="id", data_type="integer", ordinal=0)
+    Field.objects.create(asset=world["asset"], name="note", data_type="string", ordinal=1)
+    contract = """apiVersion: v3.1.0
+kind: DataContract
+id: orders-contract
+version: 1.0.0
+status: active
+schema:
+- name: orders
+  properties:
+  - {name: id, logicalType: string}
+  - {name: amount, logicalType: number}
+slaProperties:
+- {property: latency, value: 2, unit: h, element: orders.updated_at}
+"""
+    c = login(world["owner"])
+    r = c.post(
+        f"/products/orders/ports/{world['port'].pk}/",
+        {
+            "name": "orders",
+            "version": "1",
+            "type": "tables",
+            "description": "",
+            "asset_urn": world["asset"].urn,
+            "contract_yaml": "kind: Nope",
+        },
+    )
+    assert r.status_code == 200 and "kind: enum:" in r.content.decode()
+    r = c.post(
+        f"/products/orders/ports/{world['port'].pk}/",
+        {
+            "name": "orders",
+            "version": "1",
+            "type": "tables",
+            "description": "",
+            "asset_urn": world["asset"].urn,
+            "contract_yaml": contract,
+        },
+    )
+    assert r.status_code == 302
+    slo = SLO.objects.get(origin="contract")
+    assert (slo.kind, slo.threshold, slo.column) == ("freshness", 7200.0, "updated_at")
+    record_sample(slo, 60.0)
+    page = c.get("/products/orders/").content.decode()
+    assert "Missing columns: amount" in page
+    assert "Type changes: id (string → integer)" in page
+    assert "Extra columns: note" in page
+    assert "slo-badge--met" in page and "<svg" in page
+    assert 'href="/contracts/orders-contract.odcs.yaml"' in page
+    exported = yaml.safe_load(c.get("/contracts/orders-contract.odcs.yaml").content)
+    assert exported == yaml.safe_load(contract)
+
+
+def test_product_lineage_from_asset_lineage(world):
+    team = world["team"]
+    upstream_asset = Asset.objects.create(
+        urn="urn:mc:dataset:sqlite://s/s.main.raw",
+        namespace="sqlite://s",
+        name="raw",
+        qualified_name="s.main.raw",
+        platform="sqlite",
+    )
+    raw = DataProduct.objects.create(uid="raw", name="Raw Orders", owner_team=team)
+    OutputPort.objects.create(product=raw, name="raw", version="1", asset=upstream_asset)
+    source = Source.objects.create(name="s", kind="sql", config={})
+    LineageEdge.objects.create(
+        key="k1", upstream=upstream_asset, downstream=world["asset"], origin=source
+    )
+    page = login(world["outsider"]).get("/products/orders/").content.decode()
+    assert "Raw Orders</a> <small>(raw → orders)</small>" in page
+    page = login(world["outsider"]).get("/products/raw/").content.decode()
+    assert "Orders</a> <small>(raw → orders)</small>" in page
+
+
+def test_asset_links_and_search_facets(world):
+    rows = products_for_asset(world["asset"])
+    assert [(r["product"].uid, r["domain"].slug, r["role"]) for r in rows] == [
+        ("orders", "sales", "output")
+    ]
+    assert search_facets([world["asset"].pk]) == {
+        world["asset"].pk: {"domain": ["Sales"], "data_product": ["Orders"]}
+    }
+
+
+def test_quickstart_step_binds_sample_products_to_harvested_assets(
+    db, samples, make_source, harvest
+):
+    harvest(
+        make_source(
+            "chinook", "sql", {"url": f"sqlite:///{samples / 'chinook' / 'Chinook_Sqlite.sqlite'}"}
+        )
+    )
+    rows = load_sample_products(Path(samples), None)
+    assert rows[0]["status"] == "succeeded" and rows[0]["errors"] == 0
+    invoices = OutputPort.objects.get(product__uid="chinook-invoicing", name="invoices")
+    assert (
+        invoices.asset.urn == "urn:mc:dataset:sqlite://Chinook_Sqlite/Chinook_Sqlite.main.Invoice"
+    )
+    volume = SLO.objects.get(port=invoices, kind="volume")
+    assert volume.samples.filter(origin="check").get().value == 412.0
+    drift = __import__("products.drift", fromlist=["x"]).contract_drift(invoices)
+    assert drift["missing"] == [] and "BillingCity" in drift["extra"]
