@@ -172,9 +172,17 @@ class OutboxEvent(models.Model):
 
     Written in the same transaction as the change it describes, so a projection that
     is down never misses a write: each projection keeps a :class:`ProjectionCursor` and
-    replays events after it. ``topic`` is ``asset`` or ``lineage``; ``key`` is a URN;
-    ``op`` is ``upsert`` or ``delete``.
+    replays events after it. ``topic`` is one of :class:`Topic` (``asset``: the asset
+    with URN ``key`` changed; ``lineage``: edges into ``key`` changed); ``op`` is
+    ``upsert`` or ``delete``. Writers use the constants, never bare strings.
     """
+
+    class Topic:
+        """What an event is about (its ``key`` is a URN either way); plain strings, so
+        raw bulk writers (``harvesters.bulk``) store them as they are."""
+
+        ASSET = "asset"
+        LINEAGE = "lineage"
 
     topic = models.CharField(max_length=16)
     key = models.CharField(max_length=768)

@@ -19,21 +19,15 @@ from django.utils.safestring import SafeString, mark_safe
 
 from catalog.models import Asset, AssetKind, AssetSource, Field, Ownership
 from catalog.pages import AssetTab, page_extensions
+from catalog.search.base import FACETS
 from catalog.urns import short_name
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
-#: facets shown on the search page, in order, with their headings
-FACET_LABELS = {
-    "type": "Type",
-    "platform": "Platform",
-    "source": "Source",
-    "owner": "Owner",
-    "tag": "Tag",
-    "domain": "Domain",
-    "data_product": "Data product",
-}
+#: facets shown on the search page, in the search plan's order, with their headings
+#: (``data_product`` → "Data product")
+FACET_LABELS = {name: name.replace("_", " ").capitalize() for name in FACETS}
 #: tags and attributes kept when rendering Markdown descriptions (everything else is dropped)
 MARKDOWN_TAGS = {
     "p",

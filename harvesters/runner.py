@@ -159,7 +159,7 @@ def _remove_stale(
     Asset.objects.filter(id__in=gone).update(removed=True, removed_at=now)
     OutboxEvent.objects.bulk_create(
         [
-            OutboxEvent(topic="asset", key=urn, op="delete")
+            OutboxEvent(topic=OutboxEvent.Topic.ASSET, key=urn, op="delete")
             for urn in Asset.objects.filter(id__in=gone).values_list("urn", flat=True)
         ]
     )
@@ -176,4 +176,4 @@ def _delete_stale_edges(source: Source, run: HarvestRun) -> None:
     urns |= set(stale_fields.values_list("downstream__asset__urn", flat=True))
     stale.delete()
     stale_fields.delete()
-    OutboxEvent.objects.bulk_create([OutboxEvent(topic="lineage", key=urn) for urn in urns])
+    OutboxEvent.objects.bulk_create([OutboxEvent(topic=OutboxEvent.Topic.LINEAGE, key=urn) for urn in urns])

@@ -174,7 +174,7 @@ class CatalogSink:
             conflict=("asset", "source"),
             update=("last_run", "last_seen", "removed"),
         )
-        self._outbox("asset", [r.urn for r in records])
+        self._outbox(OutboxEvent.Topic.ASSET, [r.urn for r in records])
         self.seen_urns.update(r.urn for r in records)
         for r in records:
             self.report.counts["datasets" if isinstance(r, DatasetRecord) else "jobs"] += 1
@@ -316,7 +316,7 @@ class CatalogSink:
             created = {a.urn: a.id for a in stubs}
             ids.update(created)
             self._urn_ids.update(created)
-            self._outbox("asset", [a.urn for a in stubs])
+            self._outbox(OutboxEvent.Topic.ASSET, [a.urn for a in stubs])
         return ids
 
     def _flush_lineage(self) -> None:
@@ -342,7 +342,7 @@ class CatalogSink:
         self._writer(LineageEdge, EDGE_COLUMNS).insert(
             rows, conflict=("key",), update=("last_seen", "run")
         )
-        self._outbox("lineage", [r.downstream_urn for r in records])
+        self._outbox(OutboxEvent.Topic.LINEAGE, [r.downstream_urn for r in records])
         self.report.counts["lineage_edges"] += len(rows)
 
     def _flush_ready_field_lineage(self) -> None:
