@@ -124,7 +124,9 @@ def reindex_assets(asset_ids) -> int:
     )
     if not urns:
         return 0
-    OutboxEvent.objects.bulk_create([OutboxEvent(topic=OutboxEvent.Topic.ASSET, key=urn) for urn in urns])
+    OutboxEvent.objects.bulk_create(
+        [OutboxEvent(topic=OutboxEvent.Topic.ASSET, key=urn) for urn in urns]
+    )
     queued = any(func is schedule_outbox_processing for _, func, *_ in connection.run_on_commit)
     if not queued:
         transaction.on_commit(schedule_outbox_processing)

@@ -176,4 +176,6 @@ def _delete_stale_edges(source: Source, run: HarvestRun) -> None:
     urns |= set(stale_fields.values_list("downstream__asset__urn", flat=True))
     stale.delete()
     stale_fields.delete()
-    OutboxEvent.objects.bulk_create([OutboxEvent(topic=OutboxEvent.Topic.LINEAGE, key=urn) for urn in urns])
+    OutboxEvent.objects.bulk_create(
+        [OutboxEvent(topic=OutboxEvent.Topic.LINEAGE, key=urn) for urn in urns]
+    )

@@ -19,6 +19,7 @@ from products.models import DataProduct, Domain, OutputPort, Team
 log = logging.getLogger(__name__)
 FINISHED = {HarvestRun.Status.SUCCEEDED, HarvestRun.Status.PARTIAL}
 
+
 @receiver(post_save, sender=HarvestRun, dispatch_uid="products-harvest-finished")
 def harvest_finished(sender, instance: HarvestRun, **kwargs) -> None:
     """On a finished successful/partial run: resolve port bindings, store harvest SLIs

@@ -19,7 +19,9 @@ SHOP = "test://shop"
 @pytest.fixture
 def list_kind(monkeypatch):
     """Register the smoke-test harvester as kind ``list``."""
-    monkeypatch.setitem(registry.HARVESTERS, "list", "tests.harvesters.test_framework.ListHarvester")
+    monkeypatch.setitem(
+        registry.HARVESTERS, "list", "tests.harvesters.test_framework.ListHarvester"
+    )
 
 
 @pytest.fixture
