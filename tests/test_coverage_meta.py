@@ -26,7 +26,6 @@ NOT_YET: dict[str, tuple[bool, bool, str]] = {
     "catalog.QualityResult": (False, False, "quality results: no endpoint yet"),
     "catalog.OutboxEvent": (False, False, "internal queue of the projections"),
     "catalog.ProjectionCursor": (False, False, "internal state of the projections"),
-    "catalog.Source": (True, False, "sources API has no filters yet"),
     "lineage.LineageEdge": (False, False, "edges: served as graphs by /api/v1/lineage"),
     "lineage.FieldLineageEdge": (False, False, "served as graphs by /api/v1/column-lineage"),
     "lineage.OpenLineageEvent": (False, False, "raw events: stored for audit, no endpoint yet"),

@@ -49,7 +49,7 @@ class TestRunPage(PageTests):
 class TestSourceListAPI(APIListTests):
     url = "/api/v1/sources"
     queries = 3
-    filters = {}
+    filters = {"kind=sql": 3, "kind=dbt": 0, "enabled=true": 3, "enabled=false": 0, "q=db-": 3}
 
     def make(self, n: int) -> None:
         make_sources(n)
