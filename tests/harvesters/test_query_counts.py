@@ -70,3 +70,11 @@ class TestRunDetailAPI(APIDetailTests):
 
     def make_one(self) -> str:
         return f"/api/v1/runs/{HarvestRun.objects.filter(source__in=make_sources(1)).first().pk}"
+
+
+class TestSourceDetailAPI(APIDetailTests):
+    queries = 2
+    missing_url = "/api/v1/sources/999999"
+
+    def make_one(self) -> str:
+        return f"/api/v1/sources/{make_sources(1)[0].pk}"

@@ -23,7 +23,7 @@ from products.models import (
     TeamMembership,
 )
 from products.slo import record_sample
-from tests.base import APIListTests, PageTests
+from tests.base import APIDetailTests, APIListTests, PageTests
 from tests.factories import make_asset
 
 _ids = itertools.count()
@@ -247,3 +247,28 @@ class TestSLOSamplesAPI(_SignedIn, APIListTests):
         )
         for k in range(n):
             record_sample(slo, float(k))
+
+
+class TestProductDetailAPI(_SignedIn, APIDetailTests):
+    queries = 6
+    missing_url = "/api/v1/products/no-such-product"
+
+    def make_one(self) -> str:
+        return f"/api/v1/products/{make_products(2)[-1].uid}"
+
+
+class TestDomainDetailAPI(_SignedIn, APIDetailTests):
+    queries = 3
+    missing_url = "/api/v1/domains/no-such-domain"
+
+    def make_one(self) -> str:
+        return f"/api/v1/domains/{make_products(2)[-1].domain.slug}"
+
+
+class TestContractDetailAPI(_SignedIn, APIDetailTests):
+    queries = 3
+    missing_url = "/api/v1/contracts/no-such-contract"
+
+    def make_one(self) -> str:
+        port = make_products(1)[0].output_ports.first()
+        return f"/api/v1/contracts/{port.data_contract.uid}"
