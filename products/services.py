@@ -69,11 +69,13 @@ class _Edit:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        try:
-            if exc_type is None:
+        if exc_type is None:
+            try:
                 self.finish()
-        finally:
-            self._atomic.__exit__(*((exc_type, exc, tb) if exc_type else (None, None, None)))
+            except BaseException as error:  # roll the block back with the history row
+                self._atomic.__exit__(type(error), error, error.__traceback__)
+                raise
+        self._atomic.__exit__(exc_type, exc, tb)
         return False
 
 
