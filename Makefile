@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/mesh_catalog
 
-.PHONY: install services services-down quickstart demo test test-sqlite test-postgres lint format bench
+.PHONY: install services services-down quickstart demo test test-sqlite test-postgres lint lint-imports format bench
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,7 @@ services-down:
 ## Install and run the whole suite: lint, then tests on SQLite and on PostgreSQL
 test: install services
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) tests/check_services.py
 	$(PY) -m pytest -q
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -m "not browser"
@@ -41,7 +42,12 @@ test-postgres: install
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -m "not browser"
 
 lint: install
-	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(VENV)/bin/lint-imports
+
+## The import contracts (.importlinter): apps layered products > harvesters > lineage >
+## catalog, and no import cycle between modules
+lint-imports: install
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
@@ -52,3 +58,4 @@ bench: install
 	$(PY) benchmarks/bench_impact.py --reuse-database
 	$(PY) benchmarks/gen_catalog.py 100000 && $(PY) benchmarks/bench_search.py 100000 --rebuild
 	$(PY) benchmarks/bench_openlineage.py
+	$(PY) benchmarks/bench_pages.py

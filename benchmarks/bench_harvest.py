@@ -52,10 +52,10 @@ def child(args: argparse.Namespace) -> None:
     """One measured harvest in this process; prints a JSON line with the figures."""
     target = Path(args.target)
     fresh_database(args.database_url, Path(args.workdir))
-    import catalog.tasks
+    import catalog.outbox
 
     outbox_seconds = [0.0]
-    original = catalog.tasks.process_outbox
+    original = catalog.outbox.process_outbox
 
     def timed_outbox(*a, **kw):
         started = time.perf_counter()
@@ -64,7 +64,7 @@ def child(args: argparse.Namespace) -> None:
         finally:
             outbox_seconds[0] += time.perf_counter() - started
 
-    catalog.tasks.process_outbox = timed_outbox
+    catalog.outbox.process_outbox = timed_outbox
     gc_seconds = [0.0, 0.0]  # total, start of the current collection
 
     def gc_timer(phase, info):

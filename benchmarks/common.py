@@ -103,7 +103,7 @@ def peak_mb() -> float:
 
 def harvest_dbt(target: Path, name: str = "bench-dbt"):
     """Create a ``dbt`` source for ``target`` and harvest it; returns the HarvestRun."""
-    from harvesters.models import Source
+    from catalog.models import Source
     from harvesters.runner import run_harvest
 
     source, _ = Source.objects.update_or_create(

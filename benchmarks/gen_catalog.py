@@ -228,8 +228,7 @@ def write_database(n: int, seed: int = 7, batch: int = 5000) -> dict[str, int]:
     ``batch`` assets; no harvester, no outbox); returns rows written per table."""
     from django.db import transaction
 
-    from catalog.models import Asset, Field, Owner, Ownership, Tag
-    from harvesters.models import AssetSource, Source
+    from catalog.models import Asset, AssetSource, Field, Owner, Ownership, Source, Tag
     from lineage.models import LineageEdge
 
     with transaction.atomic():

@@ -2,7 +2,8 @@
 
 An :class:`Asset` is anything with a URN (see :mod:`catalog.urns`): a dataset (table,
 view, file, topic), a job or a dashboard. Harvesters merge what each source knows into
-one row per URN; provenance per source lives in ``harvesters.AssetSource``.
+one row per URN; provenance per source lives in :class:`AssetSource`, with the
+:class:`Source` and :class:`HarvestRun` it points at (tables still named ``harvesters_*``).
 """
 
 from django.db import models
@@ -171,9 +172,17 @@ class OutboxEvent(models.Model):
 
     Written in the same transaction as the change it describes, so a projection that
     is down never misses a write: each projection keeps a :class:`ProjectionCursor` and
-    replays events after it. ``topic`` is ``asset`` or ``lineage``; ``key`` is a URN;
-    ``op`` is ``upsert`` or ``delete``.
+    replays events after it. ``topic`` is one of :class:`Topic` (``asset``: the asset
+    with URN ``key`` changed; ``lineage``: edges into ``key`` changed); ``op`` is
+    ``upsert`` or ``delete``. Writers use the constants, never bare strings.
     """
+
+    class Topic:
+        """What an event is about (its ``key`` is a URN either way); plain strings, so
+        raw bulk writers (``harvesters.bulk``) store them as they are."""
+
+        ASSET = "asset"
+        LINEAGE = "lineage"
 
     topic = models.CharField(max_length=16)
     key = models.CharField(max_length=768)
@@ -191,3 +200,92 @@ class ProjectionCursor(models.Model):
     position = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
     last_error = models.TextField(blank=True, default="")
+
+
+# Provenance: where assets come from. Lineage edges (lineage app) and the harvest
+# framework (harvesters app) both point at these, so they live in the lowest layer.
+class Source(models.Model):
+    """A configured place to harvest from.
+
+    ``kind`` names a source kind registered by the harvesters app (``sql``, ``dbt``,
+    ``lake``, ``openlineage``, ...; see :data:`harvesters.registry.HARVESTERS`); ``config``
+    is validated by that kind's pydantic config class before it is saved or run. The table
+    keeps its original name (``harvesters_source``): the model moved here so that lineage
+    and the catalog can point at it without importing the harvesters app.
+    """
+
+    name = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=32)
+    config = models.JSONField(default=dict)
+    description = models.TextField(blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "harvesters_source"  # created by the harvesters app; kept on the move
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HarvestRun(models.Model):
+    """One run of a harvester against a source, with its report.
+
+    ``counts`` maps a record kind to how many were written (e.g. ``{"datasets": 11,
+    "fields": 64, "lineage_edges": 3}``); ``warnings`` and ``errors`` are lists of
+    ``{"item": <file/table/statement>, "message": <why>}`` (capped). ``progress`` is
+    ``{"done": n, "total": n or null, "stage": str}`` while running.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        PARTIAL = "partial"
+        FAILED = "failed"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    progress = models.JSONField(default=dict, blank=True)
+    removed_count = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "harvesters_harvestrun"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.source.name} run {self.pk} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        """Wall-clock seconds from start to end, or None while running."""
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+class AssetSource(models.Model):
+    """Which source reported an asset, when first and last, and in which run.
+
+    Stale-entity removal compares ``last_run`` with the current successful run: rows of
+    the source not touched by it are candidates for soft deletion.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="provenance")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="asset_links")
+    last_run = models.ForeignKey(HarvestRun, on_delete=models.SET_NULL, null=True, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    removed = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "harvesters_assetsource"
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "source"], name="asset_source_unique")
+        ]

@@ -11,6 +11,7 @@ projection never loses a write. Projections are configured in
 import logging
 from functools import cache
 
+from celery import shared_task
 from django.conf import settings
 from django.db.models import Min
 from django.utils.module_loading import import_string
@@ -80,6 +81,13 @@ def process_outbox(only: str | None = None) -> dict[str, int]:
     return applied
 
 
+@shared_task(name="catalog.process_outbox")
+def process_outbox_task() -> dict[str, int]:
+    """Celery task ``catalog.process_outbox``: :func:`process_outbox` for every projection;
+    returns events applied per projection name."""
+    return process_outbox()
+
+
 def _prune() -> None:
     names = list(projections())
     if not names:
@@ -94,8 +102,6 @@ def _prune() -> None:
 
 def schedule_outbox_processing() -> None:
     """Queue the Celery task that processes the outbox (runs at once in eager mode)."""
-    from catalog.tasks import process_outbox_task
-
     try:
         process_outbox_task.delay()
     except Exception as exc:  # a broker outage must not fail the write that committed
@@ -118,7 +124,9 @@ def reindex_assets(asset_ids) -> int:
     )
     if not urns:
         return 0
-    OutboxEvent.objects.bulk_create([OutboxEvent(topic="asset", key=urn) for urn in urns])
+    OutboxEvent.objects.bulk_create(
+        [OutboxEvent(topic=OutboxEvent.Topic.ASSET, key=urn) for urn in urns]
+    )
     queued = any(func is schedule_outbox_processing for _, func, *_ in connection.run_on_commit)
     if not queued:
         transaction.on_commit(schedule_outbox_processing)

@@ -1,11 +1,9 @@
-"""Celery tasks of the catalog."""
+"""Celery tasks of the catalog (discovered by ``config.celery``'s autodiscovery).
 
-from celery import shared_task
+``catalog.process_outbox`` is defined beside the outbox it processes
+(:func:`catalog.outbox.process_outbox_task`), which queues it after every write.
+"""
 
-from catalog.outbox import process_outbox
+from catalog.outbox import process_outbox_task
 
-
-@shared_task(name="catalog.process_outbox")
-def process_outbox_task() -> dict[str, int]:
-    """Apply pending outbox events to the projections; returns events applied per name."""
-    return process_outbox()
+__all__ = ["process_outbox_task"]

@@ -16,6 +16,7 @@ harvester, by dbt and by an OpenLineage event is one asset. Namespaces used here
 * files and lakes: ``file://<host or empty>`` / ``s3://<bucket>``, name the path.
 """
 
+import re
 from urllib.parse import urlsplit
 
 DATASET = "dataset"
@@ -67,3 +68,11 @@ def namespace_for_sqlalchemy_url(url: str, database: str | None = None) -> str:
     port = parts.port or default_ports.get(scheme)
     host = parts.hostname or "localhost"
     return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+
+
+def short_name(name: str) -> str:
+    """The display name at the end of a qualified name or URN: its last dotted or slashed
+    part (``jaffle_shop.main.customers`` and ``urn:mc:dataset:duckdb://jaffle_shop/
+    jaffle_shop.main.customers`` → ``customers``; ``s3://b/lake/orders/`` → ``orders``);
+    the whole ``name`` when that part is empty."""
+    return re.split(r"[./]", name.rstrip("/"))[-1] or name

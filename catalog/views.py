@@ -1,4 +1,4 @@
-"""Web catalog pages: home, search results, asset page (schema, lineage, impact, runs).
+"""Web catalog pages: home, search results, the asset page (header, schema tab).
 
 Server-rendered Django templates; the lineage graph is drawn in the browser with
 Cytoscape.js from ``/api/v1/lineage`` and ``/api/v1/column-lineage``. Search goes through
@@ -7,37 +7,27 @@ Cytoscape.js from ``/api/v1/lineage`` and ``/api/v1/column-lineage``. Search goe
 
 import logging
 import math
-from collections import defaultdict
 from urllib.parse import urlencode
 
 import markdown
 import nh3
-from django.apps import apps
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString, mark_safe
 
-from catalog.models import Asset, AssetKind, Field, Ownership
-from harvesters.models import AssetSource
-from lineage import queries
-from lineage.models import LineageEdge
+from catalog.models import Asset, AssetKind, AssetSource, Field, Ownership
+from catalog.pages import AssetTab, page_extensions
+from catalog.search.base import FACETS
+from catalog.urns import short_name
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
-#: facets shown on the search page, in order, with their headings
-FACET_LABELS = {
-    "type": "Type",
-    "platform": "Platform",
-    "source": "Source",
-    "owner": "Owner",
-    "tag": "Tag",
-    "domain": "Domain",
-    "data_product": "Data product",
-}
+#: facets shown on the search page, in the search plan's order, with their headings
+#: (``data_product`` → "Data product")
+FACET_LABELS = {name: name.replace("_", " ").capitalize() for name in FACETS}
 #: tags and attributes kept when rendering Markdown descriptions (everything else is dropped)
 MARKDOWN_TAGS = {
     "p",
@@ -104,11 +94,6 @@ def clean_snippet(snippet: str) -> SafeString:
     return mark_safe(nh3.clean(snippet or "", tags=SNIPPET_TAGS, attributes={}))  # noqa: S308
 
 
-def short_name(urn: str) -> str:
-    """The display name at the end of a URN (``.../jaffle_shop.main.customers`` → ``customers``)."""
-    return urn.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
-
-
 def asset_url(urn: str) -> str:
     """The web page of the asset with ``urn`` (``/assets/<urn>``)."""
     return reverse("catalog:asset", kwargs={"urn": urn})
@@ -120,18 +105,16 @@ def home(request: HttpRequest) -> HttpResponse:
     recent = list(live.order_by("-last_seen", "-id")[:12])
     by_platform = list(live.values("platform").annotate(n=Count("id")).order_by("-n", "platform"))
     by_type = list(live.values("type").annotate(n=Count("id")).order_by("-n", "type"))
-    return render(
-        request,
-        "catalog/home.html",
-        {
-            "recent": recent,
-            "by_platform": by_platform,
-            "by_type": by_type,
-            "total": live.count(),
-            "fields_total": Field.objects.filter(asset__removed=False).count(),
-            "edges_total": LineageEdge.objects.count(),
-        },
-    )
+    context = {
+        "recent": recent,
+        "by_platform": by_platform,
+        "by_type": by_type,
+        "total": live.count(),
+        "fields_total": Field.objects.filter(asset__removed=False).count(),
+    }
+    for extension in page_extensions():
+        context.update(extension.home_context())
+    return render(request, "catalog/home.html", context)
 
 
 def _search_backend():
@@ -243,95 +226,13 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _job_run_model():
-    """The OpenLineage job run model (``lineage.JobRun``) if the app defines one, else None."""
-    try:
-        return apps.get_model("lineage", "JobRun")
-    except LookupError:
-        return None
-
-
-#: columns of the runs tab: (model field, heading), kept when the run model has them
-RUN_COLUMNS = (
-    ("run_id", "Run"),
-    ("state", "State"),
-    ("started_at", "Started"),
-    ("ended_at", "Ended"),
-    ("nominal_start_time", "Nominal start"),
-    ("event_count", "Events"),
-    ("error_message", "Error"),
-)
-
-
-def _job_runs(asset: Asset, limit: int = 50) -> dict | None:
-    """Recent runs of a job, newest first: ``{columns: [heading], rows: [{cells: [{name,
-    value}], state, seconds}]}``; None when no run model (``lineage.JobRun``) is installed.
-
-    ``seconds`` is the wall-clock duration (None while running).
-    """
-    model = _job_run_model()
-    if model is None:
-        return None
-    names = {f.name for f in model._meta.concrete_fields}
-    columns = [(name, heading) for name, heading in RUN_COLUMNS if name in names]
-    rows = []
-    for run in model.objects.filter(job=asset)[:limit]:
-        started, ended = getattr(run, "started_at", None), getattr(run, "ended_at", None)
-        rows.append(
-            {
-                "cells": [{"name": name, "value": getattr(run, name)} for name, _ in columns],
-                "state": getattr(run, "state", ""),
-                "seconds": (ended - started).total_seconds() if started and ended else None,
-            }
-        )
-    return {"columns": [heading for _, heading in columns], "rows": rows}
-
-
-def _dbt_last_run(asset: Asset) -> dict | None:
-    """The last dbt build of a dbt model's job, from ``run_results.json`` as harvested
-    (``properties.dbt.last_run``): ``{status, completed_at (datetime|None), seconds,
-    message}``; None for other jobs."""
-    last = (asset.properties.get("dbt") or {}).get("last_run")
-    if not isinstance(last, dict) or not last.get("status"):
-        return None
-    completed = parse_datetime(str(last.get("completed_at") or "")) or None
-    seconds = last.get("execution_time")
-    return {
-        "status": str(last["status"]),
-        "completed_at": completed,
-        "seconds": seconds if isinstance(seconds, int | float) else None,
-        "message": last.get("message") or "",
-    }
-
-
-def _impact_groups(rows: list[dict]) -> list[dict]:
-    """Impact rows grouped by owner: ``[{owner, assets: [row]}]``, "No owner" last.
-
-    An asset with several owners appears under each. Rows keep depth order and gain
-    ``url`` and ``path_names`` (the names along the path).
-    """
-    names = {r["urn"]: r["name"] for r in rows}
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        row = {
-            **row,
-            "url": asset_url(row["urn"]),
-            "path_names": [names.get(u, short_name(u)) for u in row["path"]],
-        }
-        for owner in row["owners"] or [""]:
-            groups[owner].append(row)
-    ordered = sorted((o for o in groups if o), key=str.lower)
-    result = [{"owner": o, "assets": groups[o]} for o in ordered]
-    if "" in groups:
-        result.append({"owner": "", "assets": groups[""]})
-    return result
-
-
 def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
-    """``GET /assets/<urn>?tab=schema|lineage|impact|runs``: the asset page.
+    """``GET /assets/<urn>?tab=schema|…``: the asset page.
 
     404 (friendly page) if no asset has this URN. The header shows name, type, platform,
-    qualified name, owners, tags, sources and when it was last harvested.
+    qualified name, owners, tags, sources and when it was last harvested; the schema tab
+    is the catalog's, other tabs, header facts and panels come from the apps registered
+    in :mod:`catalog.pages` (lineage: lineage, impact and runs).
     """
     asset = get_object_or_404(
         Asset.objects.prefetch_related(
@@ -344,56 +245,46 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
         urn=urn,
     )
     is_job = asset.kind == AssetKind.JOB
-    runs = _job_runs(asset) if is_job else None
-    # a job is not a node of the dataset graph: it shows inputs/outputs and runs instead
-    tabs = (
-        ["schema", "runs"]
-        if is_job and runs is not None
-        else (["schema"] if is_job else ["schema", "lineage", "impact"])
-    )
+    extensions = page_extensions()
+    tabs = [AssetTab("schema", "Schema", "catalog/_schema.html")]
+    context = {}
+    for extension in extensions:
+        tabs += extension.tabs(asset, is_job)
+        context.update(extension.header_context(asset, is_job))
+    by_name = {t.name: t for t in tabs}
     tab = request.GET.get("tab", "schema")
-    if tab not in tabs:
+    if tab not in by_name:
         tab = "schema"
     fields = list(asset.fields.all())
     for f in fields:
         f.fk_name = short_name(f.fk_target_urn) if f.fk_target_urn else ""
-    context = {
-        "asset": asset,
-        "description_html": render_markdown(asset.description),
-        "fields": fields,
-        "owners": list(asset.ownerships.all()),
-        "tags": list(asset.tags.all()),
-        "sources": list(asset.provenance.all()),
-        "tabs": tabs,
-        "tab": tab,
-        "is_job": is_job,
-        "upstream_count": LineageEdge.objects.filter(downstream=asset)
-        .values("upstream")
-        .distinct()
-        .count(),
-        "downstream_count": LineageEdge.objects.filter(upstream=asset)
-        .values("downstream")
-        .distinct()
-        .count(),
-        "impact_csv_url": reverse("api-impact")
-        + "?"
-        + urlencode({"urn": asset.urn, "format": "csv"}),
-        "view_definition": asset.properties.get("view_definition")
-        or (asset.properties.get("dbt") or {}).get("compiled_code")
-        or (asset.properties.get("dbt") or {}).get("raw_code")
-        or (asset.properties.get("sql") if is_job else None),
-    }
-    if tab == "impact":
-        rows = queries.impact(asset.urn)
-        context["impact_count"] = len(rows)
-        context["impact_groups"] = _impact_groups(rows)
-    if is_job:
-        edges = LineageEdge.objects.filter(job=asset).select_related("upstream", "downstream")
-        context["job_inputs"] = sorted({e.upstream for e in edges}, key=lambda a: a.name)
-        context["job_outputs"] = sorted({e.downstream for e in edges}, key=lambda a: a.name)
-    if tab == "runs" and runs is not None:
-        context["runs"] = runs
-        context["dbt_last_run"] = _dbt_last_run(asset)
+    context.update(
+        {
+            "asset": asset,
+            "description_html": render_markdown(asset.description),
+            "fields": fields,
+            "owners": list(asset.ownerships.all()),
+            "tags": list(asset.tags.all()),
+            "sources": list(asset.provenance.all()),
+            "tabs": [t.name for t in tabs],
+            "tab_items": tabs,
+            "tab": tab,
+            "tab_template": by_name[tab].template,
+            "tab_scripts": by_name[tab].scripts,
+            "header_templates": [e.header_template for e in extensions if e.header_template],
+            "panel_templates": [e.panel_template for e in extensions if e.panel_template],
+            "is_job": is_job,
+            "view_definition": asset.properties.get("view_definition")
+            or (asset.properties.get("dbt") or {}).get("compiled_code")
+            or (asset.properties.get("dbt") or {}).get("raw_code")
+            or (asset.properties.get("sql") if is_job else None),
+        }
+    )
+    extra = []
+    for extension in extensions:
+        context.update(extension.tab_context(request, asset, tab))
+        extra += extension.tab_templates(asset, tab)
+    context["tab_extra_templates"] = extra
     return render(request, "catalog/asset.html", context)
 
 

@@ -212,9 +212,9 @@ if LINEAGE_GRAPH["default"]["BACKEND"].endswith("BoltGraphBackend"):
 # ``{source, assets, fields, lineage_edges, warnings, errors, seconds}``.
 MESH_QUICKSTART_STEPS: list[str] = [
     "harvesters.samples.harvest_sample_sources",
-    "harvesters.samples_lake.harvest_sample_lake",
+    "harvesters.kinds.lake.samples.harvest_sample_lake",
     "products.samples.load_sample_products",
-    "lineage.openlineage.samples.import_sample_events",
+    "harvesters.kinds.openlineage.samples.import_sample_events",
 ]
 
 # Sample sources for the quickstart.

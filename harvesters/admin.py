@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from harvesters.models import HarvestRun, Source
+from catalog.models import HarvestRun, Source
 
 
 @admin.register(Source)

@@ -1,15 +1,39 @@
-"""The registry of harvester kinds: adding a source is one module plus one line here."""
+"""The registry of source kinds, built from the harvester classes.
+
+Adding a source kind is one package under :mod:`harvesters.kinds` plus its class's
+dotted path in :data:`KIND_CLASSES`; the kind's name comes from the class
+(``Harvester.kind``), never repeated here.
+"""
 
 from django.utils.module_loading import import_string
 
 from harvesters.base import ConfigError, Harvester
 
-HARVESTERS: dict[str, str] = {
-    "sql": "harvesters.sql.SQLHarvester",
-    "dbt": "harvesters.dbt.DbtHarvester",
-    "openlineage": "lineage.openlineage.harvester.OpenLineageHarvester",
-    "lake": "harvesters.lake.LakeHarvester",
-}
+#: dotted paths of the harvester classes, one per source kind
+KIND_CLASSES: tuple[str, ...] = (
+    "harvesters.kinds.sql.harvester.SQLHarvester",
+    "harvesters.kinds.dbt.harvester.DbtHarvester",
+    "harvesters.kinds.openlineage.harvester.OpenLineageHarvester",
+    "harvesters.kinds.lake.harvester.LakeHarvester",
+)
+
+
+def _kinds(paths: tuple[str, ...]) -> dict[str, str]:
+    """``{kind: dotted path}`` read from each class's ``kind``; ValueError when a class
+    sets no kind or two classes claim one."""
+    kinds: dict[str, str] = {}
+    for path in paths:
+        kind = import_string(path).kind
+        if not kind or kind in kinds:
+            raise ValueError(
+                f"{path}: kind {kind!r} is empty or already taken by {kinds.get(kind)}"
+            )
+        kinds[kind] = path
+    return kinds
+
+
+#: ``{kind: dotted path of its Harvester subclass}`` (tests add kinds with ``setitem``)
+HARVESTERS: dict[str, str] = _kinds(KIND_CLASSES)
 
 
 def harvester_class(kind: str) -> type[Harvester]:

@@ -15,10 +15,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Asset, OutboxEvent
+from catalog.models import Asset, AssetSource, HarvestRun, OutboxEvent, Source
 from catalog.outbox import schedule_outbox_processing
 from harvesters.base import ConfigError, HarvestError
-from harvesters.models import AssetSource, HarvestRun, Source
 from harvesters.registry import harvester_class
 from harvesters.report import HarvestReport
 from harvesters.sink import CatalogSink
@@ -160,7 +159,7 @@ def _remove_stale(
     Asset.objects.filter(id__in=gone).update(removed=True, removed_at=now)
     OutboxEvent.objects.bulk_create(
         [
-            OutboxEvent(topic="asset", key=urn, op="delete")
+            OutboxEvent(topic=OutboxEvent.Topic.ASSET, key=urn, op="delete")
             for urn in Asset.objects.filter(id__in=gone).values_list("urn", flat=True)
         ]
     )
@@ -177,4 +176,6 @@ def _delete_stale_edges(source: Source, run: HarvestRun) -> None:
     urns |= set(stale_fields.values_list("downstream__asset__urn", flat=True))
     stale.delete()
     stale_fields.delete()
-    OutboxEvent.objects.bulk_create([OutboxEvent(topic="lineage", key=urn) for urn in urns])
+    OutboxEvent.objects.bulk_create(
+        [OutboxEvent(topic=OutboxEvent.Topic.LINEAGE, key=urn) for urn in urns]
+    )

@@ -3,7 +3,7 @@
 import time
 from pathlib import Path
 
-from harvesters.models import Source
+from catalog.models import Source
 from harvesters.runner import run_harvest
 
 

@@ -15,15 +15,18 @@ from django.utils import timezone
 
 from catalog.models import (
     Asset,
+    AssetSource,
     Field,
+    HarvestRun,
     OutboxEvent,
     Owner,
     Ownership,
     QualityResult,
+    Source,
     Tag,
 )
+from catalog.urns import short_name
 from harvesters.bulk import TableWriter, db_datetime, db_json
-from harvesters.models import AssetSource, HarvestRun, Source
 from harvesters.records import (
     DatasetRecord,
     FieldLineageRecord,
@@ -75,11 +78,6 @@ def parse_urn(urn: str) -> tuple[str, str, str]:
     if not name:
         raise ValueError(f"URN has no name part: {urn!r}")
     return match["kind"], namespace, name
-
-
-def short_name(qualified_name: str) -> str:
-    """The display name of a qualified name: its last dotted or slashed part."""
-    return re.split(r"[./]", qualified_name.rstrip("/"))[-1] or qualified_name
 
 
 def edge_key(*parts: object) -> str:
@@ -176,7 +174,7 @@ class CatalogSink:
             conflict=("asset", "source"),
             update=("last_run", "last_seen", "removed"),
         )
-        self._outbox("asset", [r.urn for r in records])
+        self._outbox(OutboxEvent.Topic.ASSET, [r.urn for r in records])
         self.seen_urns.update(r.urn for r in records)
         for r in records:
             self.report.counts["datasets" if isinstance(r, DatasetRecord) else "jobs"] += 1
@@ -318,7 +316,7 @@ class CatalogSink:
             created = {a.urn: a.id for a in stubs}
             ids.update(created)
             self._urn_ids.update(created)
-            self._outbox("asset", [a.urn for a in stubs])
+            self._outbox(OutboxEvent.Topic.ASSET, [a.urn for a in stubs])
         return ids
 
     def _flush_lineage(self) -> None:
@@ -344,7 +342,7 @@ class CatalogSink:
         self._writer(LineageEdge, EDGE_COLUMNS).insert(
             rows, conflict=("key",), update=("last_seen", "run")
         )
-        self._outbox("lineage", [r.downstream_urn for r in records])
+        self._outbox(OutboxEvent.Topic.LINEAGE, [r.downstream_urn for r in records])
         self.report.counts["lineage_edges"] += len(rows)
 
     def _flush_ready_field_lineage(self) -> None:

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import connection
 
-from harvesters.models import HarvestRun, Source
+from catalog.models import HarvestRun, Source
 from harvesters.runner import run_harvest
 
 

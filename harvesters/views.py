@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from harvesters.models import HarvestRun, Source
+from catalog.models import HarvestRun, Source
 from harvesters.registry import HARVESTERS
 from harvesters.runner import progress_key
 from harvesters.tasks import enqueue_harvest

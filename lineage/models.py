@@ -9,8 +9,7 @@ An edge says data flows from ``upstream`` to ``downstream``, optionally through 
 from django.db import models
 from django.utils import timezone
 
-from catalog.models import Asset, Field
-from harvesters.models import HarvestRun, Source
+from catalog.models import Asset, Field, HarvestRun, Source
 
 
 class LineageEdge(models.Model):

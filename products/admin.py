@@ -9,7 +9,6 @@ Django ``delete`` permission so that deleting a product or SLO can cascade).
 
 from django.contrib import admin
 
-from products.history import record_edit, snapshot_product, snapshot_team
 from products.models import (
     SLO,
     DataContract,
@@ -24,6 +23,7 @@ from products.models import (
     TeamMembership,
 )
 from products.odps import resolve_product_links
+from products.services import ProductEdit, TeamEdit
 
 
 class TeamMembershipInline(admin.TabularInline):
@@ -51,22 +51,19 @@ class TeamAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """Snapshot the team before the form is processed, for the history record."""
         team = Team.objects.filter(pk=object_id).first() if object_id else None
-        request._team_before = snapshot_team(team)
+        # the admin's own permissions apply (check=False); the edit records the history
+        request._team_edit = TeamEdit(team, request.user, "admin update", check=False)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_related(self, request, form, formsets, change) -> None:
         """Save the members, then record the edit in the team's history."""
         super().save_related(request, form, formsets, change)
-        before = getattr(request, "_team_before", {}) if change else None
-        record_edit(
-            None,
-            request.user,
-            "admin update" if change else "create",
-            before,
-            snapshot_team(form.instance),
-            summary="edited in the admin" if change else "created in the admin",
-            team=form.instance,
-        )
+        edit = getattr(request, "_team_edit", None) or TeamEdit(None, request.user, "", check=False)
+        edit.obj, edit.action = form.instance, "admin update" if change else "create"
+        edit.summary = "edited in the admin" if change else "created in the admin"
+        if not change:
+            edit.before = {}
+        edit.finish()
 
 
 @admin.register(Domain)
@@ -123,23 +120,21 @@ class DataProductAdmin(admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """Snapshot the product before the form is processed, for the history record."""
         product = DataProduct.objects.filter(pk=object_id).first() if object_id else None
-        request._product_before = snapshot_product(product)
+        # the admin's own permissions apply (check=False); the edit records the history
+        request._product_edit = ProductEdit(product, request.user, "admin update", check=False)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_related(self, request, form, formsets, change) -> None:
         """Save inlines, resolve port assets, then record the edit in the product history."""
         super().save_related(request, form, formsets, change)
-        product = form.instance
         resolve_product_links()
-        before = getattr(request, "_product_before", {}) if change else None
-        record_edit(
-            product,
-            request.user,
-            "admin update" if change else "create",
-            before,
-            snapshot_product(product),
-            summary="edited in the admin" if change else "created in the admin",
-        )
+        edit = getattr(request, "_product_edit", None)
+        edit = edit or ProductEdit(None, request.user, "", check=False)
+        edit.obj, edit.action = form.instance, "admin update" if change else "create"
+        edit.summary = "edited in the admin" if change else "created in the admin"
+        if not change:
+            edit.before = {}
+        edit.finish()
 
 
 @admin.register(OutputPort)

@@ -10,4 +10,8 @@ class ProductsConfig(AppConfig):
     verbose_name = "Data products"
 
     def ready(self) -> None:
+        from catalog.pages import register_page_extension
         from products import signals  # noqa: F401  (connects receivers)
+        from products.pages import ProductPages
+
+        register_page_extension(ProductPages())

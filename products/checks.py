@@ -1,7 +1,7 @@
 """SQL checks that sample SLIs live from a port's source through SQLAlchemy.
 
 The connection comes from the harvest source that reported the port's asset (a ``sql``
-source's ``config["url"]``, see :mod:`harvesters.models`), so credentials live in one
+source's ``config["url"]``, see :class:`catalog.models.Source`), so credentials live in one
 place. The table is the asset's ``qualified_name`` (``<database>.<schema>.<table>``);
 schema and table are quoted by the dialect. Each check stores one
 :class:`~products.models.SLISample`; a failing query stores an *error sample* (``error``
@@ -34,9 +34,8 @@ import sqlglot
 from django.utils import timezone
 from sqlglot import exp
 
-from catalog.models import QualityResult
-from harvesters.models import AssetSource
-from harvesters.sql import SQLGLOT_DIALECTS
+from catalog.models import AssetSource, QualityResult
+from harvesters.sqlparsing.dialects import sqlglot_dialect
 from products.freshness import sample_after_harvest, sample_slo
 from products.models import SLO, SLIKind, SLISample
 from products.slo import record_sample
@@ -133,7 +132,7 @@ def read_only_query(sql: str, dialect_name: str = "") -> str:
     ``"query refused: <reason>"`` for text that does not parse, empty text, several
     statements, any other statement (INSERT, DELETE, SET, COPY, ...), or a query that
     writes or locks (a data-modifying CTE, ``SELECT ... INTO``, ``FOR UPDATE``)."""
-    dialect = SQLGLOT_DIALECTS.get(dialect_name)
+    dialect = sqlglot_dialect(dialect_name)
     try:
         statements = [s for s in sqlglot.parse(sql or "", read=dialect) if s is not None]
     except sqlglot.errors.SqlglotError as exc:

@@ -397,3 +397,23 @@ class DomainCreateForm(DomainForm):
         if slug == "new":
             raise forms.ValidationError("“new” is reserved; choose another slug")
         return slug
+
+
+def form_groups(form) -> list[tuple[str, list]]:
+    """The visible fields of ``form`` in order as ``[(legend, [bound fields])]``: runs of
+    ungrouped fields (legend ``""``) and, where its first field comes, each group the
+    form names in ``ui_groups`` (``((legend, (field names)), ...)``)."""
+    grouped = dict(getattr(form, "ui_groups", ()))
+    legend_of = {name: legend for legend, names in grouped.items() for name in names}
+    visible = {f.name: f for f in form.visible_fields()}
+    groups: list[tuple[str, list]] = []
+    for field in form.visible_fields():
+        legend = legend_of.get(field.name, "")
+        if legend:
+            if field.name == next(n for n in grouped[legend] if n in visible):
+                groups.append((legend, [visible[n] for n in grouped[legend] if n in visible]))
+        elif groups and not groups[-1][0]:
+            groups[-1][1].append(field)
+        else:
+            groups.append(("", [field]))
+    return groups

@@ -30,8 +30,7 @@ from datetime import UTC, datetime
 from django.db.models import Max
 from django.utils import timezone
 
-from catalog.models import Asset
-from harvesters.models import AssetSource
+from catalog.models import Asset, AssetSource
 from lineage.models import JobRun, LineageEdge
 from products.models import SLO, SLIKind, SLISample
 from products.slo import record_sample

@@ -127,7 +127,7 @@ class DataProduct(models.Model):
         URL is http(s), mailto or a site path. Raises ValidationError on ``links``."""
         from django.core.exceptions import ValidationError
 
-        from products.odps import bad_links
+        from products.validators import bad_links
 
         problems = [f"link {i}: {why}" for i, _, why in bad_links(self.links)]
         if problems:

@@ -18,8 +18,7 @@ A contract seeds its port's SLOs (:func:`seed_slos`):
 from django.db import transaction
 
 from products.models import SLO, DataContract, OutputPort, SLIKind
-from products.odps import load_yaml
-from products.schemas import DescriptorError, odcs_schema, schema_problems
+from products.schemas import DescriptorError, load_yaml, odcs_schema, schema_problems
 
 UNIT_SECONDS = {
     "s": 1,

@@ -21,14 +21,11 @@ Catalog bindings use ODPS ``customProperties`` (valid per the schema): a port wi
 """
 
 import copy
-from urllib.parse import urlsplit
 
-import yaml
 from django.db import transaction
 from django.utils.text import slugify
 
 from catalog.models import Asset
-from products.history import record_edit, snapshot_product
 from products.models import (
     DataContract,
     DataProduct,
@@ -40,47 +37,26 @@ from products.models import (
     Team,
     TeamMembership,
 )
+from products.odcs import seed_slos
 from products.permissions import is_admin
-from products.schemas import DescriptorError, odps_schema, schema_problems
+from products.schemas import (  # noqa: F401  (load_yaml, dump_yaml: re-exported)
+    DescriptorError,
+    dump_yaml,
+    load_yaml,
+    odps_schema,
+    schema_problems,
+)
+from products.services import ProductEdit
+from products.validators import (  # noqa: F401  (re-exported for callers)
+    LINK_SCHEMES,
+    bad_links,
+    is_safe_link,
+    link_url_problem,
+)
 
 ASSET_URN_PROPERTY = "assetUrn"
 SUPPORTED_API_VERSIONS = ("v0.9.0", "v1.0.0")
-LINK_SCHEMES = ("http", "https", "mailto")
 LIFECYCLE = tuple(ProductStatus.values)  # proposed → draft → active → deprecated → retired
-
-
-def link_url_problem(url) -> str | None:
-    """Why ``url`` may not be stored as a product link (and rendered as ``href``), or None
-    when it may: ``http``/``https`` URLs with a host, ``mailto:`` addresses and paths on
-    this site (one leading ``/``; ``//host`` and ``/\\host`` are not paths). Anything
-    else (``javascript:``, ``data:``, ``vbscript:``, whitespace or control characters that
-    browsers strip, non-strings) is refused. Returns a sentence naming the url."""
-    if not isinstance(url, str) or not url:
-        return f"the url must be a non-empty string, got {url!r}"
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        return f"{url!r} contains whitespace or control characters"
-    allowed = f"only {', '.join(LINK_SCHEMES)} URLs or a path starting with / may be linked"
-    if url.startswith("/"):
-        if url.startswith(("//", "/\\")):
-            return f"{url!r} is not a path on this site; {allowed}"
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        return f"{url!r} is not a URL ({exc})"
-    scheme = parts.scheme.lower()
-    if scheme not in LINK_SCHEMES:
-        named = f"the scheme {scheme + ':'!r}" if scheme else "no scheme"
-        return f"{url!r} has {named}; {allowed}"
-    if scheme in ("http", "https") and not parts.netloc:
-        return f"{url!r} has no host"
-    return None
-
-
-def is_safe_link(url) -> bool:
-    """Whether ``url`` may be rendered as a link (:func:`link_url_problem` finds nothing).
-    Meant for templates: render links already stored with another scheme as text."""
-    return link_url_problem(url) is None
 
 
 def lifecycle_problem(old: str | None, new: str, may_go_back: bool = False) -> str | None:
@@ -110,48 +86,6 @@ def descriptor_lifecycle_problem(current: str | None, new: str, user) -> str | N
     :func:`apply_descriptor` and ``sync_products --check``."""
     why = lifecycle_problem(current, new, user is None or is_admin(user))
     return f"status: lifecycle: {why}" if why else None
-
-
-def bad_links(links) -> list[tuple[int, object, str]]:
-    """``(index, link, reason)`` for every product link (``{type, url}``) whose URL
-    :func:`link_url_problem` refuses, or that is not an object with a url. Shared by the
-    API serializer and the model's validation (the admin)."""
-    bad = []
-    for i, link in enumerate(links or []):
-        url = link.get("url") if isinstance(link, dict) else None
-        why = "must be an object with a url" if not url else link_url_problem(url)
-        if why:
-            bad.append((i, link, why))
-    return bad
-
-
-class _StringDatesLoader(yaml.SafeLoader):
-    """SafeLoader that keeps dates/timestamps as strings (so documents stay JSON)."""
-
-
-_StringDatesLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def load_yaml(text: str, item: str) -> dict:
-    """Parse YAML ``text`` (dates kept as strings); DescriptorError naming ``item`` and the
-    line if it is not YAML or not a mapping."""
-    try:
-        doc = yaml.load(text, Loader=_StringDatesLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(root)"
-        raise DescriptorError(item, [f"{where}: yaml: {getattr(exc, 'problem', exc)}"]) from None
-    if not isinstance(doc, dict):
-        raise DescriptorError(item, ["(root): type: the document must be a YAML mapping"])
-    return doc
-
-
-def dump_yaml(doc: dict) -> str:
-    """YAML text of ``doc`` in the key order given (block style, UTF-8)."""
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
 def odps_problems(doc: dict) -> list[str]:
@@ -254,8 +188,10 @@ def apply_descriptor(doc: dict, user=None, action: str = "import") -> tuple[Data
         why = descriptor_lifecycle_problem(product.status, doc["status"], user)
         if why:
             raise DescriptorError(str(doc["id"]), [why])
-    before = snapshot_product(product) if product else None
     created = product is None
+    # the caller checks permissions (the API before and after, with the new owner team);
+    # the command line (user None) speaks for the domain's repository
+    change = ProductEdit(product, user, "create" if created else action, check=False)
     product = product or DataProduct(uid=str(doc["id"]))
     description = doc.get("description") or {}
     product.name = doc.get("name") or str(doc["id"])
@@ -273,7 +209,8 @@ def apply_descriptor(doc: dict, user=None, action: str = "import") -> tuple[Data
     product.save()
     _apply_members(product, doc)
     _apply_ports(product, doc)
-    record_edit(product, user, "create" if created else action, before, snapshot_product(product))
+    change.obj = product
+    change.finish()  # in this function's transaction
     return product, "created" if created else "updated"
 
 
@@ -340,8 +277,6 @@ def _apply_ports(product: DataProduct, doc: dict) -> None:
                 product=product, name=port["name"], version=port["version"], **values
             )
         if contract is not None:
-            from products.odcs import seed_slos  # odcs imports this module
-
             seed_slos(existing, contract.document)
         keep.add(existing.pk)
     product.output_ports.exclude(pk__in=keep).delete()

@@ -13,6 +13,7 @@ import json
 from functools import cache
 from importlib import resources
 
+import yaml
 from jsonschema import Draft201909Validator, FormatChecker
 
 
@@ -77,3 +78,32 @@ def _leaf_errors(error) -> list:
         branch = min(best.values(), key=len)
         return [leaf for sub in branch for leaf in _leaf_errors(sub)]
     return [error]
+
+
+class _StringDatesLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates/timestamps as strings (so documents stay JSON)."""
+
+
+_StringDatesLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str, item: str) -> dict:
+    """Parse YAML ``text`` (dates kept as strings); DescriptorError naming ``item`` and the
+    line if it is not YAML or not a mapping."""
+    try:
+        doc = yaml.load(text, Loader=_StringDatesLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(root)"
+        raise DescriptorError(item, [f"{where}: yaml: {getattr(exc, 'problem', exc)}"]) from None
+    if not isinstance(doc, dict):
+        raise DescriptorError(item, ["(root): type: the document must be a YAML mapping"])
+    return doc
+
+
+def dump_yaml(doc: dict) -> str:
+    """YAML text of ``doc`` in the key order given (block style, UTF-8)."""
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False)

@@ -1,25 +1,23 @@
 """Receivers: after a harvest finishes or OpenLineage runs complete, sample SLIs.
 
-:data:`openlineage_runs_stored` is sent (robustly, after commit) by
-:func:`lineage.openlineage.ingest._store` for each stored batch of events, with
-``updates``: the batch's :class:`lineage.openlineage.convert.RunUpdate` list.
+:data:`harvesters.signals.openlineage_runs_stored` is sent (robustly, after commit) by
+the OpenLineage intake for each stored batch of events, with ``updates``: the batch's
+:class:`harvesters.kinds.openlineage.convert.RunUpdate` list.
 """
 
 import logging
 
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import Signal, receiver
+from django.dispatch import receiver
 
+from catalog.models import HarvestRun
 from catalog.outbox import reindex_assets
-from harvesters.models import HarvestRun
+from harvesters.signals import openlineage_runs_stored
 from products.links import sync_product_ownerships
 from products.models import DataProduct, Domain, OutputPort, Team
 
 log = logging.getLogger(__name__)
 FINISHED = {HarvestRun.Status.SUCCEEDED, HarvestRun.Status.PARTIAL}
-
-openlineage_runs_stored = Signal()
-"""Sent after an OpenLineage batch commits; kwargs: ``updates`` (list of RunUpdate)."""
 
 
 @receiver(post_save, sender=HarvestRun, dispatch_uid="products-harvest-finished")

@@ -89,18 +89,49 @@ class SLOStatus:
         return data
 
 
-def compute_status(
-    slo: SLO, now: datetime | None = None, lookback: timedelta = DEFAULT_LOOKBACK
-) -> SLOStatus:
-    """Status of ``slo`` from its samples in ``[now - window_days, now]``."""
+def window_samples(slos, now: datetime | None = None) -> dict[int, list[tuple]]:
+    """The samples of each SLO in its own window ``(now - window_days, now]``, in one
+    query: ``{slo id: [(observed_at, good, error, value)]}`` oldest first (every SLO of
+    ``slos`` has a list, maybe empty)."""
+    slos = list(slos)
+    if not slos:
+        return {}
     now = now or timezone.now()
-    start = now - timedelta(days=slo.window_days)
-    rows = list(
-        slo.samples.filter(observed_at__gt=start, observed_at__lte=now)
-        .order_by("observed_at", "id")
-        .values_list("observed_at", "good", "error", "value")
+    starts = {slo.pk: now - timedelta(days=slo.window_days) for slo in slos}
+    rows: dict[int, list[tuple]] = {pk: [] for pk in starts}
+    samples = (
+        SLISample.objects.filter(
+            slo_id__in=list(starts), observed_at__gt=min(starts.values()), observed_at__lte=now
+        )
+        .order_by("slo_id", "observed_at", "id")
+        .values_list("slo_id", "observed_at", "good", "error", "value")
     )
-    return status_from_rows(slo.objective, rows, now, lookback)
+    for slo_id, at, good, error, value in samples.iterator():
+        if at > starts[slo_id]:
+            rows[slo_id].append((at, good, error, value))
+    return rows
+
+
+def compute_status(
+    slo: SLO,
+    now: datetime | None = None,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+    samples: list[tuple] | None = None,
+) -> SLOStatus:
+    """Status of ``slo`` from its samples in ``[now - window_days, now]`` (``samples``:
+    those rows already read by :func:`window_samples`, else one query)."""
+    now = now or timezone.now()
+    if samples is None:
+        samples = window_samples([slo], now)[slo.pk]
+    return status_from_rows(slo.objective, samples, now, lookback)
+
+
+def compute_statuses(slos, now: datetime | None = None) -> dict[int, SLOStatus]:
+    """``{slo id: status}`` of many SLOs with one query for their samples."""
+    slos = list(slos)
+    now = now or timezone.now()
+    rows = window_samples(slos, now)
+    return {slo.pk: compute_status(slo, now, samples=rows[slo.pk]) for slo in slos}
 
 
 def status_from_rows(objective: float, rows: list, now: datetime, lookback: timedelta) -> SLOStatus:
@@ -146,13 +177,28 @@ HEALTH_ORDER = ["breached", "at risk", "met", "no data"]
 
 def product_health(product, now: datetime | None = None) -> dict:
     """SLO health of a product: ``{"state": worst state, "counts": {state: n}}``; the
-    state is ``none`` when the product has no enabled SLOs."""
-    counts: dict[str, int] = {}
-    for slo in SLO.objects.filter(port__product=product, enabled=True):
-        state = compute_status(slo, now).state
-        counts[state] = counts.get(state, 0) + 1
-    worst = next((s for s in HEALTH_ORDER if counts.get(s)), "none")
-    return {"state": worst, "counts": counts}
+    state is ``none`` when the product has no enabled SLOs. Two queries."""
+    return products_health([product], now)[product.pk]
+
+
+def products_health(products, now: datetime | None = None) -> dict[int, dict]:
+    """:func:`product_health` of many products in two queries (their enabled SLOs, then
+    the SLOs' samples): ``{product id: {"state", "counts"}}``."""
+    counts: dict[int, dict[str, int]] = {p.pk: {} for p in products}
+    if not counts:
+        return {}
+    slos = list(
+        SLO.objects.filter(port__product_id__in=list(counts), enabled=True).select_related("port")
+    )
+    statuses = compute_statuses(slos, now)
+    for slo in slos:
+        state = statuses[slo.pk].state
+        mine = counts[slo.port.product_id]
+        mine[state] = mine.get(state, 0) + 1
+    return {
+        pk: {"state": next((s for s in HEALTH_ORDER if c.get(s)), "none"), "counts": c}
+        for pk, c in counts.items()
+    }
 
 
 CHART_COLORS = {
@@ -223,7 +269,9 @@ def bucket_size(span: timedelta) -> timedelta:
     return span / MAX_BUCKETS
 
 
-def history_buckets(slo: SLO, now: datetime | None = None) -> list[dict]:
+def history_buckets(
+    slo: SLO, now: datetime | None = None, samples: list[tuple] | None = None
+) -> list[dict]:
     """The window's samples counted in equal buckets that end at ``now`` (oldest first),
     so the newest sample is always in the last bucket.
 
@@ -247,12 +295,16 @@ def history_buckets(slo: SLO, now: datetime | None = None) -> list[dict]:
         }
         for i in range(count)
     ]
-    rows = (
-        slo.samples.filter(observed_at__gt=start, observed_at__lte=now)
-        .annotate(failed=ExpressionWrapper(~Q(error=""), output_field=BooleanField()))
-        .values_list("observed_at", "good", "failed")
-    )
-    for at, good, failed in rows.iterator():
+    if samples is None:
+        rows = (
+            slo.samples.filter(observed_at__gt=start, observed_at__lte=now)
+            .annotate(failed=ExpressionWrapper(~Q(error=""), output_field=BooleanField()))
+            .values_list("observed_at", "good", "failed")
+            .iterator()
+        )
+    else:  # window_samples rows: (observed_at, good, error, value)
+        rows = ((at, good, bool(error)) for at, good, error, _ in samples if at > start)
+    for at, good, failed in rows:
         index = count - 1 - int((now - at) / size)
         bucket = buckets[min(count - 1, max(0, index))]
         bucket["total"] += 1
@@ -277,7 +329,13 @@ def _when(at: datetime, size: timedelta) -> str:
     return day if size >= timedelta(days=1) else f"{day} {local:%H:%M}"
 
 
-def history_svg(slo: SLO, now: datetime | None = None, width: int = 360, height: int = 112) -> str:
+def history_svg(
+    slo: SLO,
+    now: datetime | None = None,
+    width: int = 360,
+    height: int = 112,
+    samples: list[tuple] | None = None,
+) -> str:
     """An inline SVG of the SLO's window: one bar per bucket (hour … day, see
     :func:`bucket_size`) showing the share of good samples (green) and of bad (red) and
     failed-measurement (grey) samples above it; buckets without samples are pale. A
@@ -288,10 +346,11 @@ def history_svg(slo: SLO, now: datetime | None = None, width: int = 360, height:
 
     The ``<title>`` and ``aria-label`` carry a text summary (samples, share good,
     objective, the latest bucket, buckets below objective). Safe to mark safe: the SLO's
-    name is escaped, everything else is numbers and fixed strings.
+    name is escaped, everything else is numbers and fixed strings. ``samples``: the
+    window's rows from :func:`window_samples` (else one query).
     """
     now = now or timezone.now()
-    buckets = history_buckets(slo, now)
+    buckets = history_buckets(slo, now, samples)
     size = bucket_size(timedelta(days=slo.window_days))
     c = CHART_COLORS
     left, right, top, bottom = 34, width - 6, 6, height - 48

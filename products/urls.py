@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from products import domain_views, team_views, views
+from products.views import domains as domain_views
+from products.views import products as views
+from products.views import teams as team_views
 
 app_name = "products"
 urlpatterns = [

@@ -19,7 +19,7 @@ def samples() -> Path:
 @pytest.fixture
 def make_source(db):
     """Create a Source: ``make_source("name", "kind", {config})``."""
-    from harvesters.models import Source
+    from catalog.models import Source
 
     def make(name: str, kind: str, config: dict) -> Source:
         return Source.objects.create(name=name, kind=kind, config=config)

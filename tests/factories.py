@@ -1,8 +1,7 @@
 """Small builders of catalog rows that many tests need, written to the real database."""
 
-from catalog.models import Asset
+from catalog.models import Asset, AssetSource, Source
 from catalog.urns import dataset_urn
-from harvesters.models import AssetSource, Source
 
 
 def make_asset(

@@ -99,7 +99,7 @@ class GraphContract:
             yield backend
 
     def harvest(self, make_source, edges, name="g", jobs=None):
-        from harvesters.models import Source
+        from catalog.models import Source
 
         source = Source.objects.filter(name=name).first() or make_source(name, "edges", {})
         source.config = {

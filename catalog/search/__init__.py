@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.utils.module_loading import import_string
 
+from catalog.backends import load_backend
 from catalog.search.base import FACETS, SearchBackend, SearchError, SearchQuery, SearchResults
 
 
@@ -26,18 +24,7 @@ def get_search_backend(alias: str = "default") -> SearchBackend:
     Raises ImproperlyConfigured naming the alias when it is missing, has no BACKEND or
     the BACKEND cannot be imported.
     """
-    try:
-        options = dict(settings.MESH_SEARCH[alias])
-    except (AttributeError, KeyError):
-        raise ImproperlyConfigured(f"MESH_SEARCH has no alias '{alias}'") from None
-    path = options.pop("BACKEND", "")
-    try:
-        backend_class = import_string(path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(
-            f"MESH_SEARCH['{alias}']['BACKEND'] = {path!r} cannot be imported: {exc}"
-        ) from None
-    return backend_class(**{k.lower(): v for k, v in options.items()})
+    return load_backend("MESH_SEARCH", alias)
 
 
 @receiver(setting_changed)

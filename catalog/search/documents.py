@@ -57,7 +57,7 @@ def iter_documents(asset_ids: Iterable[int] | None = None, chunk: int = CHUNK) -
 
 
 def _chunk_documents(ids: list[int]) -> Iterator[dict]:
-    from harvesters.models import AssetSource  # harvesters depends on catalog, not back
+    from catalog.models import AssetSource  # provenance lives in the catalog app
 
     assets = list(
         Asset.objects.filter(id__in=ids, removed=False)

@@ -1,12 +1,32 @@
 """Serializers of sources and harvest runs."""
 
 from django.core.cache import cache
+from django.db.models import OuterRef, Subquery
 from rest_framework import serializers
 
+from catalog.models import HarvestRun, Source
 from harvesters.base import ConfigError
-from harvesters.models import HarvestRun, Source
 from harvesters.registry import HARVESTERS, validate_source_config
 from harvesters.runner import progress_key
+
+
+def last_runs(sources) -> dict[int, HarvestRun]:
+    """``{source id: its newest run}`` for many sources in one query."""
+    ids = [s.pk for s in sources]
+    newest = HarvestRun.objects.filter(source_id=OuterRef("source_id")).order_by(
+        "-started_at", "-id"
+    )
+    runs = HarvestRun.objects.filter(source_id__in=ids, id=Subquery(newest.values("id")[:1]))
+    return {run.source_id: run for run in runs}
+
+
+class SourceListSerializer(serializers.ListSerializer):
+    """Lists sources with their newest runs read in one query."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["last_runs"] = last_runs(items)
+        return super().to_representation(items)
 
 
 class SourceSerializer(serializers.ModelSerializer):
@@ -28,6 +48,7 @@ class SourceSerializer(serializers.ModelSerializer):
             "last_run",
         ]
         read_only_fields = ["id", "created_at", "last_run"]
+        list_serializer_class = SourceListSerializer
 
     def validate(self, attrs: dict) -> dict:
         """Validate ``config`` against the kind's pydantic model; 400 names each key."""
@@ -45,7 +66,11 @@ class SourceSerializer(serializers.ModelSerializer):
 
     def get_last_run(self, source: Source) -> dict | None:
         """``{id, status, started_at, ended_at}`` of the newest run, or null."""
-        run = source.runs.order_by("-started_at", "-id").first()
+        known = self.context.get("last_runs")
+        if known is not None:
+            run = known.get(source.pk)
+        else:
+            run = source.runs.order_by("-started_at", "-id").first()
         if run is None:
             return None
         return {

@@ -9,8 +9,12 @@ from harvesters.api.views import (
     SourceDetailView,
     SourceListView,
 )
+from harvesters.kinds.openlineage.api import LineageBatchView, LineageIntakeView
 
 urlpatterns = [
+    # OpenLineage intake (Marquez-compatible); GET on the same path is the lineage graph
+    path("lineage", LineageIntakeView.as_view(), name="api-lineage"),
+    path("lineage/batch", LineageBatchView.as_view(), name="api-lineage-batch"),
     path("sources", SourceListView.as_view(), name="api-source-list"),
     path("sources/<int:pk>", SourceDetailView.as_view(), name="api-source-detail"),
     path("sources/<int:pk>/harvest", HarvestNowView.as_view(), name="api-source-harvest"),

@@ -8,19 +8,22 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.models import HarvestRun, Source
 from harvesters.api.serializers import HarvestRunSerializer, SourceSerializer
-from harvesters.models import HarvestRun, Source
+from harvesters.filtersets import SourceFilterSet
 from harvesters.tasks import enqueue_harvest
 
 
 class SourceListView(generics.ListCreateAPIView):
-    """``GET /api/v1/sources`` lists sources; ``POST`` (token) creates one.
+    """``GET /api/v1/sources`` lists sources (filters ``kind``, ``enabled``, ``q``:
+    :class:`harvesters.filtersets.SourceFilterSet`); ``POST`` (token) creates one.
 
     400 names an unknown kind or each bad config key.
     """
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
+    filterset_class = SourceFilterSet
 
 
 class SourceDetailView(generics.RetrieveUpdateDestroyAPIView):

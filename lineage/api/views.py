@@ -4,6 +4,7 @@ import csv
 import io
 
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -11,14 +12,17 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from rest_framework import serializers
+from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.models import Asset
 from lineage import queries
-from lineage.api import openlineage
+from lineage.api.serializers import JobRunSerializer
+from lineage.filtersets import JobRunFilterSet
 from lineage.graph.base import DIRECTIONS
+from lineage.models import JobRun
 
 URN = OpenApiParameter(
     "urn",
@@ -170,9 +174,8 @@ class LineageView(APIView):
     platform, depth, direction}], edges: [{source, target, job}]}``; 404 if the URN is
     unknown, 400 for bad parameters.
 
-    ``POST /api/v1/lineage`` (token) takes one OpenLineage event, as Marquez does."""
-
-    authentication_classes = openlineage.AUTHENTICATION
+    The ``openlineage`` source kind adds ``POST`` on the same path
+    (:class:`harvesters.kinds.openlineage.api.LineageIntakeView`)."""
 
     @extend_schema(
         parameters=[URN, DIRECTION, DEPTH],
@@ -183,26 +186,6 @@ class LineageView(APIView):
         """``{nodes, edges}`` of :func:`lineage.queries.asset_lineage`."""
         q = parse(request)
         return Response(queries.asset_lineage(q["urn"], q["direction"], q["depth"]))
-
-    @extend_schema(
-        request={"application/json": {"type": "object"}},
-        responses={
-            201: OpenApiTypes.OBJECT,
-            200: OpenApiTypes.OBJECT,
-            400: openlineage.ERRORS,
-            413: openlineage.ERRORS,
-        },
-        examples=[openlineage.EXAMPLE],
-        description=(
-            "Store one OpenLineage event (RunEvent, DatasetEvent or JobEvent; "
-            "https://openlineage.io/spec/2-0-2/OpenLineage.json, older 1-x events too). "
-            "201 ``{status: created, warnings}``; 200 ``{status: duplicate}`` for a "
-            "repeated delivery; 400 ``{errors: [{path, message}]}``; 413 over "
-            "MESH_OPENLINEAGE_MAX_BYTES."
-        ),
-    )
-    def post(self, request):
-        return openlineage.post_event(request)
 
 
 class ColumnLineageQuery(LineageQuery):
@@ -279,3 +262,29 @@ def csv_response(rows: list[dict]) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="impact.csv"'
     return response
+
+
+class JobRunsView(generics.ListAPIView):
+    """``GET /api/v1/jobs/<job urn>/runs``: run history of a job, newest first, paginated.
+
+    Runs come from OpenLineage RunEvents (https://openlineage.io/spec/2-0-2/OpenLineage.json);
+    404 if no job has that URN. Each row: ``{run_id, job, state, started_at, ended_at,
+    nominal_start_time, nominal_end_time, first_event_time, last_event_time,
+    parent_run_id, parent_job_urn, error_message, event_count, facets: [names]}``.
+    Filters: :class:`lineage.filtersets.JobRunFilterSet` (``state``, ``started_after``,
+    ``started_before``).
+    """
+
+    serializer_class = JobRunSerializer
+    filterset_class = JobRunFilterSet
+
+    def get_queryset(self):
+        """Runs of the job ``urn`` (404 if unknown), newest first."""
+        if getattr(self, "swagger_fake_view", False):  # OpenAPI schema generation
+            return JobRun.objects.none()
+        job = get_object_or_404(Asset, urn=self.kwargs["urn"], kind="job")
+        return (
+            JobRun.objects.filter(job=job)
+            .select_related("job")
+            .order_by("-first_event_time", "-id")
+        )

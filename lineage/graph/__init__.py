@@ -7,12 +7,10 @@ lineage edges (or a projection of them) and passes ``tests/test_graph_contract.p
 
 from functools import cache
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.utils.module_loading import import_string
 
+from catalog.backends import load_backend
 from lineage.graph.base import GraphBackend, LineageGraph
 
 _instances: list[GraphBackend] = []
@@ -25,18 +23,7 @@ def get_graph_backend(alias: str = "default") -> GraphBackend:
     Raises ImproperlyConfigured naming the alias when it is missing or its BACKEND
     cannot be imported.
     """
-    try:
-        options = dict(settings.LINEAGE_GRAPH[alias])
-    except KeyError:
-        raise ImproperlyConfigured(f"LINEAGE_GRAPH has no alias '{alias}'") from None
-    path = options.pop("BACKEND", "")
-    try:
-        backend_class = import_string(path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(
-            f"LINEAGE_GRAPH['{alias}']['BACKEND'] = {path!r} cannot be imported: {exc}"
-        ) from None
-    backend = backend_class(**{k.lower(): v for k, v in options.items()})
+    backend = load_backend("LINEAGE_GRAPH", alias)
     _instances.append(backend)
     return backend
 

@@ -7,7 +7,7 @@ from products.forms import domain_parent_problem
 from products.models import SLO, DataProduct, Domain, InputPort, OutputPort, SLISample, Team
 from products.odps import bad_links, lifecycle_problem
 from products.permissions import is_admin
-from products.slo import compute_status, product_health
+from products.slo import compute_status, compute_statuses, product_health, products_health
 
 
 def _request_user(serializer):
@@ -35,7 +35,8 @@ class DomainSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "parent", "owner_team", "description", "products"]
 
     def get_products(self, obj) -> list[str]:
-        return list(obj.products.values_list("uid", flat=True))
+        """Uids of the domain's products (name order; prefetched when listing)."""
+        return [p.uid for p in obj.products.all()]
 
     def validate_parent(self, value):
         why = domain_parent_problem(self.instance, value)
@@ -69,6 +70,15 @@ class InputPortSerializer(serializers.ModelSerializer):
     class Meta:
         model = InputPort
         fields = ["id", "name", "version", "contract_id", "asset_urn", "upstream_product"]
+
+
+class ProductListSerializer(serializers.ListSerializer):
+    """Lists products with their SLO health computed in two queries for the page."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["slo_health"] = products_health(items)
+        return super().to_representation(items)
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -110,9 +120,12 @@ class ProductSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        list_serializer_class = ProductListSerializer
 
     def get_slo_health(self, obj) -> dict:
-        return product_health(obj)
+        """``{state, counts}``: read for the whole page at once when listing."""
+        known = self.context.get("slo_health")
+        return known[obj.pk] if known and obj.pk in known else product_health(obj)
 
     def validate_tags(self, value):
         if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
@@ -140,6 +153,15 @@ class ProductSerializer(serializers.ModelSerializer):
         if self.instance is not None and value != self.instance.uid:
             raise serializers.ValidationError("the id of a product cannot change")
         return value
+
+
+class SLOListSerializer(serializers.ListSerializer):
+    """Lists SLOs with their statuses computed in one query for the page."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        self.child.context["slo_status"] = compute_statuses(items)
+        return super().to_representation(items)
 
 
 class SLOSerializer(serializers.ModelSerializer):
@@ -172,9 +194,13 @@ class SLOSerializer(serializers.ModelSerializer):
             "status",
         ]
         read_only_fields = ["origin"]
+        list_serializer_class = SLOListSerializer
 
     def get_status(self, obj) -> dict:
-        return compute_status(obj).as_dict()
+        """:class:`products.slo.SLOStatus` as a dict; read for the whole page when listing."""
+        known = self.context.get("slo_status")
+        status = known[obj.pk] if known and obj.pk in known else compute_status(obj)
+        return status.as_dict()
 
     def validate_objective(self, value):
         if not 0 < value < 1:

@@ -7,6 +7,7 @@ recorded in the product's (or domain's) history. Errors are JSON ``{"detail": ..
 """
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -24,7 +25,6 @@ from products.api.serializers import (
     SLOSerializer,
 )
 from products.filtersets import ProductFilterSet
-from products.history import record_edit, snapshot_domain, snapshot_product
 from products.models import SLO, DataProduct, Domain, SLISample
 from products.odps import apply_descriptor, dump_yaml, export_descriptor, parse_descriptor
 from products.permissions import (
@@ -36,6 +36,7 @@ from products.permissions import (
     may_move_domain,
 )
 from products.schemas import DescriptorError
+from products.services import DomainEdit, ProductEdit
 
 
 class DomainList(generics.ListCreateAPIView):
@@ -43,7 +44,9 @@ class DomainList(generics.ListCreateAPIView):
     other users only sub-domains of a domain their team owns, owned by a team of theirs
     (403 otherwise). Recorded in the domain's history."""
 
-    queryset = Domain.objects.select_related("parent", "owner_team")
+    queryset = Domain.objects.select_related("parent", "owner_team").prefetch_related(
+        Prefetch("products", queryset=DataProduct.objects.only("uid", "name", "domain_id"))
+    )
     serializer_class = DomainSerializer
     permission_classes = [IsOwnerOrReadOnly]
 
@@ -59,11 +62,8 @@ class DomainList(generics.ListCreateAPIView):
                 "only staff create top-level domains; others create sub-domains of a "
                 "domain their team owns"
             )
-        with transaction.atomic():
-            domain = serializer.save()
-            record_edit(
-                None, self.request.user, "create", {}, snapshot_domain(domain), domain=domain
-            )
+        with DomainEdit(None, self.request.user, "create") as change:
+            change.obj = serializer.save()
 
 
 class DomainDetail(generics.RetrieveUpdateAPIView):
@@ -77,7 +77,7 @@ class DomainDetail(generics.RetrieveUpdateAPIView):
     lookup_field = "slug"
 
     def perform_update(self, serializer):
-        before = snapshot_domain(serializer.instance)
+        change = DomainEdit(serializer.instance, self.request.user, "update")
         team = serializer.validated_data.get("owner_team", serializer.instance.owner_team)
         if team != serializer.instance.owner_team and not (
             is_admin(self.request.user) or in_team(self.request.user, team)
@@ -88,11 +88,8 @@ class DomainDetail(generics.RetrieveUpdateAPIView):
             raise ValidationError(
                 {"parent": ["you may only move a domain under a domain your team owns"]}
             )
-        with transaction.atomic():
-            domain = serializer.save()
-            record_edit(
-                None, self.request.user, "update", before, snapshot_domain(domain), domain=domain
-            )
+        with change:
+            serializer.save()
 
 
 class ProductList(generics.ListCreateAPIView):
@@ -110,8 +107,8 @@ class ProductList(generics.ListCreateAPIView):
         team = serializer.validated_data.get("owner_team")
         if not is_admin(self.request.user) and not in_team(self.request.user, team):
             raise PermissionDenied("you may only create products owned by a team you belong to")
-        product = serializer.save()
-        record_edit(product, self.request.user, "create", {}, snapshot_product(product))
+        with ProductEdit(None, self.request.user, "create") as change:
+            change.obj = serializer.save()
 
 
 class ProductDetail(generics.RetrieveUpdateDestroyAPIView):
@@ -123,14 +120,14 @@ class ProductDetail(generics.RetrieveUpdateDestroyAPIView):
     lookup_field = "uid"
 
     def perform_update(self, serializer):
-        before = snapshot_product(serializer.instance)
+        change = ProductEdit(serializer.instance, self.request.user, "update")
         team = serializer.validated_data.get("owner_team", serializer.instance.owner_team)
         if team != serializer.instance.owner_team and not (
             is_admin(self.request.user) or in_team(self.request.user, team)
         ):
             raise PermissionDenied("you may only hand a product to a team you belong to")
-        product = serializer.save()
-        record_edit(product, self.request.user, "update", before, snapshot_product(product))
+        with change:
+            serializer.save()
 
 
 class YAMLParser(BaseParser):
@@ -246,10 +243,8 @@ class ProductSLOs(generics.ListCreateAPIView):
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer):
-        product = serializer.context["product"]
-        before = snapshot_product(product)
-        serializer.save()
-        record_edit(product, self.request.user, "add slo", before, snapshot_product(product))
+        with ProductEdit(serializer.context["product"], self.request.user, "add slo"):
+            serializer.save()
 
 
 class SLOSamples(generics.ListAPIView):

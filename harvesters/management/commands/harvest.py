@@ -5,8 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from catalog.models import Source
 from harvesters.base import ConfigError
-from harvesters.models import Source
 from harvesters.registry import validate_source_config
 from harvesters.runner import run_harvest
 

@@ -1,0 +1,1 @@
+"""The ``lake`` source kind: files, folders, Delta and Iceberg tables (fsspec)."""

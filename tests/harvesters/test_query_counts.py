@@ -1,0 +1,80 @@
+"""Query counts of the sources and run pages and the sources/runs API are pinned and
+flat (no N+1); see :mod:`tests.base`."""
+
+import itertools
+
+from catalog.models import HarvestRun, Source
+from tests.base import APIDetailTests, APIListTests, PageTests
+from tests.factories import make_asset
+
+_ids = itertools.count()
+
+
+def make_sources(n: int) -> list[Source]:
+    """``n`` sql sources, each with two finished runs and an asset."""
+    made = []
+    for _ in range(n):
+        k = next(_ids)
+        source = Source.objects.create(name=f"db-{k}", kind="sql", config={"url": "sqlite://"})
+        for status in ("succeeded", "partial"):
+            HarvestRun.objects.create(source=source, status=status, counts={"datasets": 1})
+        make_asset(f"db.main.t{k}", source_kind="sql", source_name=source.name)
+        made.append(source)
+    return made
+
+
+class TestSourcesPage(PageTests):
+    queries = 4
+
+    def setup_rows(self) -> str:
+        make_sources(2)
+        return "/sources/"
+
+    def grow(self) -> None:
+        make_sources(4)
+
+
+class TestRunPage(PageTests):
+    queries = 3
+
+    def setup_rows(self) -> str:
+        self.run = HarvestRun.objects.filter(source__in=make_sources(1)).first()
+        return f"/runs/{self.run.pk}/"
+
+    def grow(self) -> None:
+        self.run.warnings = [{"item": f"t{k}", "message": "odd"} for k in range(5)]
+        self.run.save()
+
+
+class TestSourceListAPI(APIListTests):
+    url = "/api/v1/sources"
+    queries = 3
+    filters = {"kind=sql": 3, "kind=dbt": 0, "enabled=true": 3, "enabled=false": 0, "q=db-": 3}
+
+    def make(self, n: int) -> None:
+        make_sources(n)
+
+
+class TestRunListAPI(APIListTests):
+    url = "/api/v1/runs"
+    queries = 2
+    filters = {"status=partial&source=no-such-source": 0}
+
+    def make(self, n: int) -> None:
+        make_sources(n)
+
+
+class TestRunDetailAPI(APIDetailTests):
+    queries = 1
+    missing_url = "/api/v1/runs/999999"
+
+    def make_one(self) -> str:
+        return f"/api/v1/runs/{HarvestRun.objects.filter(source__in=make_sources(1)).first().pk}"
+
+
+class TestSourceDetailAPI(APIDetailTests):
+    queries = 2
+    missing_url = "/api/v1/sources/999999"
+
+    def make_one(self) -> str:
+        return f"/api/v1/sources/{make_sources(1)[0].pk}"
