@@ -1,0 +1,215 @@
+"""Scripts and stored procedures for :mod:`harvesters.sqllineage`: split a script into the
+statements that move data, skipping procedural control flow, and read the statements
+sqlglot keeps as opaque commands.
+
+:func:`split_statements` tokenizes with sqlglot's tokenizer of the dialect and cuts at
+``;`` and at the start of each data statement (INSERT, UPDATE, DELETE, MERGE, CREATE,
+ALTER, COPY, UNLOAD, SELECT/WITH after control flow...), so T-SQL bodies without
+semicolons split too. Procedure headers (``CREATE [OR REPLACE|OR ALTER] PROCEDURE|FUNCTION
+… AS|IS``), ``BEGIN``/``END``, ``IF … THEN``, ``DECLARE``, ``SET @x``, loops and exception
+handlers are skipped; a dollar-quoted PostgreSQL body is split in turn.
+
+:func:`command_lineage` reads Redshift/Athena ``UNLOAD ('query') TO 'path'``, MySQL
+``RENAME TABLE a TO b`` and Oracle ``ALTER TABLE a EXCHANGE PARTITION p WITH TABLE b``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot.tokens import TokenType
+
+STARTS = {
+    "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE", "COPY",
+    "UNLOAD", "LOAD", "REPLACE", "UPSERT", "RENAME", "WITH", "SELECT",
+}  # fmt: skip
+# Starts that never cut a data statement already under way (INSERT … SELECT, CTAS...).
+_QUERY_STARTS = {"WITH", "SELECT"}
+CONTROL = {
+    "IF", "ELSE", "ELSIF", "ELSEIF", "END", "BEGIN", "DECLARE", "RETURN", "EXEC", "EXECUTE",
+    "PRINT", "COMMIT", "ROLLBACK", "RAISE", "RAISERROR", "THROW", "WHILE", "FETCH", "OPEN",
+    "CLOSE", "GO", "CALL", "LEAVE", "EXCEPTION", "SET", "LOOP", "FOR", "USE", "GRANT",
+    "DEALLOCATE", "WAITFOR", "CURSOR",
+}  # fmt: skip
+_NO_CUT_AFTER = {"THEN", "DO", "KEY", "OR", "ON", "FOR", "(", "UPDATE", "ALL", "NOT"}
+_ROUTINES = {"PROCEDURE", "PROC", "FUNCTION", "TRIGGER", "PACKAGE", "BODY", "EVENT"}
+_DDL_OBJECTS = {"TABLE", "VIEW", "INDEX", "SCHEMA", "DATABASE", "SEQUENCE", "STAGE",
+                "PROCEDURE", "FUNCTION", "EXISTS", "TYPE", "TRIGGER", "STREAM", "TASK"}  # fmt: skip
+_VALUE_TOKENS = {TokenType.VAR, TokenType.NUMBER, TokenType.STRING, TokenType.R_PAREN,
+                 TokenType.IDENTIFIER}  # fmt: skip
+
+
+class _Piece:
+    __slots__ = ("start", "end", "kind", "first")
+
+    def __init__(self, start: int, kind: str, first: str) -> None:
+        self.start = start
+        self.end = start
+        self.kind = kind  # "data" or "junk"
+        self.first = first
+
+
+def split_statements(sql: str, dialect: str | None, in_body: bool = False) -> list[tuple[str, bool]]:
+    """``[(statement text, inside a routine body)]`` of the data statements of ``sql``.
+
+    Raises sqlglot's TokenError when the text cannot be tokenized."""
+    tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
+    pieces: list[tuple[str, bool]] = []
+    current: _Piece | None = None
+    depth = 0
+    case_depth = 0
+    body = in_body
+    routine = False
+
+    def close() -> None:
+        nonlocal current
+        if current is not None and current.kind == "data":
+            pieces.append((sql[current.start : current.end + 1].strip(), body))
+        current = None
+
+    for i, token in enumerate(tokens):
+        word = token.text.upper() if token.token_type != TokenType.STRING else ""
+        prev = tokens[i - 1] if i else None
+        prev_word = prev.text.upper() if prev is not None else ""
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if token.token_type == TokenType.SEMICOLON and depth == 0:
+            close()
+            continue
+        if token.token_type == TokenType.HEREDOC_STRING or (
+            routine and token.token_type == TokenType.STRING and "$" in sql[token.start : token.start + 1]
+        ):
+            pieces.extend(split_statements(token.text, dialect, in_body=True))
+            continue
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth = max(0, depth - 1)
+        if depth == 0 and token.token_type != TokenType.L_PAREN:
+            if word == "CASE":
+                case_depth += 1
+            elif word == "END" and case_depth:
+                case_depth -= 1
+                if current is not None:
+                    current.end = token.end
+                continue
+            cut = _cuts(current, word, prev, prev_word, nxt, case_depth)
+            if cut:
+                close()
+                if word in STARTS:
+                    kind = "data"
+                    if word in {"CREATE", "ALTER"} and _is_routine(tokens, i):
+                        kind = "junk"
+                        body = routine = True
+                    elif word in {"DROP", "GRANT"}:
+                        kind = "junk"
+                    current = _Piece(token.start, kind, word)
+                else:
+                    if word == "BEGIN":
+                        body = True
+                    current = _Piece(token.start, "junk", word)
+        if current is None:
+            current = _Piece(token.start, "junk" if word not in STARTS else "data", word)
+        current.end = token.end
+    close()
+    return [(text, inside) for text, inside in pieces if text]
+
+
+def _cuts(current: _Piece | None, word: str, prev, prev_word: str, nxt, case_depth: int) -> bool:
+    """Whether ``word`` (at parenthesis depth 0) starts a new piece."""
+    if current is None:
+        return word in STARTS or word in CONTROL
+    if current.kind == "junk":
+        return word in STARTS or (word in CONTROL and word not in {"SET", "FOR", "LOOP"})
+    if word in STARTS:
+        if word in _QUERY_STARTS:
+            return False
+        if prev_word in _NO_CUT_AFTER or prev_word in {"INTO", "TABLE", "AS"}:
+            return False
+        if word == "REPLACE" and prev_word in {"OR", "INTO"}:
+            return False
+        if word in {"UPDATE", "DELETE", "INSERT"} and prev_word in {"ON", "FOR", "THEN", "DO", "KEY"}:
+            return False
+        return True
+    if word not in CONTROL:
+        return False
+    if word in {"ELSE", "END"} and case_depth:
+        return False
+    if word in {"FOR", "LOOP", "OPEN", "CLOSE", "CURSOR", "USE"}:
+        return False  # SELECT … FOR UPDATE / FOR XML, column names...
+    if word == "SET":
+        return current.first in {"INSERT", "DELETE", "SELECT", "WITH", "COPY"} and (
+            prev_word not in {"UPDATE", "ON", "CHARACTER", "DEFAULT", "KEY"}
+        )
+    if word == "IF":
+        if prev_word in _DDL_OBJECTS:
+            return False
+        if nxt is not None and nxt.token_type == TokenType.L_PAREN and prev is not None:
+            return prev.token_type in _VALUE_TOKENS or prev_word == "END"
+        return True
+    if word == "EXCEPTION" or word == "RETURN":
+        return True
+    return prev is not None
+
+
+def _is_routine(tokens, index: int) -> bool:
+    for token in tokens[index + 1 : index + 8]:
+        word = token.text.upper()
+        if word in _ROUTINES:
+            return True
+        if word in {"TABLE", "VIEW", "AS", "(", "SELECT", "INDEX", "SCHEMA"}:
+            return False
+    return False
+
+
+_UNLOAD = re.compile(
+    r"^\s*UNLOAD\s*\(\s*(?P<query>'(?:[^']|'')*'|.*?)\s*\)\s*TO\s*'(?P<path>[^']+)'",
+    re.IGNORECASE | re.DOTALL,
+)
+_RENAME = re.compile(r"^\s*RENAME\s+TABLES?\s+(?P<pairs>.+)$", re.IGNORECASE | re.DOTALL)
+_EXCHANGE = re.compile(
+    r"^\s*ALTER\s+TABLE\s+(?P<target>\S+)\s+EXCHANGE\s+PARTITION\s+.*?\bWITH\s+TABLE\s+"
+    r"(?P<source>[^\s;]+)",
+    re.IGNORECASE | re.DOTALL,
+)
+_DIRECTORY_USING = re.compile(
+    r"(INSERT\s+OVERWRITE\s+(?:LOCAL\s+)?DIRECTORY\s+'[^']*')\s+USING\s+\w+"
+    r"(?:\s+OPTIONS\s*\([^)]*\))?",
+    re.IGNORECASE,
+)
+_DIRECTORY_OPTIONS = re.compile(
+    r"(INSERT\s+OVERWRITE\s+(?:LOCAL\s+)?DIRECTORY\s+'[^']*')\s+"
+    r"(?:ROW\s+FORMAT\s+.*?|STORED\s+AS\s+\w+\s*)+(?=\bSELECT\b|\bWITH\b|\bFROM\b)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def rewrite_for_parser(text: str) -> str | None:
+    """A simpler equivalent sqlglot can parse (same lineage), or None."""
+    new = _DIRECTORY_USING.sub(r"\1", text)
+    new = _DIRECTORY_OPTIONS.sub(r"\1 ", new)
+    return new if new != text else None
+
+
+def command_lineage(text: str) -> tuple[str, list[str], list[str]] | None:
+    """``(inner query or "", inputs, outputs)`` of a statement sqlglot does not parse,
+    or None when it is not one of UNLOAD / RENAME TABLE / EXCHANGE PARTITION."""
+    match = _UNLOAD.match(text)
+    if match:
+        query = match.group("query")
+        if query.startswith("'"):
+            query = query[1:-1].replace("''", "'").replace("\\'", "'")
+        return query, [], [match.group("path")]
+    match = _RENAME.match(text)
+    if match:
+        inputs, outputs = [], []
+        for pair in match.group("pairs").rstrip(";").split(","):
+            parts = re.split(r"\s+TO\s+", pair.strip(), flags=re.IGNORECASE)
+            if len(parts) == 2:
+                inputs.append(parts[0].strip("`\" "))
+                outputs.append(parts[1].strip("`\" "))
+        return "", inputs, outputs
+    match = _EXCHANGE.match(text)
+    if match:
+        return "", [match.group("source").strip('`"')], [match.group("target").strip('`"')]
+    return None
