@@ -132,10 +132,15 @@ def parse_sql_lineage(
     except Exception:  # noqa: BLE001 - untokenizable text: report the parse error
         pieces = []
     if not pieces:
-        result.errors.append(error or "could not parse: no SQL statement found")
+        if statements is None:
+            result.errors.append(error or "could not parse: no SQL statement found")
+        for statement in statements or []:
+            _analyse(statement, dialect, default_database, default_schema, index, result)
         return result
-    for text, in_body in pieces:
-        _analyse_text(text, dialect, default_database, default_schema, index, result, in_body)
+    for text, in_body, variables in pieces:
+        _analyse_text(
+            text, dialect, default_database, default_schema, index, result, in_body, variables
+        )
     return result
 
 
@@ -165,7 +170,9 @@ def _needs_script_split(statement: exp.Expr) -> bool:
     return False
 
 
-def _analyse_text(text, dialect, catalog, db, index, result: SqlLineage, in_body: bool) -> None:
+def _analyse_text(
+    text, dialect, catalog, db, index, result: SqlLineage, in_body: bool, variables=frozenset()
+) -> None:
     """Parse and analyse one statement cut out of a script."""
     statements, error = _parse(text, dialect)
     if statements is None:
@@ -179,14 +186,17 @@ def _analyse_text(text, dialect, catalog, db, index, result: SqlLineage, in_body
             return
         statements = [exp.Command(this=text)]
     for statement in statements:
-        _analyse(statement, dialect, catalog, db, index, result, in_body, text)
+        _analyse(statement, dialect, catalog, db, index, result, in_body, text, variables)
 
 
-def _analyse(statement, dialect, catalog, db, index, result, in_body=False, text=None) -> None:
+def _analyse(
+    statement, dialect, catalog, db, index, result, in_body=False, text=None, variables=frozenset()
+) -> None:
     """Add one statement's lineage to ``result``; its failure is an error, never raised."""
     try:
         subset = index.subset(statement, catalog, db) if index else {}
         ctx = Context(dialect, catalog, db, subset or None, _NameMap(subset), in_body)
+        ctx.variables = variables
         if isinstance(statement, exp.Command):
             _command(text or statement.sql(dialect=dialect), ctx, result)
             return
@@ -354,5 +364,3 @@ class _NameMap:
 
     def column(self, table: str, column: str) -> str:
         return self.columns.get(table.lower(), {}).get(column.lower(), column)
-
-

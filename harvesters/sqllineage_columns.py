@@ -56,7 +56,9 @@ def add_edges(target: list[Edge], items, seen: set | None = None) -> None:
 
 def selects_of(scope_or_expression) -> list[exp.Expr]:
     """Projection list of a query (the left-most branch of a set operation)."""
-    expression = getattr(scope_or_expression, "expression", scope_or_expression)
+    expression = scope_or_expression
+    if isinstance(expression, Scope):
+        expression = expression.expression
     while isinstance(expression, exp.SetOperation):
         expression = expression.left
     while isinstance(expression, exp.Subquery):
@@ -77,7 +79,8 @@ class Resolver:
     schema knows it; ``column_name(table, column) -> str`` its spelling.
     """
 
-    def __init__(self, table_name, known_columns, column_name) -> None:
+    def __init__(self, table_name, known_columns, column_name, variables=frozenset()) -> None:
+        self.variables = variables
         self.table_name = table_name
         self.known_columns = known_columns
         self.column_name = column_name
@@ -261,7 +264,9 @@ class Resolver:
                 stack.append((node.this, kind, subtype))
                 stack.append((node.expression, INDIRECT, "FILTER"))
                 continue
-            stack.extend((child, kind, subtype) for child in reversed(list(node.iter_expressions())))
+            stack.extend(
+                (child, kind, subtype) for child in reversed(list(node.iter_expressions()))
+            )
         return found
 
     def column(self, scope: Scope, column: exp.Column) -> list[Edge]:
@@ -269,6 +274,11 @@ class Resolver:
         if column.table:
             return self.from_source(scope, column.table, column.name)
         name = column.name
+        if name.lower() in self.variables:
+            return []
+        alias = self._alias_reference(scope, column)
+        if alias is not None:
+            return self.expression_edges(scope, alias.this)
         candidates = [s for s in scope.selected_sources if self._may_have(scope, s, name)]
         definite = [s for s in candidates if self._may_have(scope, s, name, strict=True)]
         if len(definite) == 1:
@@ -300,6 +310,20 @@ class Resolver:
                 return [(t, c, k, s, True) for t, c, k, s, _ in found]
         return found
 
+    def _alias_reference(self, scope: Scope, column: exp.Column) -> exp.Alias | None:
+        """The projection a bare name in ORDER BY / GROUP BY / HAVING / QUALIFY means."""
+        clause = column.find_ancestor(exp.Order, exp.Group, exp.Having, exp.Qualify, exp.Select)
+        if clause is None or isinstance(clause, exp.Select):
+            return None
+        for select in selects_of(scope):
+            if (
+                isinstance(select, exp.Alias)
+                and select.alias.lower() == column.name.lower()
+                and not (isinstance(select.this, exp.Column) and select.this.name == column.name)
+            ):
+                return select
+        return None
+
     def from_source(self, scope: Scope, source_name: str, column: str) -> list[Edge]:
         """Edges of ``column`` read from the source aliased ``source_name`` of ``scope``
         (looked up in enclosing scopes for correlated references)."""
@@ -313,8 +337,10 @@ class Resolver:
             if source is not None:
                 break
             current = current.parent
-        if isinstance(source, exp.Table) and source.name:
+        if isinstance(source, exp.Table):
             table = self.table_name(source)
+            if not table:
+                return []
             return [(table, self.column_name(table, column), DIRECT, "IDENTITY", False)]
         if isinstance(source, Scope):
             return self.column_edges(source, column)
@@ -335,8 +361,7 @@ class Resolver:
                     return True
                 if any(is_star(s) for s in selects):
                     return (not strict) and any(
-                        self._may_have(source, name, column)
-                        for name in source.selected_sources
+                        self._may_have(source, name, column) for name in source.selected_sources
                     )
                 return False
             if isinstance(expression, exp.Lateral):
@@ -363,7 +388,7 @@ class Resolver:
         indirect = self.scope_indirect(scope)
         for source_name in self._star_sources(scope, star):
             source = scope.sources.get(source_name)
-            if isinstance(source, exp.Table) and source.name:
+            if isinstance(source, exp.Table) and self.table_name(source):
                 edge = (self.table_name(source), "*", DIRECT, "IDENTITY", False)
                 outputs.append(("*", [edge]))
             elif isinstance(source, Scope) and isinstance(

@@ -50,10 +50,15 @@ class _Piece:
         self.first = first
 
 
-def split_statements(sql: str, dialect: str | None, in_body: bool = False) -> list[tuple[str, bool]]:
-    """``[(statement text, inside a routine body)]`` of the data statements of ``sql``.
+def split_statements(
+    sql: str, dialect: str | None, in_body: bool = False, variables: set | None = None
+) -> list[tuple[str, bool, frozenset]]:
+    """``[(statement text, inside a routine body, variable names)]`` of the data
+    statements of ``sql``; the variables are the lower-cased names declared so far
+    (``DECLARE``, routine parameters, PL/SQL declarations), never table columns.
 
     Raises sqlglot's TokenError when the text cannot be tokenized."""
+    variables = set() if variables is None else variables
     tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
     pieces: list[tuple[str, bool]] = []
     current: _Piece | None = None
@@ -65,11 +70,27 @@ def split_statements(sql: str, dialect: str | None, in_body: bool = False) -> li
     def close() -> None:
         nonlocal current
         if current is not None and current.kind == "data":
-            pieces.append((sql[current.start : current.end + 1].strip(), body))
+            pieces.append(
+                (sql[current.start : current.end + 1].strip(), body, frozenset(variables))
+            )
         current = None
 
+    skip = -1
     for i, token in enumerate(tokens):
+        if i == skip:
+            continue
         word = token.text.upper() if token.token_type != TokenType.STRING else ""
+        if (
+            token.token_type == TokenType.COMMAND
+            and word == "BEGIN"
+            and i + 1 < len(tokens)
+            and tokens[i + 1].token_type == TokenType.STRING
+        ):  # the tokenizer keeps "BEGIN <rest of statement>" as one command string
+            close()
+            body = True
+            pieces.extend(split_statements(tokens[i + 1].text, dialect, True, variables))
+            skip = i + 1
+            continue
         prev = tokens[i - 1] if i else None
         prev_word = prev.text.upper() if prev is not None else ""
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -77,9 +98,11 @@ def split_statements(sql: str, dialect: str | None, in_body: bool = False) -> li
             close()
             continue
         if token.token_type == TokenType.HEREDOC_STRING or (
-            routine and token.token_type == TokenType.STRING and "$" in sql[token.start : token.start + 1]
+            routine
+            and token.token_type == TokenType.STRING
+            and "$" in sql[token.start : token.start + 1]
         ):
-            pieces.extend(split_statements(token.text, dialect, in_body=True))
+            pieces.extend(split_statements(token.text, dialect, True, variables))
             continue
         if token.token_type == TokenType.L_PAREN:
             depth += 1
@@ -110,9 +133,17 @@ def split_statements(sql: str, dialect: str | None, in_body: bool = False) -> li
                     current = _Piece(token.start, "junk", word)
         if current is None:
             current = _Piece(token.start, "junk" if word not in STARTS else "data", word)
+            if routine and token.token_type == TokenType.VAR and word not in CONTROL:
+                variables.add(token.text.lower())  # PL/SQL declaration "v_x NUMBER;"
+        elif (
+            current.kind == "junk"
+            and token.token_type == TokenType.VAR
+            and (current.first == "DECLARE" or (routine and depth > 0))
+        ):
+            variables.add(token.text.lower())  # DECLARE x …, routine parameters
         current.end = token.end
     close()
-    return [(text, inside) for text, inside in pieces if text]
+    return [piece for piece in pieces if piece[0]]
 
 
 def _cuts(current: _Piece | None, word: str, prev, prev_word: str, nxt, case_depth: int) -> bool:
@@ -120,6 +151,8 @@ def _cuts(current: _Piece | None, word: str, prev, prev_word: str, nxt, case_dep
     if current is None:
         return word in STARTS or word in CONTROL
     if current.kind == "junk":
+        if prev_word in {"OR", "AFTER", "BEFORE", "OF", "INSTEAD", "ON"}:
+            return False  # CREATE OR REPLACE / OR ALTER, trigger events
         return word in STARTS or (word in CONTROL and word not in {"SET", "FOR", "LOOP"})
     if word in STARTS:
         if word in _QUERY_STARTS:
@@ -128,9 +161,10 @@ def _cuts(current: _Piece | None, word: str, prev, prev_word: str, nxt, case_dep
             return False
         if word == "REPLACE" and prev_word in {"OR", "INTO"}:
             return False
-        if word in {"UPDATE", "DELETE", "INSERT"} and prev_word in {"ON", "FOR", "THEN", "DO", "KEY"}:
-            return False
-        return True
+        return not (
+            word in {"UPDATE", "DELETE", "INSERT"}
+            and prev_word in {"ON", "FOR", "THEN", "DO", "KEY"}
+        )
     if word not in CONTROL:
         return False
     if word in {"ELSE", "END"} and case_depth:
@@ -206,8 +240,8 @@ def command_lineage(text: str) -> tuple[str, list[str], list[str]] | None:
         for pair in match.group("pairs").rstrip(";").split(","):
             parts = re.split(r"\s+TO\s+", pair.strip(), flags=re.IGNORECASE)
             if len(parts) == 2:
-                inputs.append(parts[0].strip("`\" "))
-                outputs.append(parts[1].strip("`\" "))
+                inputs.append(parts[0].strip('`" '))
+                outputs.append(parts[1].strip('`" '))
         return "", inputs, outputs
     match = _EXCHANGE.match(text)
     if match:

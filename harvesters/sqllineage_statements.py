@@ -51,6 +51,7 @@ class Context:
     names: object  # harvesters.sqllineage._NameMap
     in_procedure: bool = False
     norm: object = None  # the dialect names are normalised with (see norm_dialect)
+    variables: frozenset = frozenset()  # script variables: never columns
 
     def __post_init__(self) -> None:
         if self.norm is None:
@@ -251,9 +252,7 @@ def _create(statement: exp.Create, ctx: Context, out: StatementLineage) -> None:
 
 def _explicit_names(this) -> list[str]:
     if isinstance(this, exp.Schema):
-        return [
-            e.name for e in this.expressions if isinstance(e, exp.Identifier | exp.ColumnDef)
-        ]
+        return [e.name for e in this.expressions if isinstance(e, exp.Identifier | exp.ColumnDef)]
     return []
 
 
@@ -261,10 +260,7 @@ def _insert(statement: exp.Insert, ctx: Context, out: StatementLineage) -> None:
     this = statement.this
     query = _unwrap(statement.expression)
     _push_with(statement, query)
-    if isinstance(this, exp.Directory):
-        target = this.this
-    else:
-        target = _target_table(this)
+    target = this.this if isinstance(this, exp.Directory) else _target_table(this)
     explicit = _explicit_names(this)
     if query is None:
         _dml_tables(statement, target, ctx, out)
@@ -298,10 +294,16 @@ def _update(statement: exp.Update, ctx: Context, out: StatementLineage) -> None:
             select = select.select(exp.alias_(eq.expression.copy(), f"_mc_{index}"))
     if statement.args.get("where") is not None:
         select.set("where", statement.args["where"].copy())
+    written = statement.this
+    if not written.args.get("db"):  # UPDATE <alias> … FROM <table> <alias> (T-SQL)
+        for table in select.find_all(exp.Table):
+            if table.alias and table.alias.lower() == written.name.lower():
+                written = table.copy()
+                break
     with_ = statement.args.get("with_") or statement.args.get("with")
     if with_ is not None:
         select.set("with_" if "with_" in type(select).arg_types else "with", with_.copy())
-    _query(select, statement.this, names, ctx, out, dml=True)
+    _query(select, written, names, ctx, out, dml=True)
 
 
 def _merge(statement: exp.Merge, ctx: Context, out: StatementLineage) -> None:
@@ -311,7 +313,9 @@ def _merge(statement: exp.Merge, ctx: Context, out: StatementLineage) -> None:
         _dml_tables(statement, statement.this, ctx, out)
         return
     select = exp.Select().from_(using.copy())
-    select = select.join(target, on=statement.args.get("on").copy() if statement.args.get("on") else None)
+    select = select.join(
+        target, on=statement.args.get("on").copy() if statement.args.get("on") else None
+    )
     names: list[str] = []
     when_conditions: list[tuple[exp.Expr, int, int]] = []
     whens = statement.args.get("whens")
@@ -356,7 +360,8 @@ def _copy(statement: exp.Copy, ctx: Context, out: StatementLineage) -> None:
              for f in statement.args.get("files") or []]  # fmt: skip
     query = _unwrap(this) if isinstance(this, exp.Subquery | exp.Query) else None
     if query is not None:  # COPY (SELECT …) TO 'file'
-        _query(query, None, [], ctx, out)
+        target = exp.Literal.string(files[0]) if files and files[0] else None
+        _query(query, target, [], ctx, out)
         for path in files:
             _add(out.outputs, path)
         return
@@ -374,6 +379,11 @@ def _copy(statement: exp.Copy, ctx: Context, out: StatementLineage) -> None:
 def _alter(statement: exp.Alter, ctx: Context, out: StatementLineage) -> None:
     for action in statement.args.get("actions") or []:
         if isinstance(action, exp.AlterRename):  # ALTER TABLE a RENAME TO b: a → b
+            new = action.this
+            for part in ("db", "catalog"):  # the new name stays in the old schema
+                old = statement.this.args.get(part)
+                if isinstance(new, exp.Table) and not new.args.get(part) and old is not None:
+                    new.set(part, old.copy())
             _add(out.inputs, _named(statement.this, ctx))
             _add(out.outputs, _named(action.this, ctx))
         elif isinstance(action, exp.SwapTable):  # ALTER TABLE a SWAP WITH b: b → a
@@ -427,6 +437,7 @@ def _query(
         lambda t: dataset_name(t, names),
         lambda t: set(names.columns[t.lower()]) if t.lower() in names.columns else None,
         names.column,
+        ctx.variables,
     )
     root = build_scope(qualified)
     if root is None:
@@ -458,10 +469,12 @@ def _query(
         name = name or select.alias_or_name
         edges = resolver.output_edges(root, index)
         if conditions and index in conditions:
-            cond = resolver.output_edges(root, conditions[index])
+            cond = resolver.expression_edges(root, selects[conditions[index]])
             add_edges(edges, ((t, c, INDIRECT, "CONDITIONAL", a) for t, c, _, _, a in cond))
         outputs.append((name, edges, False))
-    target_columns = list(names.columns.get(target_name.lower(), {}).values()) if target_name else []
+    target_columns = (
+        list(names.columns.get(target_name.lower(), {}).values()) if target_name else []
+    )
     has_star = any(name == "*" for name, _, _ in outputs)
     if explicit:
         mapping = explicit
@@ -469,7 +482,7 @@ def _query(
         mapping = target_columns
     else:
         mapping = []
-    for position, (name, edges, from_star) in enumerate(outputs):
+    for position, (name, edges, _from_star) in enumerate(outputs):
         if position < len(mapping):
             column = mapping[position]
         elif target_name:
@@ -490,7 +503,9 @@ def _query(
             item = (target_name, column, edge)
             if item not in out.edges:
                 out.edges.append(item)
-    unknown = sorted({e[0] for name, edges, _ in outputs if name == "*" for e in edges if e[1] == "*"})
+    unknown = sorted(
+        {e[0] for name, edges, _ in outputs if name == "*" for e in edges if e[1] == "*"}
+    )
     if unknown:
         out.errors.append(f"cannot expand * over {', '.join(unknown)} without their schema")
     for column, tables in sorted(resolver.ambiguous.items()):
