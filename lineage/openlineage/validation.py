@@ -47,6 +47,8 @@ def _is_uuid(value: object) -> bool:
 def _is_datetime(value: object) -> bool:
     if not isinstance(value, str):
         return True
+    if len(value) <= 10 or value[10] not in "Tt ":
+        raise ValueError("a date-time needs a time of day")
     datetime.fromisoformat(value)  # no offset: read as UTC, as Marquez does
     return True
 
