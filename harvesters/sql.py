@@ -351,7 +351,11 @@ class SQLHarvester(Harvester):
                         src.column.lower(), src.column
                     )
                     yield FieldLineageRecord(
-                        dataset_urn(namespace, src.table), upstream, view_urn, downstream
+                        dataset_urn(namespace, src.table),
+                        upstream,
+                        view_urn,
+                        downstream,
+                        subtype=src.subtype,
                     )
 
 

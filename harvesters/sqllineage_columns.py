@@ -255,6 +255,12 @@ class Resolver:
                 continue
             if isinstance(node, exp.Window):
                 stack.append((node.this, kind, subtype))
+                named = self._named_window(scope, node)
+                if named is not None:  # OVER w … WINDOW w AS (PARTITION BY …)
+                    for part in named.args.get("partition_by") or []:
+                        stack.append((part, INDIRECT, "WINDOW"))
+                    if named.args.get("order") is not None:
+                        stack.append((named.args["order"], INDIRECT, "WINDOW"))
                 for part in node.args.get("partition_by") or []:
                     stack.append((part, INDIRECT, "WINDOW"))
                 if node.args.get("order") is not None:
@@ -309,6 +315,15 @@ class Resolver:
                 self.ambiguous.setdefault(name, tables)
                 return [(t, c, k, s, True) for t, c, k, s, _ in found]
         return found
+
+    def _named_window(self, scope: Scope, window: exp.Window) -> exp.Window | None:
+        alias = window.args.get("alias")
+        if alias is None or window.args.get("partition_by") or window.args.get("order"):
+            return None
+        for named in scope.expression.args.get("windows") or []:
+            if isinstance(named.this, exp.Identifier) and named.this.name == alias.name:
+                return named
+        return None
 
     def _alias_reference(self, scope: Scope, column: exp.Column) -> exp.Alias | None:
         """The projection a bare name in ORDER BY / GROUP BY / HAVING / QUALIFY means."""

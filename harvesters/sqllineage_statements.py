@@ -126,6 +126,8 @@ def dataset_name(table: exp.Expr, names) -> str:
     if isinstance(this, exp.Identifier | exp.Var) and looks_like_path(this.name):
         return this.name
     parts = [p.name for p in table.parts if isinstance(p, exp.Identifier | exp.Var)]
+    if isinstance(this, exp.Identifier) and this.args.get("temporary") and parts:
+        parts[-1] = "#" + parts[-1]  # T-SQL #temp table
     return names.table(".".join(p for p in parts if p))
 
 
@@ -211,7 +213,46 @@ def statement_lineage(statement: exp.Expr, ctx: Context) -> StatementLineage:
         _alter(statement, ctx, out)
     elif isinstance(statement, exp.Block):
         out.body = statement
+    elif isinstance(statement, exp.MultitableInserts):
+        _multitable(statement, ctx, out)
+    elif isinstance(statement, exp.Cache):  # Spark CACHE TABLE t AS SELECT …
+        query = _unwrap(statement.expression)
+        if query is not None:
+            _query(query, statement.this, [], ctx, out)
+    elif statement.find(exp.Select) is not None:
+        name = type(statement).__name__.upper()
+        out.errors.append(f"unsupported statement {name}: its lineage was not read")
     return out
+
+
+def _multitable(statement: exp.MultitableInserts, ctx: Context, out: StatementLineage) -> None:
+    """Hive ``FROM s INSERT … SELECT … INSERT …`` and Snowflake/Oracle ``INSERT ALL``."""
+    source = statement.args.get("source")
+    for insert in statement.expressions:
+        if not isinstance(insert, exp.Insert):
+            continue
+        insert = insert.copy()
+        query = _unwrap(insert.expression)
+        if source is not None:
+            if isinstance(query, exp.Select) and query.args.get("from_") is None:
+                query.set("from_", exp.From(this=source.copy()))
+            elif query is None and isinstance(insert.expression, exp.Tuple):
+                projections = insert.expression.expressions
+                query = exp.Select(expressions=[p.copy() for p in projections])
+                query.set("from_", exp.From(this=source.copy()))
+            elif query is None:
+                query = exp.Select(expressions=[exp.Star()])
+                query.set("from_", exp.From(this=source.copy()))
+            insert.set("expression", query)
+        found = statement_lineage(insert, ctx)
+        for name in found.inputs:
+            _add(out.inputs, name)
+        for name in found.outputs:
+            _add(out.outputs, name)
+        out.edges += [e for e in found.edges if e not in out.edges]
+        for column, edges in found.columns.items():
+            add_edges(out.columns.setdefault(column, []), edges)
+        out.errors += [e for e in found.errors if e not in out.errors]
 
 
 def _named(table, ctx: Context) -> str:
@@ -396,9 +437,9 @@ def _original_names(query: exp.Expr, dialect) -> list[str | None]:
     for select in selects_of(query):
         if is_star(select):
             names.append(None)
-        elif select.alias_or_name:
+        elif isinstance(select, exp.Alias | exp.Column) and select.alias_or_name:
             names.append(select.alias_or_name)
-        else:
+        else:  # an unaliased expression is named by its SQL text
             names.append(select.sql(dialect=dialect))
     return names
 

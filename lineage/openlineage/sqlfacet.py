@@ -162,7 +162,13 @@ def sql_facet_lineage(
                 if src.table in urns:
                     out.field_edges.append(
                         FieldLineageRecord(
-                            urns[src.table], src.column, down, column, "DIRECT", job_urn=job_urn
+                            urns[src.table],
+                            src.column,
+                            down,
+                            column,
+                            "DIRECT",
+                            subtype=src.subtype,
+                            job_urn=job_urn,
                         )
                     )
     return out
