@@ -3,9 +3,11 @@
 and outputs) and column level (source column → target column edges, types ignored, and
 typed), plus the parse time per case.
 
-    .venv/bin/python benchmarks/bench_sqllineage.py [more_cases_dir]
+    .venv/bin/python benchmarks/bench_sqllineage.py [more_cases_dir] [--dbt-models N]
 
 A further folder of YAML files in the same format may be given to score other cases.
+``--dbt-models N`` also times the parser on the compiled SQL of a generated dbt project of
+N models (``gen_dbt_manifest.py``, with its catalog as schema): median / p95 per model.
 """
 
 from __future__ import annotations
@@ -37,9 +39,46 @@ def _ratio(tp: int, other: int) -> float:
     return 1.0 if tp + other == 0 else tp / (tp + other)
 
 
+def time_dbt(count: int) -> None:
+    """Parse every model of a generated dbt project; print median / p95 / total."""
+    from benchmarks.gen_dbt_manifest import generate
+    from harvesters.sqllineage import parse_sql_lineage
+
+    manifest, catalog, _ = generate(count, 42)
+    schema: dict = {}
+    for node in catalog["nodes"].values():
+        meta = node["metadata"]
+        schema.setdefault(meta["database"], {}).setdefault(meta["schema"], {})[meta["name"]] = {
+            c: v["type"] for c, v in node["columns"].items()
+        }
+    models = [n for n in manifest["nodes"].values() if n.get("compiled_code")]
+    times, edges, errors = [], 0, 0
+    for node in models:
+        start = time.perf_counter()
+        result = parse_sql_lineage(
+            node["compiled_code"], "duckdb", node["database"], node["schema"], schema
+        )
+        times.append(time.perf_counter() - start)
+        edges += len(result.column_lineage)
+        errors += len(result.errors)
+    times.sort()
+    print(
+        f"dbt project: {len(models)} models, median {statistics.median(times) * 1000:.2f} ms, "
+        f"p95 {times[int(len(times) * 0.95)] * 1000:.2f} ms, total {sum(times):.2f} s, "
+        f"{edges} column edges, {errors} errors"
+    )
+
+
 def main() -> None:
+    args = sys.argv[1:]
+    if "--dbt-models" in args:
+        at = args.index("--dbt-models")
+        dbt_models = int(args[at + 1])
+        del args[at : at + 2]
+    else:
+        dbt_models = 0
     cases = load_cases()
-    for folder in sys.argv[1:]:
+    for folder in args:
         for path in sorted(Path(folder).glob("*.yaml")):
             cases += yaml.safe_load(path.read_text()) or []
     totals: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 9)
@@ -76,6 +115,8 @@ def main() -> None:
         f"parse time per case: median {statistics.median(times) * 1000:.1f} ms, "
         f"max {max(times) * 1000:.1f} ms"
     )
+    if dbt_models:
+        time_dbt(dbt_models)
 
 
 if __name__ == "__main__":

@@ -122,10 +122,11 @@ def parse_sql_lineage(
         result.errors.append("empty SQL")
         return result
     index = _schema_index(schema) if schema else None
+    defaults = {"catalog": default_database, "db": default_schema}  # USE changes them
     statements, error = _parse(sql, dialect)
     if statements is not None and not any(_needs_script_split(s) for s in statements):
         for statement in statements:
-            _analyse(statement, dialect, default_database, default_schema, index, result)
+            _analyse(statement, dialect, defaults, index, result)
         return result
     try:
         pieces = split_statements(sql, dialect)
@@ -135,12 +136,10 @@ def parse_sql_lineage(
         if statements is None:
             result.errors.append(error or "could not parse: no SQL statement found")
         for statement in statements or []:
-            _analyse(statement, dialect, default_database, default_schema, index, result)
+            _analyse(statement, dialect, defaults, index, result)
         return result
     for text, in_body, variables in pieces:
-        _analyse_text(
-            text, dialect, default_database, default_schema, index, result, in_body, variables
-        )
+        _analyse_text(text, dialect, defaults, index, result, in_body, variables)
     return result
 
 
@@ -171,14 +170,14 @@ def _needs_script_split(statement: exp.Expr) -> bool:
 
 
 def _analyse_text(
-    text, dialect, catalog, db, index, result: SqlLineage, in_body: bool, variables=frozenset()
+    text, dialect, defaults, index, result: SqlLineage, in_body: bool, variables=frozenset()
 ) -> None:
     """Parse and analyse one statement cut out of a script."""
     statements, error = _parse(text, dialect)
-    if statements is None:
+    if statements is None or (statements and isinstance(statements[0], exp.Command)):
         rewritten = rewrite_for_parser(text)
         if rewritten:
-            statements, _ = _parse(rewritten, dialect)
+            statements = _parse(rewritten, dialect)[0] or statements
     if statements is None:
         command = command_lineage(text)
         if command is None:
@@ -186,13 +185,18 @@ def _analyse_text(
             return
         statements = [exp.Command(this=text)]
     for statement in statements:
-        _analyse(statement, dialect, catalog, db, index, result, in_body, text, variables)
+        _analyse(statement, dialect, defaults, index, result, in_body, text, variables)
 
 
 def _analyse(
-    statement, dialect, catalog, db, index, result, in_body=False, text=None, variables=frozenset()
+    statement, dialect, defaults, index, result, in_body=False, text=None, variables=frozenset()
 ) -> None:
-    """Add one statement's lineage to ``result``; its failure is an error, never raised."""
+    """Add one statement's lineage to ``result``; its failure is an error, never raised.
+    ``defaults`` ``{catalog, db}`` are the default database/schema, changed by ``USE``."""
+    if isinstance(statement, exp.Use):
+        _use(statement, dialect, defaults)
+        return
+    catalog, db = defaults["catalog"], defaults["db"]
     try:
         subset = index.subset(statement, catalog, db) if index else {}
         ctx = Context(dialect, catalog, db, subset or None, _NameMap(subset), in_body)
@@ -203,13 +207,32 @@ def _analyse(
         found = statement_lineage(statement, ctx)
         if found.body is not None:
             for inner in found.body.expressions:
-                _analyse(inner, dialect, catalog, db, index, result, True)
+                _analyse(inner, dialect, defaults, index, result, True)
             return
         _merge(found, result)
     except Exception as exc:  # noqa: BLE001 - one bad statement never aborts the rest
         result.errors.append(
             f"could not analyse statement {_head(statement, dialect)!r}: {_short(exc)}"
         )
+
+
+_DATABASE_FIRST = {"tsql", "snowflake", "fabric"}
+
+
+def _use(statement: exp.Use, dialect: str | None, defaults: dict) -> None:
+    """``USE x`` / ``USE SCHEMA d.s`` / ``USE DATABASE d``: new default names."""
+    table = statement.this
+    if not isinstance(table, exp.Table) or not table.name:
+        return
+    kind = (statement.text("kind") or "").upper()
+    if kind not in {"", "DATABASE", "CATALOG", "SCHEMA"}:
+        return  # USE WAREHOUSE / ROLE (Snowflake): not a namespace
+    if table.db:  # USE catalog.schema
+        defaults["catalog"], defaults["db"] = table.db, table.name
+    elif kind in {"DATABASE", "CATALOG"} or (not kind and (dialect or "") in _DATABASE_FIRST):
+        defaults["catalog"] = table.name
+    else:  # USE db (Hive, Spark, MySQL: one level of schemas), USE SCHEMA s
+        defaults["db"] = table.name
 
 
 def _command(text: str, ctx: Context, result: SqlLineage) -> None:

@@ -161,6 +161,11 @@ class Resolver:
                 add_edges(found, self.scope_indirect(scope))
         elif isinstance(expression, exp.Lateral):
             found = self._lateral_edges(scope, name)
+        elif isinstance(expression, exp.Unnest | exp.Explode | exp.Func):
+            # UNNEST(arr) AS x, table functions: outputs derive from the arguments.
+            for arg in expression.expressions or [expression.this]:
+                if isinstance(arg, exp.Expr):
+                    add_edges(found, self.expression_edges(scope, arg, DIRECT, "TRANSFORMATION"))
         self.memo[key] = found
         return found
 
@@ -379,7 +384,7 @@ class Resolver:
                         self._may_have(source, name, column) for name in source.selected_sources
                     )
                 return False
-            if isinstance(expression, exp.Lateral):
+            if isinstance(expression, exp.Lateral | exp.Unnest | exp.Func):
                 alias = expression.args.get("alias")
                 names = [c.name.lower() for c in (alias.columns if alias else [])]
                 if names:

@@ -22,14 +22,14 @@ from sqlglot.tokens import TokenType
 
 STARTS = {
     "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE", "COPY",
-    "UNLOAD", "LOAD", "REPLACE", "UPSERT", "RENAME", "WITH", "SELECT",
+    "UNLOAD", "LOAD", "REPLACE", "UPSERT", "RENAME", "WITH", "SELECT", "USE",
 }  # fmt: skip
 # Starts that never cut a data statement already under way (INSERT … SELECT, CTAS...).
 _QUERY_STARTS = {"WITH", "SELECT"}
 CONTROL = {
     "IF", "ELSE", "ELSIF", "ELSEIF", "END", "BEGIN", "DECLARE", "RETURN", "EXEC", "EXECUTE",
     "PRINT", "COMMIT", "ROLLBACK", "RAISE", "RAISERROR", "THROW", "WHILE", "FETCH", "OPEN",
-    "CLOSE", "GO", "CALL", "LEAVE", "EXCEPTION", "SET", "LOOP", "FOR", "USE", "GRANT",
+    "CLOSE", "GO", "CALL", "LEAVE", "EXCEPTION", "SET", "LOOP", "FOR", "GRANT",
     "DEALLOCATE", "WAITFOR", "CURSOR",
 }  # fmt: skip
 _NO_CUT_AFTER = {"THEN", "DO", "KEY", "OR", "ON", "FOR", "(", "UPDATE", "ALL", "NOT"}
@@ -157,6 +157,8 @@ def _cuts(current: _Piece | None, word: str, prev, prev_word: str, nxt, case_dep
     if word in STARTS:
         if word in _QUERY_STARTS:
             return False
+        if word == "USE" and nxt is not None and nxt.text.upper() in {"INDEX", "KEY"}:
+            return False  # MySQL index hint
         if prev_word in _NO_CUT_AFTER or prev_word in {"INTO", "TABLE", "AS"}:
             return False
         if word == "REPLACE" and prev_word in {"OR", "INTO"}:
@@ -218,9 +220,13 @@ _DIRECTORY_OPTIONS = re.compile(
 )
 
 
+_REPLACE_INTO = re.compile(r"^\s*REPLACE\s+INTO\b", re.IGNORECASE)
+
+
 def rewrite_for_parser(text: str) -> str | None:
     """A simpler equivalent sqlglot can parse (same lineage), or None."""
-    new = _DIRECTORY_USING.sub(r"\1", text)
+    new = _REPLACE_INTO.sub("INSERT INTO", text)
+    new = _DIRECTORY_USING.sub(r"\1", new)
     new = _DIRECTORY_OPTIONS.sub(r"\1 ", new)
     return new if new != text else None
 

@@ -215,6 +215,18 @@ def statement_lineage(statement: exp.Expr, ctx: Context) -> StatementLineage:
         out.body = statement
     elif isinstance(statement, exp.MultitableInserts):
         _multitable(statement, ctx, out)
+    elif isinstance(statement, exp.Export):  # BigQuery EXPORT DATA OPTIONS(uri=…) AS …
+        uri = next(
+            (
+                p.args.get("value")
+                for p in (statement.args.get("options") or exp.Properties()).expressions
+                if isinstance(p, exp.Property) and p.name.lower() == "uri"
+            ),
+            None,
+        )
+        query = _unwrap(statement.this)
+        if query is not None:
+            _query(query, uri if _literal_path(uri) else None, [], ctx, out)
     elif isinstance(statement, exp.Cache):  # Spark CACHE TABLE t AS SELECT …
         query = _unwrap(statement.expression)
         if query is not None:
@@ -407,6 +419,12 @@ def _copy(statement: exp.Copy, ctx: Context, out: StatementLineage) -> None:
             _add(out.outputs, path)
         return
     name = _named(this, ctx)
+    queries = [_unwrap(f) for f in statement.args.get("files") or []]
+    if statement.args.get("kind") and any(q is not None for q in queries):
+        for query in queries:  # COPY INTO @stage FROM (SELECT …)
+            if query is not None:
+                _query(query, this, [], ctx, out)
+        return
     if statement.args.get("kind"):  # COPY [INTO] x FROM files
         for path in files:
             _add(out.inputs, path)
@@ -517,7 +535,7 @@ def _query(
         list(names.columns.get(target_name.lower(), {}).values()) if target_name else []
     )
     has_star = any(name == "*" for name, _, _ in outputs)
-    if explicit:
+    if explicit and not has_star:
         mapping = explicit
     elif target_columns and not has_star and len(outputs) == len(target_columns):
         mapping = target_columns
