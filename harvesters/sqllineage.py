@@ -27,6 +27,7 @@ Never raises: what cannot be parsed or analysed is named with the reason in ``er
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -43,6 +44,17 @@ from harvesters.sqllineage_statements import (
 )
 
 MAX_ERROR_CHARS = 300
+
+
+class _CommandFallbackFilter(logging.Filter):
+    """Drops sqlglot's warning that it keeps a statement as an opaque command: every
+    such statement is read here (procedures, UNLOAD...) or reported in ``errors``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_CommandFallbackFilter())
 
 
 @dataclass(slots=True, frozen=True)

@@ -10,7 +10,8 @@ semicolons split too. Procedure headers (``CREATE [OR REPLACE|OR ALTER] PROCEDUR
 handlers are skipped; a dollar-quoted PostgreSQL body is split in turn.
 
 :func:`command_lineage` reads Redshift/Athena ``UNLOAD ('query') TO 'path'``, MySQL
-``RENAME TABLE a TO b`` and Oracle ``ALTER TABLE a EXCHANGE PARTITION p WITH TABLE b``.
+``RENAME TABLE a TO b``, Oracle ``ALTER TABLE a EXCHANGE PARTITION p WITH TABLE b`` and
+Redshift ``ALTER TABLE a APPEND FROM b``.
 """
 
 from __future__ import annotations
@@ -208,6 +209,10 @@ _EXCHANGE = re.compile(
     r"(?P<source>[^\s;]+)",
     re.IGNORECASE | re.DOTALL,
 )
+_APPEND = re.compile(
+    r"^\s*ALTER\s+TABLE\s+(?P<target>[^\s;]+)\s+APPEND\s+FROM\s+(?P<source>[^\s;]+)",
+    re.IGNORECASE,
+)
 _DIRECTORY_USING = re.compile(
     r"(INSERT\s+OVERWRITE\s+(?:LOCAL\s+)?DIRECTORY\s+'[^']*')\s+USING\s+\w+"
     r"(?:\s+OPTIONS\s*\([^)]*\))?",
@@ -249,7 +254,7 @@ def command_lineage(text: str) -> tuple[str, list[str], list[str]] | None:
                 inputs.append(parts[0].strip('`" '))
                 outputs.append(parts[1].strip('`" '))
         return "", inputs, outputs
-    match = _EXCHANGE.match(text)
+    match = _EXCHANGE.match(text) or _APPEND.match(text)
     if match:
         return "", [match.group("source").strip('`"')], [match.group("target").strip('`"')]
     return None

@@ -383,6 +383,14 @@ def _merge(statement: exp.Merge, ctx: Context, out: StatementLineage) -> None:
             values = then.expression.expressions if isinstance(then.expression, exp.Tuple) else []
             col_names = [c.name for c in cols] or target_cols[: len(values)]
             pairs = list(zip(col_names, values, strict=False))
+        if _is_star_action(then):  # Databricks UPDATE SET * / INSERT *: by column name
+            source = using.alias_or_name
+            pairs = [(c, exp.column(c, table=source)) for c in target_cols]
+            if not target_cols and isinstance(using, exp.Table):
+                star = (dataset_name(using, ctx.names), "*", DIRECT, "IDENTITY", False)
+                target_name = _named(statement.this.copy(), ctx)
+                if (target_name, "*", star) not in out.edges:
+                    out.edges.append((target_name, "*", star))
         first = len(names)
         for name, value in pairs:
             select = select.select(exp.alias_(value.copy(), f"_mc_{len(names)}"))
@@ -397,6 +405,12 @@ def _merge(statement: exp.Merge, ctx: Context, out: StatementLineage) -> None:
         for position in range(first, last):
             cond_positions[position] = index
     _query(select, statement.this, names, ctx, out, dml=True, conditions=cond_positions)
+
+
+def _is_star_action(then) -> bool:
+    if isinstance(then, exp.Update):
+        return any(isinstance(e, exp.Star) for e in then.expressions)
+    return isinstance(then, exp.Insert) and isinstance(then.this, exp.Star)
 
 
 def _known_columns(table, ctx: Context) -> list[str]:
