@@ -221,6 +221,8 @@ def _analyse(
             for inner in found.body.expressions:
                 _analyse(inner, dialect, defaults, index, result, True)
             return
+        if in_body:  # a result set a procedure returns is no dataset
+            found.edges = [e for e in found.edges if e[0]]
         _merge(found, result)
     except Exception as exc:  # noqa: BLE001 - one bad statement never aborts the rest
         result.errors.append(
