@@ -283,6 +283,12 @@ class Resolver:
     def column(self, scope: Scope, column: exp.Column) -> list[Edge]:
         """Edges of one column reference in ``scope`` (qualified or not)."""
         if column.table:
+            if self._find_source(scope, column.table) is None and not column.args.get("db"):
+                # ``info.name`` where ``info`` is a struct column, not a table alias.
+                struct = exp.column(column.table)
+                edges = self.column(scope, struct) if scope.selected_sources else []
+                if edges:
+                    return [compose(DIRECT, "TRANSFORMATION", e) for e in edges]
             return self.from_source(scope, column.table, column.name)
         name = column.name
         if name.lower() in self.variables:
@@ -344,19 +350,24 @@ class Resolver:
                 return select
         return None
 
-    def from_source(self, scope: Scope, source_name: str, column: str) -> list[Edge]:
-        """Edges of ``column`` read from the source aliased ``source_name`` of ``scope``
-        (looked up in enclosing scopes for correlated references)."""
+    @staticmethod
+    def _find_source(scope: Scope, source_name: str):
+        """The table or scope aliased ``source_name`` in ``scope`` or an enclosing one."""
         current: Scope | None = scope
-        source = None
         while current is not None:
             source = current.sources.get(source_name)
             if source is None:
                 selected = current.selected_sources.get(source_name)
                 source = selected[1] if selected else None
             if source is not None:
-                break
+                return source
             current = current.parent
+        return None
+
+    def from_source(self, scope: Scope, source_name: str, column: str) -> list[Edge]:
+        """Edges of ``column`` read from the source aliased ``source_name`` of ``scope``
+        (looked up in enclosing scopes for correlated references)."""
+        source = self._find_source(scope, source_name)
         if isinstance(source, exp.Table):
             table = self.table_name(source)
             if not table:
