@@ -177,7 +177,8 @@ def _needs_script_split(statement: exp.Expr) -> bool:
     if isinstance(statement, exp.Command | exp.Block):
         return True
     if isinstance(statement, exp.Create):
-        return (statement.args.get("kind") or "").upper() in {"PROCEDURE", "FUNCTION", "TRIGGER"}
+        kind = (statement.args.get("kind") or "").upper()
+        return kind in {"PROCEDURE", "PROC", "FUNCTION", "TRIGGER"}
     return False
 
 

@@ -82,14 +82,14 @@ def split_statements(
             continue
         word = token.text.upper() if token.token_type != TokenType.STRING else ""
         if (
-            token.token_type == TokenType.COMMAND
-            and word == "BEGIN"
+            word in _BODY_COMMANDS
             and i + 1 < len(tokens)
             and tokens[i + 1].token_type == TokenType.STRING
-        ):  # the tokenizer keeps "BEGIN <rest of statement>" as one command string
+        ):  # the tokenizer keeps "BEGIN|DO|EXECUTE <rest of statement>" as one string
             close()
             body = True
-            pieces.extend(split_statements(tokens[i + 1].text, dialect, True, variables))
+            inner = _unquote_body(tokens[i + 1].text)
+            pieces.extend(split_statements(inner, dialect, True, variables))
             skip = i + 1
             continue
         prev = tokens[i - 1] if i else None
@@ -98,11 +98,10 @@ def split_statements(
         if token.token_type == TokenType.SEMICOLON and depth == 0:
             close()
             continue
-        if token.token_type == TokenType.HEREDOC_STRING or (
-            routine
-            and token.token_type == TokenType.STRING
-            and "$" in sql[token.start : token.start + 1]
-        ):
+        if (current is None or current.kind == "junk") and (
+            token.token_type in (TokenType.HEREDOC_STRING, TokenType.RAW_STRING)
+            or (routine and token.token_type == TokenType.STRING and sql[token.start] == "$")
+        ):  # a dollar-quoted routine body ($$ … $$, $body$ … $body$)
             pieces.extend(split_statements(token.text, dialect, True, variables))
             continue
         if token.token_type == TokenType.L_PAREN:
@@ -147,10 +146,27 @@ def split_statements(
     return [piece for piece in pieces if piece[0]]
 
 
+_BODY_COMMANDS = {"BEGIN", "DO", "EXECUTE", "EXEC"}
+_DOLLAR = re.compile(r"^\s*(?:IMMEDIATE\s+)?(\$\w*\$)(?P<body>.*)\1\s*$", re.DOTALL | re.I)
+
+
+def _unquote_body(text: str) -> str:
+    """The statements of ``DO $$ … $$`` / ``EXECUTE IMMEDIATE $$ … $$`` (or the text)."""
+    match = _DOLLAR.match(text)
+    if match:
+        return match.group("body")
+    text = re.sub(r"^\s*IMMEDIATE\b", "", text, flags=re.I).strip()
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":  # dynamic SQL literal
+        text = text[1:-1].replace(text[0] * 2, text[0])
+    return text
+
+
 def _cuts(current: _Piece | None, word: str, prev, prev_word: str, nxt, case_depth: int) -> bool:
     """Whether ``word`` (at parenthesis depth 0) starts a new piece."""
     if current is None:
         return word in STARTS or word in CONTROL
+    if prev_word == "." or (prev is not None and prev.token_type == TokenType.DOT):
+        return False  # a qualified name such as etl.load
     if current.kind == "junk":
         if prev_word in {"OR", "AFTER", "BEFORE", "OF", "INSTEAD", "ON"}:
             return False  # CREATE OR REPLACE / OR ALTER, trigger events

@@ -287,7 +287,7 @@ def _dml_tables(statement, target, ctx: Context, out: StatementLineage) -> None:
 
 def _create(statement: exp.Create, ctx: Context, out: StatementLineage) -> None:
     kind = (statement.args.get("kind") or "").upper()
-    if kind in {"PROCEDURE", "FUNCTION", "TRIGGER"}:
+    if kind in {"PROCEDURE", "PROC", "FUNCTION", "TRIGGER"}:
         body = statement.expression
         if isinstance(body, exp.Block):
             out.body = body
