@@ -152,6 +152,8 @@ def parse_sql_lineage(
         return result
     for text, in_body, variables in pieces:
         _analyse_text(text, dialect, defaults, index, result, in_body, variables)
+    if error and not (result.inputs or result.outputs or result.column_lineage or result.errors):
+        result.errors.append(error)  # nothing readable came out of unparseable text
     return result
 
 
