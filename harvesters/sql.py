@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from django.conf import settings
 from pydantic import Field as PydanticField
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.reflection import ObjectKind
@@ -42,7 +43,7 @@ from sqlalchemy.pool import NullPool
 from catalog.urns import dataset_urn, namespace_for_sqlalchemy_url
 from harvesters.base import Harvester, HarvesterConfig, HarvestError
 from harvesters.records import DatasetRecord, FieldLineageRecord, FieldRecord, LineageRecord
-from harvesters.sqllineage import parse_sql_lineage
+from harvesters.sqllineage import field_edges, parse_sql_lineage
 
 log = logging.getLogger(__name__)
 
@@ -342,21 +343,19 @@ class SQLHarvester(Harvester):
                 if table.lower() != view.lower():
                     yield LineageRecord(dataset_urn(namespace, table), view_urn)
             view_columns = columns_of.get(view.lower(), {})
-            for out_col, sources in result.columns.items():
+            for out_col, src in field_edges(result, settings.MESH_SQL_INDIRECT_LINEAGE):
                 downstream = view_columns.get(out_col.lower())
                 if downstream is None:
                     continue
-                for src in sources:
-                    upstream = columns_of.get(src.table.lower(), {}).get(
-                        src.column.lower(), src.column
-                    )
-                    yield FieldLineageRecord(
-                        dataset_urn(namespace, src.table),
-                        upstream,
-                        view_urn,
-                        downstream,
-                        subtype=src.subtype,
-                    )
+                upstream = columns_of.get(src.table.lower(), {}).get(src.column.lower(), src.column)
+                yield FieldLineageRecord(
+                    dataset_urn(namespace, src.table),
+                    upstream,
+                    view_urn,
+                    downstream,
+                    transformation=src.transformation,
+                    subtype=src.subtype,
+                )
 
 
 def _reason(exc: BaseException) -> str:

@@ -111,6 +111,25 @@ class SqlLineage:
     column_lineage: list[ColumnEdge] = field(default_factory=list)
 
 
+def field_edges(lineage: SqlLineage, indirect: bool = False) -> list[tuple[str, ColumnSource]]:
+    """``[(written column, source)]`` for harvesters that store field lineage.
+
+    ``indirect`` False: the DIRECT edges of ``lineage.columns`` (with their subtype), as
+    stored since the first version; True (setting ``MESH_SQL_INDIRECT_LINEAGE``): every
+    edge of ``lineage.column_lineage``, DIRECT and INDIRECT, ambiguous columns left out.
+    """
+    if not indirect:
+        return [(column, src) for column, sources in lineage.columns.items() for src in sources]
+    return [
+        (
+            e.target_column,
+            ColumnSource(e.source_table, e.source_column, e.transformation, e.subtype),
+        )
+        for e in lineage.column_lineage
+        if e.source_column != "*" and e.target_column != "*"
+    ]
+
+
 def parse_sql_lineage(
     sql: str,
     dialect: str | None = None,

@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from catalog.urns import dataset_urn
-from lineage.models import OpenLineageEvent
+from lineage.models import FieldLineageEdge, OpenLineageEvent
+from tests.test_harvest_dbt import CUSTOMERS, run_dbt, target  # noqa: F401 - fixtures
 from tests.test_openlineage import api, minimal_event, post  # noqa: F401 - fixture
 
 NS = "postgres://db:5432"
@@ -128,3 +129,56 @@ def test_sql_parser_types_reach_dbt_style_records():
     kinds = {(e.source_column, e.transformation, e.subtype) for e in result.column_lineage}
     assert kinds == {("amount", "DIRECT", "AGGREGATION"), ("status", "INDIRECT", "FILTER")}
     assert [(s.column, s.subtype) for s in result.columns["total"]] == [("amount", "AGGREGATION")]
+
+
+@pytest.mark.parametrize("indirect", [False, True])
+def test_sql_facet_stores_indirect_edges_when_configured(api, settings, indirect):  # noqa: F811
+    settings.MESH_SQL_INDIRECT_LINEAGE = indirect
+    sql = (
+        "INSERT INTO orders (id, total) SELECT id, sum(amount) FROM raw_orders WHERE ok GROUP BY id"
+    )
+    event = minimal_event(
+        job={
+            "namespace": "etl",
+            "name": "load_orders",
+            "facets": {"sql": {"_producer": "p", "_schemaURL": "s", "query": sql}},
+        }
+    )
+    assert post(api, "/api/v1/lineage", event).status_code == 201
+    edges = set(
+        FieldLineageEdge.objects.values_list(
+            "upstream__name", "downstream__name", "transformation", "subtype"
+        )
+    )
+    direct = {("id", "id", "DIRECT", "IDENTITY"), ("amount", "total", "DIRECT", "AGGREGATION")}
+    if not indirect:
+        assert edges == direct
+    else:
+        assert (
+            direct
+            | {
+                ("ok", "id", "INDIRECT", "FILTER"),
+                ("ok", "total", "INDIRECT", "FILTER"),
+                ("id", "id", "INDIRECT", "GROUP_BY"),
+                ("id", "total", "INDIRECT", "GROUP_BY"),
+            }
+            == edges
+        )
+
+
+def test_dbt_harvest_stores_typed_edges_and_indirect_when_configured(run_dbt, target, settings):  # noqa: F811, E501
+    run_dbt({"target_dir": str(target)})
+    kinds = set(FieldLineageEdge.objects.values_list("transformation", "subtype"))
+    assert kinds == {
+        ("DIRECT", "IDENTITY"),
+        ("DIRECT", "TRANSFORMATION"),
+        ("DIRECT", "AGGREGATION"),
+    }
+    settings.MESH_SQL_INDIRECT_LINEAGE = True
+    run_dbt({"target_dir": str(target)})
+    clv = FieldLineageEdge.objects.filter(
+        downstream__asset__urn=CUSTOMERS, downstream__name="customer_lifetime_value"
+    )
+    found = {(e.upstream.asset.name, e.upstream.name, e.transformation, e.subtype) for e in clv}
+    assert ("stg_payments", "amount", "DIRECT", "AGGREGATION") in found
+    assert ("stg_orders", "order_id", "INDIRECT", "JOIN") in found
