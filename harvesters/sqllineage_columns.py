@@ -284,11 +284,7 @@ class Resolver:
         """Edges of one column reference in ``scope`` (qualified or not)."""
         if column.table:
             if self._find_source(scope, column.table) is None and not column.args.get("db"):
-                # ``info.name`` where ``info`` is a struct column, not a table alias.
-                struct = exp.column(column.table)
-                edges = self.column(scope, struct) if scope.selected_sources else []
-                if edges:
-                    return [compose(DIRECT, "TRANSFORMATION", e) for e in edges]
+                return self._unknown_qualifier(scope, column)
             return self.from_source(scope, column.table, column.name)
         name = column.name
         if name.lower() in self.variables:
@@ -349,6 +345,21 @@ class Resolver:
             ):
                 return select
         return None
+
+    def _unknown_qualifier(self, scope: Scope, column: exp.Column) -> list[Edge]:
+        """``t.c`` where ``t`` is no alias of the scope: the table's own name although it
+        is aliased (``FROM menu_items AS mi … menu_items.id``), else a struct column
+        ``t`` of the only table that may have it (``SELECT info.name FROM people``)."""
+        qualifier = column.table.lower()
+        for alias, source in scope.selected_sources.items():
+            table = source[1] if isinstance(source, tuple) else source
+            if isinstance(table, exp.Table) and table.name.lower() == qualifier:
+                return self.from_source(scope, alias, column.name)
+        candidates = [s for s in scope.selected_sources if self._may_have(scope, s, qualifier)]
+        if len(candidates) == 1:
+            edges = self.from_source(scope, candidates[0], column.table)
+            return [compose(DIRECT, "TRANSFORMATION", e) for e in edges]
+        return []
 
     @staticmethod
     def _find_source(scope: Scope, source_name: str):
