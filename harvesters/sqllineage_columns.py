@@ -35,12 +35,15 @@ _TRANSPARENT = (exp.Alias, exp.Paren, exp.Subquery)
 
 
 def compose(kind: str, subtype: str, edge: Edge) -> Edge:
-    """``edge`` (from an inner scope) seen through an outer use of type ``kind/subtype``."""
+    """``edge`` (from an inner scope) seen through an outer use of type ``kind/subtype``:
+    an INDIRECT edge stays as it is, a DIRECT one used INDIRECTLY takes the outer subtype,
+    DIRECT through DIRECT keeps the stronger subtype (AGGREGATION > TRANSFORMATION >
+    IDENTITY)."""
     table, column, inner_kind, inner_subtype, ambiguous = edge
+    if inner_kind == INDIRECT:
+        return edge  # the inner reason (a filter, a grouping...) is why it matters
     if kind == INDIRECT:
         return (table, column, INDIRECT, subtype, ambiguous)
-    if inner_kind == INDIRECT:
-        return edge
     best = subtype if _RANK.get(subtype, 1) >= _RANK.get(inner_subtype, 1) else inner_subtype
     return (table, column, DIRECT, best, ambiguous)
 
@@ -204,6 +207,11 @@ class Resolver:
                 parts.append((join.args.get("on"), "JOIN"))
                 for ident in join.args.get("using") or []:
                     parts.append((exp.column(ident.name), "JOIN"))
+            group = expression.args.get("group")
+            if group is not None and group.args.get("all"):  # GROUP BY ALL
+                for select in expression.selects:
+                    if not is_star(select) and select.find(exp.AggFunc) is None:
+                        parts.append((select, "GROUP_BY"))
             for node, subtype in parts:
                 if node is not None:
                     add_edges(found, self.expression_edges(scope, node, INDIRECT, subtype))

@@ -275,6 +275,7 @@ def _named(table, ctx: Context) -> str:
 
 
 def _dml_tables(statement, target, ctx: Context, out: StatementLineage) -> None:
+    target = _through_cte(statement, target)
     target_name = _named(target, ctx) if target is not None else ""
     _add(out.outputs, target_name)
     for table in _physical_tables(statement):
@@ -283,6 +284,18 @@ def _dml_tables(statement, target, ctx: Context, out: StatementLineage) -> None:
         name = _named(table, ctx)
         if name and name != target_name:
             _add(out.inputs, name)
+
+
+def _through_cte(statement: exp.Expr, target):
+    """The table a DELETE/UPDATE through a CTE writes (T-SQL ``WITH d AS (SELECT … FROM t)
+    DELETE FROM d``), else ``target``."""
+    if not isinstance(target, exp.Table) or target.args.get("db"):
+        return target
+    for cte in statement.find_all(exp.CTE):
+        if cte.alias_or_name.lower() == target.name.lower():
+            tables = list(cte.this.find_all(exp.Table))
+            return tables[0] if len(tables) == 1 else target
+    return target
 
 
 def _create(statement: exp.Create, ctx: Context, out: StatementLineage) -> None:
@@ -435,9 +448,9 @@ def _copy(statement: exp.Copy, ctx: Context, out: StatementLineage) -> None:
     name = _named(this, ctx)
     queries = [_unwrap(f) for f in statement.args.get("files") or []]
     if statement.args.get("kind") and any(q is not None for q in queries):
-        for query in queries:  # COPY INTO @stage FROM (SELECT …)
+        for query in queries:  # COPY INTO @stage|table [(cols)] FROM (SELECT …)
             if query is not None:
-                _query(query, this, [], ctx, out)
+                _query(query, _target_table(this), _explicit_names(this), ctx, out)
         return
     if statement.args.get("kind"):  # COPY [INTO] x FROM files
         for path in files:
