@@ -5,7 +5,8 @@ model SQL) and the OpenLineage intake (the ``sql`` job facet). One call,
 :func:`parse_sql_lineage`, parses a script (stored procedures and scripts included:
 :mod:`harvesters.sqllineage_script`), analyses each statement
 (:mod:`harvesters.sqllineage_statements`: SELECT [INTO], CREATE … AS, INSERT, UPDATE …
-FROM, MERGE, COPY, UNLOAD, LOAD, ALTER … RENAME/SWAP), qualifies its query once with
+FROM, MERGE, COPY, UNLOAD, LOAD, ALTER … RENAME/SWAP), qualifies its query once
+(:mod:`harvesters.sqllineage_query`) with
 ``sqlglot.optimizer.qualify`` (default catalog/schema, optional schema for ``*``
 expansion and unqualified columns), and resolves every written column through CTEs,
 derived tables, set operations, LATERAL and subqueries to the physical columns it comes
@@ -34,14 +35,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
+from harvesters.sqllineage_query import Context, StatementLineage, dataset_name, qualify_table
 from harvesters.sqllineage_script import command_lineage, rewrite_for_parser, split_statements
-from harvesters.sqllineage_statements import (
-    Context,
-    StatementLineage,
-    dataset_name,
-    qualify_table,
-    statement_lineage,
-)
+from harvesters.sqllineage_statements import statement_lineage
 
 MAX_ERROR_CHARS = 300
 
