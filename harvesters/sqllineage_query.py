@@ -200,6 +200,24 @@ def _qualified(query: exp.Expr, ctx: Context) -> exp.Expr:
         return qualify(query, qualify_columns=False, **options)
 
 
+def _returning_ctes(query: exp.Expr, ctx: Context, out: StatementLineage) -> None:
+    """PostgreSQL ``WITH d AS (DELETE|UPDATE … RETURNING cols)``: the CTE becomes the
+    SELECT of those columns from its table (in place), which is written too."""
+    for cte in list(query.find_all(exp.CTE)):
+        body = cte.this
+        returning = (
+            body.args.get("returning") if isinstance(body, exp.Delete | exp.Update) else None
+        )
+        if returning is None or not isinstance(body.this, exp.Table):
+            continue
+        add_name(out.outputs, named(body.this.copy(), ctx))
+        select = exp.Select(expressions=[e.copy() for e in returning.expressions])
+        select = select.from_(body.this.copy())
+        if body.args.get("where") is not None:
+            select.set("where", body.args["where"].copy())
+        cte.set("this", select)
+
+
 def query_lineage(
     query: exp.Expr,
     target: exp.Expr | None,
@@ -212,6 +230,7 @@ def query_lineage(
     """Lineage of ``query`` written to ``target`` (None: a plain SELECT)."""
     target_name = named(target, ctx) if target is not None else ""
     add_name(out.outputs, target_name)
+    _returning_ctes(query, ctx, out)
     original = _original_names(query, ctx.dialect)
     qualified = _qualified(query, ctx)
     names = ctx.names
@@ -247,7 +266,8 @@ def query_lineage(
             for name, edges in resolver.star_outputs(star_scope, select):
                 outputs.append((name, edges, True))
             continue
-        name = original[index] if index < len(original) and original[index] else ""
+        same_shape = len(original) == len(selects)  # a * expanded by qualify shifts them
+        name = original[index] if same_shape and original[index] else ""
         name = name or select.alias_or_name
         edges = resolver.output_edges(root, index)
         if conditions and index in conditions:

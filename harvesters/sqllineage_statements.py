@@ -298,7 +298,7 @@ def _copy(statement: exp.Copy, ctx: Context, out: StatementLineage) -> None:
         for path in files:
             add_name(out.outputs, path)
         return
-    name = named(this, ctx)
+    name = named(target_table(this), ctx)  # COPY t (a, b) FROM …: the table t
     queries = [unwrap_query(f) for f in statement.args.get("files") or []]
     if statement.args.get("kind") and any(q is not None for q in queries):
         for query in queries:  # COPY INTO @stage|table [(cols)] FROM (SELECT …)
