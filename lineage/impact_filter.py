@@ -1,4 +1,5 @@
-"""Impact analysis without INDIRECT lineage (``GET /api/v1/impact?…&indirect=false``).
+"""Transformation types on the read side: impact analysis without INDIRECT lineage
+(``GET /api/v1/impact?…&indirect=false``) and the subtypes of column-lineage edges.
 
 A dataset edge upstream → downstream is *indirect-only* when the column lineage between
 the two assets is known and every one of its field edges is ``INDIRECT`` (OpenLineage
@@ -44,3 +45,18 @@ def direct_impact(backend, root: int, depth: int | None, root_is_job: bool) -> L
 
     first = backend._job_first_hop(root) if root_is_job else None
     return backend._traverse(root, DOWNSTREAM, depth, expand, first)
+
+
+def field_edge_subtypes(edges) -> dict[tuple[int, int, str], set[str]]:
+    """``{(upstream field id, downstream field id, transformation): {subtype, ...}}`` of
+    the stored field edges among ``edges`` (triples as the graph backends return them)."""
+    found: dict[tuple[int, int, str], set[str]] = defaultdict(set)
+    ups = sorted({u for u, _, _ in edges})
+    for start in range(0, len(ups), CHUNK):
+        rows = FieldLineageEdge.objects.filter(upstream_id__in=ups[start : start + CHUNK])
+        for u, v, t, sub in rows.values_list(
+            "upstream_id", "downstream_id", "transformation", "subtype"
+        ):
+            if (u, v, t) in edges and sub:
+                found[(u, v, t)].add(sub)
+    return found

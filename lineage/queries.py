@@ -11,8 +11,7 @@ from django.shortcuts import get_object_or_404
 from catalog.models import Asset, Field, Ownership
 from lineage.graph import get_graph_backend
 from lineage.graph.base import BOTH
-from lineage.impact_filter import direct_impact
-from lineage.models import FieldLineageEdge
+from lineage.impact_filter import direct_impact, field_edge_subtypes
 
 CHUNK = 900
 
@@ -96,7 +95,7 @@ def column_lineage(urn: str, field: str, direction: str = BOTH, depth: int | Non
             graph.depth.items(), key=lambda i: (i[1], fields[i[0]].asset.urn, fields[i[0]].name)
         )
     ]
-    subtypes = _field_edge_subtypes(graph.edges)
+    subtypes = field_edge_subtypes(graph.edges)
     edges = [
         {
             "source": ref(u),
@@ -107,20 +106,6 @@ def column_lineage(urn: str, field: str, direction: str = BOTH, depth: int | Non
         for u, v, t in sorted(graph.edges, key=lambda e: (e[0], e[1], e[2]))
     ]
     return {"nodes": nodes, "edges": edges}
-
-
-def _field_edge_subtypes(edges) -> dict[tuple[int, int, str], set[str]]:
-    """``{(upstream field, downstream field, transformation): {subtype, ...}}``."""
-    found: dict[tuple[int, int, str], set[str]] = defaultdict(set)
-    ups = sorted({u for u, _, _ in edges})
-    for start in range(0, len(ups), CHUNK):
-        rows = FieldLineageEdge.objects.filter(upstream_id__in=ups[start : start + CHUNK])
-        for u, v, t, sub in rows.values_list(
-            "upstream_id", "downstream_id", "transformation", "subtype"
-        ):
-            if (u, v, t) in edges and sub:
-                found[(u, v, t)].add(sub)
-    return found
 
 
 def impact(urn: str, depth: int | None = None, indirect: bool = True) -> list[dict]:
