@@ -250,18 +250,20 @@ class Resolver:
                     edges = self.select_edges(sub, select)
                     add_edges(found, (compose(kind, use, e) for e in edges), seen)
                 continue
+            # Inside a filter, grouping... (INDIRECT already) a condition keeps that reason.
+            condition = (INDIRECT, subtype) if kind == INDIRECT else (INDIRECT, "CONDITIONAL")
             if isinstance(node, exp.Case):
                 if node.this is not None:
-                    stack.append((node.this, INDIRECT, "CONDITIONAL"))
+                    stack.append((node.this, *condition))
                 for branch in node.args.get("ifs") or []:
-                    stack.append((branch.this, INDIRECT, "CONDITIONAL"))
+                    stack.append((branch.this, *condition))
                     if branch.args.get("true") is not None:
                         stack.append((branch.args["true"], kind, subtype))
                 if node.args.get("default") is not None:
                     stack.append((node.args["default"], kind, subtype))
                 continue
             if isinstance(node, exp.If):
-                stack.append((node.this, INDIRECT, "CONDITIONAL"))
+                stack.append((node.this, *condition))
                 for part in ("true", "false"):
                     if node.args.get(part) is not None:
                         stack.append((node.args[part], kind, subtype))
@@ -281,7 +283,7 @@ class Resolver:
                 continue
             if isinstance(node, exp.Filter):
                 stack.append((node.this, kind, subtype))
-                stack.append((node.expression, INDIRECT, "FILTER"))
+                stack.append((node.expression, INDIRECT, subtype if kind == INDIRECT else "FILTER"))
                 continue
             stack.extend(
                 (child, kind, subtype) for child in reversed(list(node.iter_expressions()))
