@@ -30,6 +30,7 @@ Edge = tuple[str, str, str, str, bool]
 DIRECT = "DIRECT"
 INDIRECT = "INDIRECT"
 _RANK = {"IDENTITY": 0, "TRANSFORMATION": 1, "AGGREGATION": 2}
+_PSEUDO_RECORDS = {"new", "old", "excluded"}
 # Wrappers that do not change a value.
 _TRANSPARENT = (exp.Alias, exp.Paren, exp.Subquery)
 
@@ -361,6 +362,8 @@ class Resolver:
         is aliased (``FROM menu_items AS mi … menu_items.id``), else a struct column
         ``t`` of the only table that may have it (``SELECT info.name FROM people``)."""
         qualifier = column.table.lower()
+        if qualifier in _PSEUDO_RECORDS or qualifier in self.variables:
+            return []  # trigger rows (NEW, OLD), ON CONFLICT's EXCLUDED, loop records
         for alias, source in scope.selected_sources.items():
             table = source[1] if isinstance(source, tuple) else source
             if isinstance(table, exp.Table) and table.name.lower() == qualifier:

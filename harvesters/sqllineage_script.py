@@ -104,6 +104,17 @@ def split_statements(
         ):  # a dollar-quoted routine body ($$ … $$, $body$ … $body$)
             pieces.extend(split_statements(token.text, dialect, True, variables))
             continue
+        if (
+            token.token_type == TokenType.L_PAREN
+            and current is not None
+            and current.kind == "junk"
+            and nxt is not None
+            and nxt.text.upper() in _QUERY_STARTS
+        ):  # IF EXISTS (SELECT …), LET n := (SELECT …): the tables it reads
+            end = _closing_paren(tokens, i)
+            if end is not None:
+                inner = sql[nxt.start : tokens[end - 1].end + 1]
+                pieces.append((inner, True, frozenset(variables)))
         if token.token_type == TokenType.L_PAREN:
             depth += 1
         elif token.token_type == TokenType.R_PAREN:
@@ -203,6 +214,19 @@ def _cuts(current: _Piece | None, word: str, prev, prev_word: str, nxt, case_dep
     if word == "EXCEPTION" or word == "RETURN":
         return True
     return prev is not None
+
+
+def _closing_paren(tokens, index: int) -> int | None:
+    """Index of the ``)`` matching the ``(`` at ``index``, or None."""
+    depth = 0
+    for j in range(index, len(tokens)):
+        if tokens[j].token_type == TokenType.L_PAREN:
+            depth += 1
+        elif tokens[j].token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
 
 
 def _is_routine(tokens, index: int) -> bool:
