@@ -304,13 +304,17 @@ def _merge(found: StatementLineage, result: SqlLineage) -> None:
         _add_unique(result.inputs, name)
     for column, edges in found.columns.items():
         merged = result.columns.setdefault(column, [])
+        present = set(merged)
         for table, source_column, kind, subtype, _ in edges:
             src = ColumnSource(table, source_column, kind, subtype)
-            if src not in merged:
+            if src not in present:
+                present.add(src)
                 merged.append(src)
+    present_edges = set(result.column_lineage)
     for target, column, (table, source_column, kind, subtype, _) in found.edges:
         edge = ColumnEdge(table, source_column, target, column, kind, subtype)
-        if edge not in result.column_lineage:
+        if edge not in present_edges:
+            present_edges.add(edge)
             result.column_lineage.append(edge)
     for error in found.errors:
         _add_unique(result.errors, error)

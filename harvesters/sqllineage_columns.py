@@ -92,6 +92,7 @@ class Resolver:
         self.indirect_memo: dict[int, list[Edge]] = {}
         self.ambiguous: dict[str, list[str]] = {}
         self._subqueries: dict[int, dict[int, Scope]] = {}
+        self._position_memo: dict[int, dict[str, int]] = {}
         self._keep: list = []
 
     # -- scopes -------------------------------------------------------------------------
@@ -137,25 +138,12 @@ class Resolver:
         found: list[Edge] = []
         expression = scope.expression
         if isinstance(expression, exp.SetOperation):
-            position = next(
-                (
-                    i
-                    for i, s in enumerate(selects_of(scope))
-                    if s.alias_or_name.lower() == name.lower()
-                ),
-                None,
-            )
+            position = self._positions(scope).get(name.lower())
             if position is not None:
                 found = self.output_edges(scope, position)
         elif isinstance(expression, exp.Select):
-            select = next(
-                (
-                    s
-                    for s in expression.selects
-                    if not is_star(s) and s.alias_or_name.lower() == name.lower()
-                ),
-                None,
-            )
+            position = self._positions(scope).get(name.lower())
+            select = expression.selects[position] if position is not None else None
             if select is not None:
                 found = self.select_edges(scope, select)
             elif any(is_star(s) for s in expression.selects):
@@ -171,6 +159,18 @@ class Resolver:
                 if isinstance(arg, exp.Expr):
                     add_edges(found, self.expression_edges(scope, arg, DIRECT, "TRANSFORMATION"))
         self.memo[key] = found
+        return found
+
+    def _positions(self, scope: Scope) -> dict[str, int]:
+        """``{lower-cased output name: first position}`` of a query scope, memoised."""
+        found = self._position_memo.get(id(scope))
+        if found is None:
+            found = {}
+            for i, select in enumerate(selects_of(scope)):
+                if not is_star(select):
+                    found.setdefault(select.alias_or_name.lower(), i)
+            self._position_memo[id(scope)] = found
+            self._keep.append(scope)
         return found
 
     def _lateral_edges(self, scope: Scope, name: str) -> list[Edge]:

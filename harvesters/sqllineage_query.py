@@ -284,6 +284,7 @@ def query_lineage(
         mapping = target_columns
     else:
         mapping = []
+    present = set(out.edges)
     for position, (name, edges, _from_star) in enumerate(outputs):
         if position < len(mapping):
             column = mapping[position]
@@ -303,7 +304,8 @@ def query_lineage(
             if edge[4] or (dml and edge[0] == target_name):
                 continue
             item = (target_name, column, edge)
-            if item not in out.edges:
+            if item not in present:
+                present.add(item)
                 out.edges.append(item)
     unknown = sorted(
         {e[0] for name, edges, _ in outputs if name == "*" for e in edges if e[1] == "*"}
