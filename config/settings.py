@@ -233,6 +233,9 @@ MESH_OPENLINEAGE_REFRESH_SECONDS = int(os.environ.get("MESH_OPENLINEAGE_REFRESH_
 # Processes that parse dbt compiled SQL for column lineage during a harvest (0 or 1:
 # in the harvest process; small projects and Celery prefork workers always parse in-process).
 MESH_SQL_PARSE_WORKERS = int(os.environ.get("MESH_SQL_PARSE_WORKERS", min(2, os.cpu_count() or 1)))
+# Field lineage parsed from SQL (dbt models, views, OpenLineage sql facets) also stores the
+# INDIRECT edges (filters, joins, grouping, sorting, conditions), not only the DIRECT ones.
+MESH_SQL_INDIRECT_LINEAGE = env_bool("MESH_SQL_INDIRECT_LINEAGE", False)
 
 # Harvest fail-safe: never remove more than this share of a source's assets in one run.
 MESH_STALE_REMOVAL_MAX_SHARE = float(os.environ.get("MESH_STALE_REMOVAL_MAX_SHARE", "0.2"))

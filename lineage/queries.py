@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from catalog.models import Asset, Field, Ownership
 from lineage.graph import get_graph_backend
 from lineage.graph.base import BOTH
+from lineage.impact_filter import direct_impact, field_edge_subtypes
 
 CHUNK = 900
 
@@ -72,7 +73,9 @@ def asset_lineage(urn: str, direction: str = BOTH, depth: int | None = 3) -> dic
 
 def column_lineage(urn: str, field: str, direction: str = BOTH, depth: int | None = 3) -> dict:
     """``{nodes: [{urn, field, name, depth, direction}], edges: [{source: {urn, field},
-    target: {urn, field}, transformation}]}`` for column ``field`` of asset ``urn``.
+    target: {urn, field}, transformation, subtypes: [...]}]}`` for column ``field`` of
+    asset ``urn``; ``transformation`` is DIRECT or INDIRECT, ``subtypes`` the OpenLineage
+    subtypes recorded for it (IDENTITY, AGGREGATION, FILTER, JOIN...; may be empty).
     Http404 if the asset or field is unknown."""
     root = get_object_or_404(Field.objects.select_related("asset"), asset__urn=urn, name=field)
     graph = get_graph_backend().field_lineage(root.id, direction, depth)
@@ -92,22 +95,33 @@ def column_lineage(urn: str, field: str, direction: str = BOTH, depth: int | Non
             graph.depth.items(), key=lambda i: (i[1], fields[i[0]].asset.urn, fields[i[0]].name)
         )
     ]
+    subtypes = field_edge_subtypes(graph.edges)
     edges = [
-        {"source": ref(u), "target": ref(v), "transformation": t}
+        {
+            "source": ref(u),
+            "target": ref(v),
+            "transformation": t,
+            "subtypes": sorted(subtypes.get((u, v, t), set())),
+        }
         for u, v, t in sorted(graph.edges, key=lambda e: (e[0], e[1], e[2]))
     ]
     return {"nodes": nodes, "edges": edges}
 
 
-def impact(urn: str, depth: int | None = None) -> list[dict]:
+def impact(urn: str, depth: int | None = None, indirect: bool = True) -> list[dict]:
     """Every downstream asset of ``urn``: ``[{urn, name, type, platform, depth, path:
     [urn, ...], owners: [name, ...]}]`` ordered by depth then URN, uncapped. ``path``
     is one shortest path from ``urn``. Http404 if ``urn`` is unknown.
 
     The impact of a job is its output datasets (depth 1) and everything downstream of
-    them; their paths start at the job."""
+    them; their paths start at the job. ``indirect=False`` skips dataset edges whose
+    column lineage is all INDIRECT (:mod:`lineage.impact_filter`)."""
     root = get_object_or_404(Asset, urn=urn)
-    graph = get_graph_backend().impact(root.id, depth, root_is_job=root.kind == "job")
+    backend = get_graph_backend()
+    if indirect:
+        graph = backend.impact(root.id, depth, root_is_job=root.kind == "job")
+    else:
+        graph = direct_impact(backend, root.id, depth, root.kind == "job")
     assets = _assets_by_id(graph.depth)
     owners = _owners_by_asset(graph.depth)
     rows = [

@@ -2,60 +2,128 @@
 
 Shared by the ``sql`` harvester (view definitions), the ``dbt`` harvester (compiled
 model SQL) and the OpenLineage intake (the ``sql`` job facet). One call,
-:func:`parse_sql_lineage`, parses a script, qualifies each statement **once** with
+:func:`parse_sql_lineage`, parses a script (stored procedures and scripts included:
+:mod:`harvesters.sqlparsing.script`), analyses each statement
+(:mod:`harvesters.sqlparsing.statements`: SELECT [INTO], CREATE … AS, INSERT, UPDATE …
+FROM, MERGE, COPY, UNLOAD, LOAD, ALTER … RENAME/SWAP), qualifies its query once
+(:mod:`harvesters.sqlparsing.query`) with
 ``sqlglot.optimizer.qualify`` (default catalog/schema, optional schema for ``*``
-expansion), builds its scope tree once and resolves every output column through CTEs,
-derived tables, set operations and scalar subqueries to the physical table columns it
-is computed from (OpenLineage columnLineage ``DIRECT`` semantics: columns in the
-projection expression, not in WHERE/JOIN/GROUP BY).
+expansion and unqualified columns), and resolves every written column through CTEs,
+derived tables, set operations, LATERAL and subqueries to the physical columns it comes
+from, each edge typed as in OpenLineage's column-lineage facet
+(:mod:`harvesters.sqlparsing.columns`: DIRECT IDENTITY/TRANSFORMATION/AGGREGATION,
+INDIRECT FILTER/JOIN/GROUP_BY/SORT/WINDOW/CONDITIONAL).
 
 Names: tables come back as ``catalog.schema.table`` (as many parts as are known after
 qualification with the defaults), in the dialect's normalised case (unquoted identifiers
 lower-cased for PostgreSQL, DuckDB, SQLite...), except that when ``schema`` knows a
 table or column under another case its spelling from ``schema`` is used, so lineage
-matches harvested names such as SQLite's ``Chinook_Sqlite.main.Album``.
+matches harvested names such as SQLite's ``Chinook_Sqlite.main.Album``. Files, URIs
+and stages (``s3://…``, ``/data/x.csv``, ``@stage/path``) are datasets named by the path.
+The output of an unaliased expression is named by its SQL text (``MAX(x)``); a ``*``
+over a table whose columns are unknown gives the edge ``t.* → *``.
 
-Never raises: unparseable SQL yields an empty lineage and a message in ``errors``.
+Never raises: what cannot be parsed or analysed is named with the reason in ``errors``.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
-from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import Scope, build_scope
+
+from harvesters.sqlparsing.query import Context, StatementLineage, dataset_name, qualify_table
+from harvesters.sqlparsing.script import command_lineage, rewrite_for_parser, split_statements
+from harvesters.sqlparsing.statements import statement_lineage
 
 MAX_ERROR_CHARS = 300
 
 
+class _CommandFallbackFilter(logging.Filter):
+    """Drops sqlglot's warning that it keeps a statement as an opaque command: every
+    such statement is read here (procedures, UNLOAD...) or reported in ``errors``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_CommandFallbackFilter())
+
+
 @dataclass(slots=True, frozen=True)
 class ColumnSource:
-    """One source column: ``table`` qualified ``db.schema.table``, ``column`` its name."""
+    """One source column: ``table`` qualified ``db.schema.table``, ``column`` its name;
+    ``subtype`` (not part of equality) is the DIRECT subtype (IDENTITY, TRANSFORMATION,
+    AGGREGATION)."""
 
     table: str
     column: str
+    transformation: str = field(default="DIRECT", compare=False)
+    subtype: str = field(default="", compare=False)
+
+
+@dataclass(slots=True, frozen=True)
+class ColumnEdge:
+    """One column-level edge: ``source_table.source_column`` feeds
+    ``target_table.target_column`` (``target_table`` "" for the result of a plain
+    SELECT). ``transformation`` is ``DIRECT`` or ``INDIRECT`` and ``subtype`` one of
+    IDENTITY, TRANSFORMATION, AGGREGATION (DIRECT) or FILTER, JOIN, GROUP_BY, SORT,
+    WINDOW, CONDITIONAL (INDIRECT), as in OpenLineage's column-lineage facet
+    (https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json)."""
+
+    source_table: str
+    source_column: str
+    target_table: str
+    target_column: str
+    transformation: str = "DIRECT"
+    subtype: str = ""
 
 
 @dataclass(slots=True)
 class SqlLineage:
     """What a SQL script reads and writes.
 
-    * ``inputs`` — qualified names of the tables/views read (CTE names excluded), in
-      first-seen order, without duplicates;
-    * ``outputs`` — tables written (INSERT/CREATE TABLE|VIEW AS/MERGE/UPDATE target);
-      empty for a plain SELECT;
-    * ``columns`` — output column name → the source columns it derives from directly;
-    * ``errors`` — human-readable problems (parse failures, ``*`` that could not be
-      expanded for lack of a schema, ...). Never raised.
+    * ``inputs`` — qualified names of the tables/views/paths read (CTE names excluded),
+      in first-seen order, without duplicates;
+    * ``outputs`` — tables/paths written (INSERT, CREATE TABLE|VIEW AS, MERGE, UPDATE,
+      SELECT INTO, COPY, UNLOAD, ALTER … RENAME); empty for a plain SELECT;
+    * ``column_lineage`` — every column edge, DIRECT and INDIRECT, with its target table
+      (:class:`ColumnEdge`); an unqualified column several tables may have is left out
+      and reported in ``errors``;
+    * ``columns`` — (kept for callers of the first version) written column name → the
+      source columns of its DIRECT edges, over all statements; an ambiguous unqualified
+      column is credited to every table that may have it here;
+    * ``errors`` — human-readable problems (a statement that could not be parsed or is
+      not supported, ``*`` over tables of unknown schema, ambiguous columns). Never raised.
     """
 
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
     columns: dict[str, list[ColumnSource]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    column_lineage: list[ColumnEdge] = field(default_factory=list)
+
+
+def field_edges(lineage: SqlLineage, indirect: bool = False) -> list[tuple[str, ColumnSource]]:
+    """``[(written column, source)]`` for harvesters that store field lineage.
+
+    ``indirect`` False: the DIRECT edges of ``lineage.columns`` (with their subtype), as
+    stored since the first version; True (setting ``MESH_SQL_INDIRECT_LINEAGE``): every
+    edge of ``lineage.column_lineage``, DIRECT and INDIRECT, ambiguous columns left out.
+    """
+    if not indirect:
+        return [(column, src) for column, sources in lineage.columns.items() for src in sources]
+    return [
+        (
+            e.target_column,
+            ColumnSource(e.source_table, e.source_column, e.transformation, e.subtype),
+        )
+        for e in lineage.column_lineage
+        if e.source_column != "*" and e.target_column != "*"
+    ]
 
 
 def parse_sql_lineage(
@@ -65,59 +133,191 @@ def parse_sql_lineage(
     default_schema: str | None = None,
     schema: dict | None = None,
 ) -> SqlLineage:
-    """Return the :class:`SqlLineage` of ``sql`` (one or more ``;``-separated statements).
+    """Return the :class:`SqlLineage` of ``sql`` (one or more statements, a script or a
+    stored procedure).
 
-    ``dialect`` is a sqlglot dialect name ("postgres", "duckdb", "sqlite", "snowflake";
-    None = generic). ``default_database``/``default_schema`` qualify table names written
-    with fewer parts. ``schema`` is sqlglot's nested mapping
-    ``{database: {schema: {table: {column: type}}}}``; with it ``select *`` expands and
-    unqualified columns in joins resolve. Problems are returned in ``errors``; this
-    function never raises.
+    ``dialect`` is a sqlglot dialect name ("postgres", "duckdb", "sqlite", "snowflake",
+    "tsql", "oracle", "bigquery", "hive", "spark"...; None = generic).
+    ``default_database``/``default_schema`` qualify table names written with fewer
+    parts. ``schema`` is sqlglot's nested mapping ``{database: {schema: {table: {column:
+    type}}}}``; with it ``*`` expands, unqualified columns in joins resolve and an INSERT
+    without a column list maps by position onto the target's columns. Problems are
+    returned in ``errors``; this function never raises.
     """
     result = SqlLineage()
     if not sql or not sql.strip():
         result.errors.append("empty SQL")
         return result
-    try:
-        statements = sqlglot.parse(sql, dialect=dialect)
-    except sqlglot.ParseError as exc:
-        first = exc.errors[0] if exc.errors else {}
-        where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
-        reason = first.get("description") or _short(exc)
-        result.errors.append(f"could not parse: {reason}{where}")
-        return result
-    except SqlglotError as exc:
-        result.errors.append(f"could not parse: {_short(exc)}")
-        return result
-    except Exception as exc:  # noqa: BLE001 - sqlglot can fail in unexpected ways
-        result.errors.append(f"could not parse: {type(exc).__name__}: {_short(exc)}")
-        return result
     index = _schema_index(schema) if schema else None
-    for statement in statements:
-        if statement is None:
-            continue
-        try:
-            # Only the tables this statement mentions are handed to sqlglot, so the cost
-            # of a call does not grow with the size of ``schema``.
-            subset = index.subset(statement, default_database, default_schema) if index else {}
-            names = _NameMap(subset)
-            _statement_lineage(
-                statement,
-                dialect,
-                default_database,
-                default_schema,
-                subset or None,
-                names,
-                result,
-            )
-        except Exception as exc:  # noqa: BLE001 - one bad statement never aborts the rest
-            result.errors.append(
-                f"could not analyse statement {_head(statement, dialect)!r}: {_short(exc)}"
-            )
+    defaults = {"catalog": default_database, "db": default_schema}  # USE changes them
+    statements, error = _parse(sql, dialect)
+    if statements is not None and not any(_needs_script_split(s) for s in statements):
+        for statement in statements:
+            _analyse(statement, dialect, defaults, index, result)
+        return result
+    try:
+        pieces = split_statements(sql, dialect)
+    except Exception:  # noqa: BLE001 - untokenizable text: report the parse error
+        pieces = []
+    if not pieces:
+        if statements is None:
+            result.errors.append(error or "could not parse: no SQL statement found")
+        for statement in statements or []:
+            _analyse(statement, dialect, defaults, index, result)
+        return result
+    for text, in_body, variables in pieces:
+        _analyse_text(text, dialect, defaults, index, result, in_body, variables)
+    if error and not (result.inputs or result.outputs or result.column_lineage or result.errors):
+        result.errors.append(error)  # nothing readable came out of unparseable text
     return result
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+
+def _parse(sql: str, dialect: str | None) -> tuple[list | None, str]:
+    """(statements, "") or (None, the reason it could not be parsed)."""
+    try:
+        return [s for s in sqlglot.parse(sql, dialect=dialect) if s is not None], ""
+    except sqlglot.ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        where = f" at line {first.get('line')}, column {first.get('col')}" if first else ""
+        reason = first.get("description") or _short(exc)
+        return None, f"could not parse: {reason}{where}"
+    except SqlglotError as exc:
+        return None, f"could not parse: {_short(exc)}"
+    except Exception as exc:  # noqa: BLE001 - sqlglot can fail in unexpected ways
+        return None, f"could not parse: {type(exc).__name__}: {_short(exc)}"
+
+
+def _needs_script_split(statement: exp.Expr) -> bool:
+    if isinstance(statement, exp.Command | exp.Block):
+        return True
+    if isinstance(statement, exp.Create):
+        kind = (statement.args.get("kind") or "").upper()
+        return kind in {"PROCEDURE", "PROC", "FUNCTION", "TRIGGER"}
+    return False
+
+
+def _analyse_text(
+    text, dialect, defaults, index, result: SqlLineage, in_body: bool, variables=frozenset()
+) -> None:
+    """Parse and analyse one statement cut out of a script."""
+    statements, error = _parse(text, dialect)
+    if statements is None or (statements and isinstance(statements[0], exp.Command)):
+        rewritten = rewrite_for_parser(text)
+        if rewritten:
+            statements = _parse(rewritten, dialect)[0] or statements
+    if statements is None:
+        command = command_lineage(text)
+        if command is None:
+            result.errors.append(f"{error} in {text[:80]!r}")
+            return
+        statements = [exp.Command(this=text)]
+    for statement in statements:
+        _analyse(statement, dialect, defaults, index, result, in_body, text, variables)
+
+
+def _analyse(
+    statement, dialect, defaults, index, result, in_body=False, text=None, variables=frozenset()
+) -> None:
+    """Add one statement's lineage to ``result``; its failure is an error, never raised.
+    ``defaults`` ``{catalog, db}`` are the default database/schema, changed by ``USE``."""
+    if isinstance(statement, exp.Use):
+        _use(statement, dialect, defaults)
+        return
+    catalog, db = defaults["catalog"], defaults["db"]
+    try:
+        subset = index.subset(statement, catalog, db) if index else {}
+        ctx = Context(dialect, catalog, db, subset or None, _NameMap(subset), in_body)
+        ctx.variables = variables
+        if isinstance(statement, exp.Command):
+            _command(text or statement.sql(dialect=dialect), ctx, result)
+            return
+        found = statement_lineage(statement, ctx)
+        if found.body is not None:
+            for inner in found.body.expressions:
+                _analyse(inner, dialect, defaults, index, result, True)
+            return
+        if in_body:  # a result set a procedure returns is no dataset
+            found.edges = [e for e in found.edges if e[0]]
+        _merge(found, result)
+    except Exception as exc:  # noqa: BLE001 - one bad statement never aborts the rest
+        result.errors.append(
+            f"could not analyse statement {_head(statement, dialect)!r}: {_short(exc)}"
+        )
+
+
+_DATABASE_FIRST = {"tsql", "snowflake", "fabric"}
+
+
+def _use(statement: exp.Use, dialect: str | None, defaults: dict) -> None:
+    """``USE x`` / ``USE SCHEMA d.s`` / ``USE DATABASE d``: new default names."""
+    table = statement.this
+    if not isinstance(table, exp.Table) or not table.name:
+        return
+    kind = (statement.text("kind") or "").upper()
+    if kind not in {"", "DATABASE", "CATALOG", "SCHEMA"}:
+        return  # USE WAREHOUSE / ROLE (Snowflake): not a namespace
+    if table.db:  # USE catalog.schema
+        defaults["catalog"], defaults["db"] = table.db, table.name
+    elif kind in {"DATABASE", "CATALOG"} or (not kind and (dialect or "") in _DATABASE_FIRST):
+        defaults["catalog"] = table.name
+    else:  # USE db (Hive, Spark, MySQL: one level of schemas), USE SCHEMA s
+        defaults["db"] = table.name
+
+
+def _command(text: str, ctx: Context, result: SqlLineage) -> None:
+    """UNLOAD / RENAME TABLE / EXCHANGE PARTITION, or an error naming the statement."""
+    found = command_lineage(text)
+    if found is None:
+        result.errors.append(f"unsupported statement, no lineage read from {text[:80]!r}")
+        return
+    query, inputs, outputs = found
+    lineage = StatementLineage()
+    if query:
+        statements, error = _parse(query, ctx.dialect)
+        if statements is None:
+            result.errors.append(f"{error} in {query[:80]!r}")
+            return
+        for statement in statements:
+            inner = statement_lineage(statement, ctx)
+            lineage.inputs += inner.inputs
+            lineage.errors += inner.errors
+    for name in inputs:
+        lineage.inputs.append(_table(name, ctx))
+    for name in outputs:
+        lineage.outputs.append(name if "/" in name or ":" in name else _table(name, ctx))
+    _merge(lineage, result)
+
+
+def _table(name: str, ctx: Context) -> str:
+    table = exp.to_table(name, dialect=ctx.dialect)
+    qualify_table(table, ctx.catalog, ctx.db)
+    return dataset_name(table, ctx.names)
+
+
+def _merge(found: StatementLineage, result: SqlLineage) -> None:
+    for name in found.outputs:
+        _add_unique(result.outputs, name)
+    for name in found.inputs:
+        _add_unique(result.inputs, name)
+    for column, edges in found.columns.items():
+        merged = result.columns.setdefault(column, [])
+        present = set(merged)
+        for table, source_column, kind, subtype, _ in edges:
+            src = ColumnSource(table, source_column, kind, subtype)
+            if src not in present:
+                present.add(src)
+                merged.append(src)
+    present_edges = set(result.column_lineage)
+    for target, column, (table, source_column, kind, subtype, _) in found.edges:
+        edge = ColumnEdge(table, source_column, target, column, kind, subtype)
+        if edge not in present_edges:
+            present_edges.add(edge)
+            result.column_lineage.append(edge)
+    for error in found.errors:
+        _add_unique(result.errors, error)
 
 
 def _short(exc: object) -> str:
@@ -223,321 +423,3 @@ class _NameMap:
 
     def column(self, table: str, column: str) -> str:
         return self.columns.get(table.lower(), {}).get(column.lower(), column)
-
-
-def _table_name(table: exp.Table, names: _NameMap) -> str:
-    parts = [p.name for p in table.parts if isinstance(p, exp.Identifier | exp.Var)]
-    return names.table(".".join(p for p in parts if p))
-
-
-def _statement_lineage(
-    statement: exp.Expr,
-    dialect: str | None,
-    default_database: str | None,
-    default_schema: str | None,
-    schema: dict | None,
-    names: _NameMap,
-    result: SqlLineage,
-) -> None:
-    """Add one statement's inputs, outputs and column lineage to ``result``."""
-    target: exp.Table | None = None
-    query: exp.Expr | None = None
-    if isinstance(statement, exp.Query):
-        query = statement
-    elif isinstance(statement, exp.Create):
-        kind = (statement.args.get("kind") or "").upper()
-        if kind not in {"TABLE", "VIEW", "MATERIALIZED VIEW"} and kind != "":
-            return
-        target = statement.this.find(exp.Table) if statement.this else None
-        if isinstance(statement.expression, exp.Query):
-            query = statement.expression
-    elif isinstance(statement, exp.Insert):
-        target = statement.this.find(exp.Table) if statement.this else None
-        if isinstance(statement.expression, exp.Query):
-            query = statement.expression
-    elif isinstance(statement, exp.Command):
-        text = statement.sql(dialect=dialect)
-        result.errors.append(f"could not parse: unsupported syntax in {text[:80]!r}")
-        return
-    elif isinstance(statement, exp.Merge | exp.Update | exp.Delete):
-        target = statement.this.find(exp.Table) if statement.this else None
-    else:
-        return  # DDL without a query, SET, USE...: nothing flows
-
-    defaults = {"db": default_schema, "catalog": default_database}
-    if target is not None:
-        _qualify_table(target, default_database, default_schema, dialect)
-        _add_unique(result.outputs, _table_name(target, names))
-    if query is None:
-        # DML without a SELECT: every other table the statement mentions is read.
-        target_name = result.outputs[-1] if target is not None else ""
-        for table in _physical_tables(statement, defaults, dialect):
-            name = _table_name(table, names)
-            if name != target_name:
-                _add_unique(result.inputs, name)
-        return
-
-    original_names = _original_names(query)
-    try:
-        qualified = qualify(
-            query,
-            dialect=dialect,
-            db=default_schema,
-            catalog=default_database,
-            schema=schema,
-            validate_qualify_columns=False,
-            identify=False,
-            quote_identifiers=False,
-        )
-    except Exception:  # noqa: BLE001 - e.g. correlated subquery over unknown tables
-        # Qualify tables only; unqualified columns are then attributed by _Resolver.
-        qualified = qualify(
-            query,
-            dialect=dialect,
-            db=default_schema,
-            catalog=default_database,
-            qualify_columns=False,
-            validate_qualify_columns=False,
-            identify=False,
-            quote_identifiers=False,
-        )
-    root = build_scope(qualified)
-    if root is None:
-        for table in _physical_tables(qualified, {}, dialect):
-            _add_unique(result.inputs, _table_name(table, names))
-        return
-    for scope in root.traverse():
-        for source in scope.sources.values():
-            if isinstance(source, exp.Table) and source.name:
-                _add_unique(result.inputs, _table_name(source, names))
-    resolver = _Resolver(names)
-    explicit = _explicit_column_names(statement)
-    selects = _selects(root)
-    if not explicit and original_names and len(original_names) == len(selects):
-        explicit = original_names
-    target_name = result.outputs[-1] if target is not None else ""
-    for index, select in enumerate(selects):
-        name = select.alias_or_name
-        if isinstance(select, exp.Star) or (isinstance(select, exp.Column) and select.is_star):
-            stars = ", ".join(sorted({s.table for s in resolver.sources_of(root, select)}))
-            result.errors.append(
-                f"cannot expand * over {stars or 'unknown tables'} without their schema"
-            )
-            continue
-        if explicit and index < len(explicit):
-            name = explicit[index]
-        elif target_name:
-            name = names.column(target_name, name)
-        if not name:
-            continue
-        sources = resolver.resolve_position(root, index)
-        named_by_caller = bool(explicit) and index < len(explicit)
-        if not named_by_caller and len(sources) == 1 and sources[0].column.lower() == name.lower():
-            name = sources[0].column  # ``*`` expanded in normalised case: source's spelling
-        merged = result.columns.setdefault(name, [])
-        for src in sources:
-            if src not in merged:
-                merged.append(src)
-
-
-def _qualify_table(table: exp.Table, catalog: str | None, db: str | None, dialect) -> None:
-    """Give ``table`` the default catalog/schema it is missing (in place)."""
-    if db and not table.args.get("db"):
-        table.set("db", exp.to_identifier(db))
-    if catalog and not table.args.get("catalog") and table.args.get("db"):
-        table.set("catalog", exp.to_identifier(catalog))
-
-
-def _physical_tables(statement: exp.Expr, defaults: dict, dialect) -> list[exp.Table]:
-    """Tables mentioned in ``statement`` that are not CTE names."""
-    cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
-    tables = []
-    for table in statement.find_all(exp.Table):
-        if not table.args.get("db") and table.name.lower() in cte_names:
-            continue
-        if not table.name:
-            continue
-        if defaults:
-            _qualify_table(table, defaults.get("catalog"), defaults.get("db"), dialect)
-        tables.append(table)
-    return tables
-
-
-def _explicit_column_names(statement: exp.Expr) -> list[str]:
-    """Column names given by ``CREATE VIEW v (a, b)`` / ``INSERT INTO t (a, b)``."""
-    this = statement.args.get("this") if isinstance(statement, exp.Create | exp.Insert) else None
-    if isinstance(this, exp.Schema):
-        return [e.name for e in this.expressions if isinstance(e, exp.Identifier | exp.ColumnDef)]
-    return []
-
-
-def _original_names(query: exp.Expr) -> list[str]:
-    """Output names as written (before case normalisation); [] if a ``*`` hides some."""
-    left = query
-    while isinstance(left, exp.SetOperation):
-        left = left.left
-    if not isinstance(left, exp.Select):
-        return []
-    names = []
-    for select in left.selects:
-        if isinstance(select, exp.Star) or (isinstance(select, exp.Column) and select.is_star):
-            return []
-        names.append(select.alias_or_name)
-    return names
-
-
-def _selects(scope: Scope) -> list[exp.Expr]:
-    expression = scope.expression
-    if isinstance(expression, exp.SetOperation):
-        left = expression
-        while isinstance(left, exp.SetOperation):
-            left = left.left
-        return list(left.selects)
-    return list(expression.selects)
-
-
-class _Resolver:
-    """Resolves projection expressions to physical source columns, memoised per scope."""
-
-    def __init__(self, names: _NameMap) -> None:
-        self.names = names
-        self.memo: dict[tuple[int, str], list[ColumnSource]] = {}
-        # The tree no longer changes while resolving: names of tables and the subquery
-        # scopes of each scope are computed once (keyed by id, the objects kept alive).
-        self._tables: dict[int, tuple[exp.Table, str]] = {}
-        self._subqueries: dict[int, tuple[Scope, dict[int, Scope]]] = {}
-
-    def table_name(self, table: exp.Table) -> str:
-        """:func:`_table_name` of ``table``, memoised."""
-        cached = self._tables.get(id(table))
-        if cached is None or cached[0] is not table:
-            cached = self._tables[id(table)] = (table, _table_name(table, self.names))
-        return cached[1]
-
-    def subqueries(self, scope: Scope) -> dict[int, Scope]:
-        """``{id(subquery expression): its scope}`` of ``scope``, memoised."""
-        cached = self._subqueries.get(id(scope))
-        if cached is None or cached[0] is not scope:
-            subs = {id(s.expression): s for s in scope.subquery_scopes}
-            cached = self._subqueries[id(scope)] = (scope, subs)
-        return cached[1]
-
-    # A column of a scope, by name (or a set-operation branch by position).
-    def resolve_column(self, scope: Scope, name: str) -> list[ColumnSource]:
-        key = (id(scope), name)
-        if key in self.memo:
-            return self.memo[key]
-        self.memo[key] = []  # recursion guard (recursive CTEs)
-        found: list[ColumnSource] = []
-        expression = scope.expression
-        if isinstance(expression, exp.SetOperation):
-            position = next(
-                (i for i, s in enumerate(_selects(scope)) if s.alias_or_name == name), None
-            )
-            if position is not None:
-                found = self.resolve_position(scope, position)
-        elif isinstance(expression, exp.Select):
-            select = next((s for s in expression.selects if s.alias_or_name == name), None)
-            if select is not None and not (isinstance(select, exp.Column) and select.is_star):
-                found = self.resolve_select(scope, select)
-            elif expression.is_star:
-                # An unexpanded * (unknown schema): the column passes through a source.
-                for source_name in scope.selected_sources:
-                    _extend(found, self._from_source(scope, source_name, name))
-        self.memo[key] = found
-        return found
-
-    def resolve_position(self, scope: Scope, position: int) -> list[ColumnSource]:
-        """Source columns of the ``position``-th output column (0-based) of ``scope``."""
-        if isinstance(scope.expression, exp.SetOperation):
-            found: list[ColumnSource] = []
-            for branch in scope.set_operation_scopes:
-                _extend(found, self.resolve_position(branch, position))
-            return found
-        selects = _selects(scope)
-        if position >= len(selects):
-            return []
-        return self.resolve_select(scope, selects[position])
-
-    def resolve_select(self, scope: Scope, select: exp.Expr) -> list[ColumnSource]:
-        """Source columns of one projection expression of ``scope``."""
-        found: list[ColumnSource] = []
-        subqueries = self.subqueries(scope)
-        stack = [select]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, exp.Column):
-                if node.is_star:
-                    continue
-                _extend(found, self._column(scope, node))
-                continue
-            if isinstance(node, exp.If | exp.Window | exp.Filter):
-                # CASE WHEN conditions, window partitions/orders and aggregate FILTERs
-                # only select rows: INDIRECT lineage, not DIRECT.
-                stack.extend(reversed(_direct_parts(node)))
-                continue
-            if isinstance(node, exp.Query) and id(node) in subqueries:
-                sub = subqueries[id(node)]
-                for sub_select in _selects(sub):
-                    _extend(found, self.resolve_select(sub, sub_select))
-                continue
-            stack.extend(reversed(list(node.iter_expressions())))
-        return found
-
-    def sources_of(self, scope: Scope, star: exp.Expr) -> list[ColumnSource]:
-        """The tables an unexpanded ``*`` of ``scope`` reads (for error messages)."""
-        tables = []
-        for inner in scope.traverse():
-            for source in inner.sources.values():
-                if isinstance(source, exp.Table):
-                    tables.append(ColumnSource(_table_name(source, self.names), "*"))
-        return tables
-
-    def _column(self, scope: Scope, column: exp.Column) -> list[ColumnSource]:
-        if column.table:
-            return self._from_source(scope, column.table, column.name)
-        # Unqualified and not resolvable by qualify (no schema, several sources):
-        # attribute it to every source that may have it.
-        found: list[ColumnSource] = []
-        for source_name in scope.selected_sources:
-            if self._may_have(scope, source_name, column.name):
-                _extend(found, self._from_source(scope, source_name, column.name))
-        return found
-
-    def _from_source(self, scope: Scope, source_name: str, column: str) -> list[ColumnSource]:
-        source = scope.sources.get(source_name)
-        if source is None:
-            selected = scope.selected_sources.get(source_name)
-            source = selected[1] if selected else None
-        if isinstance(source, exp.Table) and source.name:
-            table = self.table_name(source)
-            return [ColumnSource(table, self.names.column(table, column))]
-        if isinstance(source, Scope):
-            return self.resolve_column(source, column)
-        return []  # UDTF, VALUES, UNNEST...: no table column behind it
-
-    def _may_have(self, scope: Scope, source_name: str, column: str) -> bool:
-        source = scope.sources.get(source_name)
-        if isinstance(source, exp.Table):
-            table = self.table_name(source)
-            known = self.names.columns.get(table.lower())
-            return known is None or column.lower() in known
-        if isinstance(source, Scope):
-            expression = source.expression
-            if isinstance(expression, exp.Select) and not expression.is_star:
-                return any(s.alias_or_name == column for s in expression.selects)
-            return True
-        return False
-
-
-def _direct_parts(node: exp.Expr) -> list[exp.Expr]:
-    """The sub-expressions of a CASE branch / window / FILTER that carry values."""
-    if isinstance(node, exp.If):
-        return [e for e in (node.args.get("true"), node.args.get("false")) if e is not None]
-    return [node.this] if node.this is not None else []
-
-
-def _extend(target: list[ColumnSource], items: list[ColumnSource]) -> None:
-    for item in items:
-        if item not in target:
-            target.append(item)

@@ -42,6 +42,12 @@ DIRECTION = OpenApiParameter(
     "direction", str, enum=list(DIRECTIONS), description="upstream, downstream or both (default)"
 )
 FIELD = OpenApiParameter("field", str, required=True, description="Column name in the asset")
+INDIRECT = OpenApiParameter(
+    "indirect",
+    bool,
+    description="true (default): follow every lineage edge; false: skip dataset edges "
+    "whose column lineage is all INDIRECT (filters, joins, grouping, sorting, conditions)",
+)
 FORMAT = OpenApiParameter(
     "format", str, enum=["json", "csv"], description="csv: download impact.csv"
 )
@@ -114,6 +120,11 @@ COLUMN_LINEAGE_GRAPH = inline_serializer(
                 "source": ColumnRefSerializer(),
                 "target": ColumnRefSerializer(),
                 "transformation": serializers.ChoiceField(choices=["DIRECT", "INDIRECT"]),
+                "subtypes": serializers.ListField(
+                    child=serializers.CharField(),
+                    help_text="OpenLineage subtypes: IDENTITY, TRANSFORMATION, AGGREGATION "
+                    "(DIRECT); FILTER, JOIN, GROUP_BY, SORT, WINDOW, CONDITIONAL (INDIRECT)",
+                ),
             },
             many=True,
         ),
@@ -188,6 +199,12 @@ class LineageView(APIView):
         return Response(queries.asset_lineage(q["urn"], q["direction"], q["depth"]))
 
 
+class ImpactQuery(LineageQuery):
+    """Lineage query plus ``indirect`` (default true)."""
+
+    indirect = serializers.BooleanField(default=True)
+
+
 class ColumnLineageQuery(LineageQuery):
     """Lineage query plus the column name."""
 
@@ -210,13 +227,14 @@ class ColumnLineageView(APIView):
 
 
 class ImpactView(APIView):
-    """``GET /api/v1/impact?urn=&depth=`` → ``{urn, count, results: [{urn, name, type,
-    platform, depth, path, owners}]}``, every downstream asset (no cap); depth is
-    unbounded unless given. ``format=csv`` downloads the same rows as CSV (columns
+    """``GET /api/v1/impact?urn=&depth=&indirect=`` → ``{urn, count, results: [{urn, name,
+    type, platform, depth, path, owners}]}``, every downstream asset (no cap); depth is
+    unbounded unless given; ``indirect=false`` skips dataset edges whose column lineage
+    is all INDIRECT (default true: every edge). ``format=csv`` downloads the same rows as CSV (columns
     urn, name, type, platform, depth, owners, path; lists joined by ``;`` / `` > ``)."""
 
     @extend_schema(
-        parameters=[URN, IMPACT_DEPTH, FORMAT],
+        parameters=[URN, IMPACT_DEPTH, INDIRECT, FORMAT],
         responses={
             (200, "application/json"): IMPACT,
             (200, "text/csv"): OpenApiResponse(
@@ -229,8 +247,8 @@ class ImpactView(APIView):
     )
     def get(self, request):
         """``{urn, count, results}`` of :func:`lineage.queries.impact`, or CSV."""
-        q = parse(request, default_depth=None)
-        rows = queries.impact(q["urn"], q["depth"])
+        q = parse(request, ImpactQuery, default_depth=None)
+        rows = queries.impact(q["urn"], q["depth"], q["indirect"])
         if request.query_params.get("format") == "csv":
             return csv_response(rows)
         return Response({"urn": q["urn"], "count": len(rows), "results": rows})

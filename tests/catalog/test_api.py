@@ -263,6 +263,7 @@ def test_openapi_lineage_responses_and_security_schemes(client):
         "source",
         "target",
         "transformation",
+        "subtypes",
     }
     assert set(components["ColumnRef"]["properties"]) == {"urn", "field"}
     schemes = schema["components"]["securitySchemes"]

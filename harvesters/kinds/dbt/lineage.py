@@ -11,6 +11,8 @@ OpenLineage columnLineage-style field lineage records. It reads ``self.report``,
 
 from collections.abc import Iterator
 
+from django.conf import settings
+
 from catalog.urns import dataset_urn
 from harvesters.records import DatasetRecord, FieldLineageRecord
 from harvesters.sqlparsing.pool import ParseFailure, parse_many
@@ -69,19 +71,20 @@ class DbtLineageMixin:
         for error in lineage.errors:
             self.report.warn(uid, f"compiled SQL could not be parsed: {error}")
         own = {f.name.lower(): f.name for f in target.fields or []}
-        for column, sources in lineage.columns.items():
+        from harvesters.sqlparsing.lineage import field_edges
+
+        for column, src in field_edges(lineage, settings.MESH_SQL_INDIRECT_LINEAGE):
             down = own.get(column.lower(), column)
-            for src in sources:
-                up_urn, up_field = self._resolve_column(src.table, src.column)
-                yield FieldLineageRecord(
-                    upstream_urn=up_urn,
-                    upstream_field=up_field,
-                    downstream_urn=target.urn,
-                    downstream_field=down,
-                    transformation=getattr(src, "transformation", "") or "DIRECT",
-                    subtype=getattr(src, "subtype", "") or "",
-                    job_urn=job,
-                )
+            up_urn, up_field = self._resolve_column(src.table, src.column)
+            yield FieldLineageRecord(
+                upstream_urn=up_urn,
+                upstream_field=up_field,
+                downstream_urn=target.urn,
+                downstream_field=down,
+                transformation=getattr(src, "transformation", "") or "DIRECT",
+                subtype=getattr(src, "subtype", "") or "",
+                job_urn=job,
+            )
 
     def _sql_parser(self):
         """:func:`harvesters.sqlparsing.lineage.parse_sql_lineage`, or None (warned once) if absent."""

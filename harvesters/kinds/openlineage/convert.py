@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from catalog.urns import dataset_urn, job_urn, short_name
@@ -88,14 +88,15 @@ class Converted:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 / RFC 3339 string as an aware datetime; None if absent or unreadable."""
+    """An ISO 8601 / RFC 3339 string as an aware datetime; None if absent or unreadable.
+    A time without an offset is UTC, as Marquez reads it."""
     if not isinstance(value, str) or not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def data_type_family(native: str) -> str:

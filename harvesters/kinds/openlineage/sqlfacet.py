@@ -24,11 +24,12 @@ import functools
 from dataclasses import dataclass, field
 
 import sqlglot
+from django.conf import settings
 
 from catalog.urns import dataset_urn, short_name
 from harvesters.records import DatasetRecord, FieldLineageRecord, LineageRecord
 from harvesters.sqlparsing.dialects import known_dialect
-from harvesters.sqlparsing.lineage import SqlLineage, parse_sql_lineage
+from harvesters.sqlparsing.lineage import SqlLineage, field_edges, parse_sql_lineage
 
 
 @dataclass
@@ -145,12 +146,17 @@ def sql_facet_lineage(
         if len(parsed.outputs) != 1 or urns[parsed.outputs[0]] in (with_columns or set()):
             continue
         down = urns[parsed.outputs[0]]
-        for column, sources in parsed.columns.items():
-            for src in sources:
-                if src.table in urns:
-                    out.field_edges.append(
-                        FieldLineageRecord(
-                            urns[src.table], src.column, down, column, "DIRECT", job_urn=job_urn
-                        )
+        for column, src in field_edges(parsed, settings.MESH_SQL_INDIRECT_LINEAGE):
+            if src.table in urns:
+                out.field_edges.append(
+                    FieldLineageRecord(
+                        urns[src.table],
+                        src.column,
+                        down,
+                        column,
+                        src.transformation,
+                        subtype=src.subtype,
+                        job_urn=job_urn,
                     )
+                )
     return out

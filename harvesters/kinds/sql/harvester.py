@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
+from django.conf import settings
 from pydantic import Field as PydanticField
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.reflection import ObjectKind
@@ -43,7 +44,7 @@ from catalog.urns import dataset_urn, namespace_for_sqlalchemy_url
 from harvesters.base import Harvester, HarvesterConfig, HarvestError
 from harvesters.records import DatasetRecord, FieldLineageRecord, FieldRecord, LineageRecord
 from harvesters.sqlparsing.dialects import sqlglot_dialect
-from harvesters.sqlparsing.lineage import parse_sql_lineage
+from harvesters.sqlparsing.lineage import field_edges, parse_sql_lineage
 
 log = logging.getLogger(__name__)
 
@@ -330,17 +331,19 @@ class SQLHarvester(Harvester):
                 if table.lower() != view.lower():
                     yield LineageRecord(dataset_urn(namespace, table), view_urn)
             view_columns = columns_of.get(view.lower(), {})
-            for out_col, sources in result.columns.items():
+            for out_col, src in field_edges(result, settings.MESH_SQL_INDIRECT_LINEAGE):
                 downstream = view_columns.get(out_col.lower())
                 if downstream is None:
                     continue
-                for src in sources:
-                    upstream = columns_of.get(src.table.lower(), {}).get(
-                        src.column.lower(), src.column
-                    )
-                    yield FieldLineageRecord(
-                        dataset_urn(namespace, src.table), upstream, view_urn, downstream
-                    )
+                upstream = columns_of.get(src.table.lower(), {}).get(src.column.lower(), src.column)
+                yield FieldLineageRecord(
+                    dataset_urn(namespace, src.table),
+                    upstream,
+                    view_urn,
+                    downstream,
+                    transformation=src.transformation,
+                    subtype=src.subtype,
+                )
 
 
 def _reason(exc: BaseException) -> str:
