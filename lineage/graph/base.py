@@ -62,7 +62,8 @@ class GraphBackend:
         raise NotImplementedError
 
     def expand_fields(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, str]]:
-        """Field edges (upstream field id, downstream field id, transformation)."""
+        """Field edges (upstream field id, downstream field id, transformation) touching
+        ``frontier`` (as :meth:`expand`). Fields of removed assets are never returned."""
         raise NotImplementedError
 
     def lineage(
@@ -143,6 +144,36 @@ class GraphBackend:
         # Keep only edges whose both ends were reached (a depth bound cuts the rest).
         graph.edges = {e for e in graph.edges if e[0] in graph.depth and e[1] in graph.depth}
         return graph
+
+
+class ProjectedGraphBackend(GraphBackend):
+    """A graph backend that keeps its own copy of the lineage edges (e.g. ``bolt``).
+
+    :class:`lineage.graph.projection.GraphProjection` keeps that copy current from the
+    outbox and ``manage.py rebuild_graph`` rebuilds it; backends that read the SQL tables
+    in place (``sql``) subclass :class:`GraphBackend` directly and are left alone.
+    """
+
+    def sync_assets(self, asset_ids: list[int]) -> int:
+        """Make every edge touching ``asset_ids`` (incoming and outgoing, dataset and
+        column edges) match SQL; returns dataset edges written."""
+        raise NotImplementedError
+
+    def remove_assets(self, asset_ids: list[int]) -> None:
+        """Drop removed assets, their fields and every edge touching them."""
+        raise NotImplementedError
+
+    def rebuild(self) -> int:
+        """Replace the whole copy with one built from SQL, atomically for readers;
+        returns dataset edges written."""
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """Delete the whole copy (tests; a rebuild brings it back)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections (called when the settings change)."""
 
 
 def _edge_order(edge: tuple) -> tuple:

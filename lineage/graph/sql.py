@@ -41,12 +41,14 @@ class SQLGraphBackend(GraphBackend):
             )
 
     def expand_fields(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, str]]:
-        """See :meth:`GraphBackend.expand_fields`."""
+        """See :meth:`GraphBackend.expand_fields`; fields of removed assets are never
+        returned (as for :meth:`expand`)."""
         column = "downstream_id__in" if direction == UPSTREAM else "upstream_id__in"
         for start in range(0, len(frontier), CHUNK):
             chunk = frontier[start : start + CHUNK]
             yield from (
                 FieldLineageEdge.objects.filter(**{column: chunk})
+                .filter(upstream__asset__removed=False, downstream__asset__removed=False)
                 .values_list("upstream_id", "downstream_id", "transformation")
                 .distinct()
             )
