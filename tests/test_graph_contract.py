@@ -79,8 +79,9 @@ JOB_EDGES = {"j": [("d", "g"), ("d", "h"), ("x", "g"), ("x", "h")]}
 PLUS_G = [*EDGES, ("g", "k")]
 
 
-class GraphContract:
-    """Mixin: subclasses override the ``graph_settings`` fixture (a LINEAGE_GRAPH dict)."""
+class GraphFixtures:
+    """Mixin: the configured backend (cleared) per test and a ``harvest`` helper;
+    subclasses override the ``graph_settings`` fixture (a LINEAGE_GRAPH dict)."""
 
     @pytest.fixture
     def graph_settings(self) -> dict:
@@ -110,6 +111,10 @@ class GraphContract:
         assert run.status == "succeeded", run.errors
         process_outbox(only="graph")
         return run
+
+
+class GraphContract(GraphFixtures):
+    """The contract: every backend class of the suite subclasses this."""
 
     def test_downstream_depth_bounded(self, make_source):
         self.harvest(make_source, EDGES)

@@ -54,7 +54,9 @@ SCHEMA = (
     "CREATE INDEX mesh_feeds_job IF NOT EXISTS FOR ()-[r:FEEDS]-() ON (r.job)",
     "CREATE CONSTRAINT mesh_graph_key IF NOT EXISTS FOR (n:LineageGraph) REQUIRE n.key IS UNIQUE",
 )
-# Every read starts from the current generation; an empty store has none (no rows).
+# Every read starts from the current generation; an empty store has none (no rows). Reads
+# carry index hints: with the generation bound by a previous clause Neo4j's planner may
+# otherwise pick an index scan over a seek.
 CURRENT = "MATCH (m:LineageGraph {key: $key}) WITH m.gen AS g "
 
 
@@ -179,7 +181,8 @@ class BoltGraphBackend(ProjectedGraphBackend):
             walk, step = f"(s)-[:{rel}{hops}]->(n)", f"(n)-[e:{rel}]->(o)"
             ret = "collect(n.id) AS u, collect(o.id) AS d"
         query = (
-            f"{CURRENT}UNWIND $starts AS sid MATCH (s:{label} {{g: g, id: sid}}) "
+            f"{CURRENT}UNWIND $starts AS sid "
+            f"MATCH (s:{label} {{g: g, id: sid}}) USING INDEX s:{label}(g, id) "
             f"MATCH {walk} WITH DISTINCT n MATCH {step} "
             f"RETURN {ret}, collect(e.{prop}) AS p"
         )
@@ -194,8 +197,9 @@ class BoltGraphBackend(ProjectedGraphBackend):
         """See :meth:`GraphBackend.expand` (one hop; traversal uses :meth:`lineage`)."""
         near = "b" if direction == UPSTREAM else "a"
         query = (
-            f"{CURRENT}MATCH (a:Asset)-[r:FEEDS]->(b:Asset) "
-            f"WHERE {near}.g = g AND {near}.id IN $ids RETURN a.id, b.id, r.job"
+            f"{CURRENT}UNWIND $ids AS i MATCH ({near}:Asset {{g: g, id: i}}) "
+            f"USING INDEX {near}:Asset(g, id) "
+            "MATCH (a:Asset)-[r:FEEDS]->(b:Asset) RETURN a.id, b.id, r.job"
         )
         for chunk in _chunks(frontier):
             for up, down, job in self._run(query, ids=chunk):
@@ -204,8 +208,8 @@ class BoltGraphBackend(ProjectedGraphBackend):
     def job_edges(self, jobs: list[int]) -> Iterable[tuple[int, int, int | None]]:
         """See :meth:`GraphBackend.job_edges`: a seek on the ``FEEDS (job)`` index."""
         query = (
-            f"{CURRENT}MATCH (a:Asset)-[r:FEEDS]->(b:Asset) WHERE r.job IN $ids AND a.g = g "
-            "RETURN a.id, b.id, r.job"
+            "MATCH (a:Asset)-[r:FEEDS]->(b:Asset) USING INDEX r:FEEDS(job) WHERE r.job IN $ids "
+            "MATCH (m:LineageGraph {key: $key}) WHERE a.g = m.gen RETURN a.id, b.id, r.job"
         )
         for chunk in _chunks(jobs):
             yield from (tuple(row) for row in self._run(query, ids=chunk))
@@ -214,8 +218,9 @@ class BoltGraphBackend(ProjectedGraphBackend):
         """See :meth:`GraphBackend.expand_fields` (one hop)."""
         near = "b" if direction == UPSTREAM else "a"
         query = (
-            f"{CURRENT}MATCH (a:Field)-[r:FIELD_FEEDS]->(b:Field) "
-            f"WHERE {near}.g = g AND {near}.id IN $ids RETURN a.id, b.id, r.transformation"
+            f"{CURRENT}UNWIND $ids AS i MATCH ({near}:Field {{g: g, id: i}}) "
+            f"USING INDEX {near}:Field(g, id) "
+            "MATCH (a:Field)-[r:FIELD_FEEDS]->(b:Field) RETURN a.id, b.id, r.transformation"
         )
         for chunk in _chunks(frontier):
             yield from (tuple(row) for row in self._run(query, ids=chunk))
@@ -298,14 +303,14 @@ class BoltGraphBackend(ProjectedGraphBackend):
         for label in ("Asset", "Field"):
             self._run(
                 f"MATCH (n:{label}) WHERE n.g = $gen "
-                f"CALL {{ WITH n DETACH DELETE n }} IN TRANSACTIONS OF {DELETE_BATCH} ROWS",
+                f"CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF {DELETE_BATCH} ROWS",
                 gen=gen,
             )
 
     def clear(self) -> None:
         """See :meth:`ProjectedGraphBackend.clear`: every node and relationship."""
         self._run(
-            f"MATCH (n) CALL {{ WITH n DETACH DELETE n }} IN TRANSACTIONS OF {DELETE_BATCH} ROWS"
+            f"MATCH (n) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF {DELETE_BATCH} ROWS"
         )
 
     def _write(self, gen: int, edges, field_edges, *, merge_nodes: bool) -> int:
