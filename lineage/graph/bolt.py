@@ -31,6 +31,7 @@ Community 5.26 LTS (``tests/test_graph_contract.py``).
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import islice
 
 from django.db.models import Q
 from neo4j import Driver, GraphDatabase
@@ -55,8 +56,8 @@ SCHEMA = (
     "CREATE CONSTRAINT mesh_graph_key IF NOT EXISTS FOR (n:LineageGraph) REQUIRE n.key IS UNIQUE",
 )
 # Every read starts from the current generation; an empty store has none (no rows). Reads
-# carry index hints: with the generation bound by a previous clause Neo4j's planner may
-# otherwise pick an index scan over a seek.
+# carry ``USING INDEX SEEK`` hints: with the generation bound by a previous clause, or on
+# a small graph, Neo4j's planner may otherwise pick an index scan over a seek.
 CURRENT = "MATCH (m:LineageGraph {key: $key}) WITH m.gen AS g "
 
 
@@ -182,7 +183,7 @@ class BoltGraphBackend(ProjectedGraphBackend):
             ret = "collect(n.id) AS u, collect(o.id) AS d"
         query = (
             f"{CURRENT}UNWIND $starts AS sid "
-            f"MATCH (s:{label} {{g: g, id: sid}}) USING INDEX s:{label}(g, id) "
+            f"MATCH (s:{label} {{g: g, id: sid}}) USING INDEX SEEK s:{label}(g, id) "
             f"MATCH {walk} WITH DISTINCT n MATCH {step} "
             f"RETURN {ret}, collect(e.{prop}) AS p"
         )
@@ -198,7 +199,7 @@ class BoltGraphBackend(ProjectedGraphBackend):
         near = "b" if direction == UPSTREAM else "a"
         query = (
             f"{CURRENT}UNWIND $ids AS i MATCH ({near}:Asset {{g: g, id: i}}) "
-            f"USING INDEX {near}:Asset(g, id) "
+            f"USING INDEX SEEK {near}:Asset(g, id) "
             "MATCH (a:Asset)-[r:FEEDS]->(b:Asset) RETURN a.id, b.id, r.job"
         )
         for chunk in _chunks(frontier):
@@ -208,7 +209,8 @@ class BoltGraphBackend(ProjectedGraphBackend):
     def job_edges(self, jobs: list[int]) -> Iterable[tuple[int, int, int | None]]:
         """See :meth:`GraphBackend.job_edges`: a seek on the ``FEEDS (job)`` index."""
         query = (
-            "MATCH (a:Asset)-[r:FEEDS]->(b:Asset) USING INDEX r:FEEDS(job) WHERE r.job IN $ids "
+            "MATCH (a:Asset)-[r:FEEDS]->(b:Asset) USING INDEX SEEK r:FEEDS(job) "
+            "WHERE r.job IN $ids "
             "MATCH (m:LineageGraph {key: $key}) WHERE a.g = m.gen RETURN a.id, b.id, r.job"
         )
         for chunk in _chunks(jobs):
@@ -219,7 +221,7 @@ class BoltGraphBackend(ProjectedGraphBackend):
         near = "b" if direction == UPSTREAM else "a"
         query = (
             f"{CURRENT}UNWIND $ids AS i MATCH ({near}:Field {{g: g, id: i}}) "
-            f"USING INDEX {near}:Field(g, id) "
+            f"USING INDEX SEEK {near}:Field(g, id) "
             "MATCH (a:Field)-[r:FIELD_FEEDS]->(b:Field) RETURN a.id, b.id, r.transformation"
         )
         for chunk in _chunks(frontier):
@@ -315,66 +317,76 @@ class BoltGraphBackend(ProjectedGraphBackend):
 
     def _write(self, gen: int, edges, field_edges, *, merge_nodes: bool) -> int:
         """Write the dataset and column edges of the given querysets (removed assets are
-        left out) into generation ``gen``; returns dataset edges written.
+        left out) into generation ``gen``, streaming them from SQL in batches; returns
+        dataset edges written.
 
         ``merge_nodes`` False (a fresh generation): nodes are created once, then edges
         are created between them; True (an incremental sync): nodes and edges are merged.
         """
-        edge_rows = list(
-            edges.filter(upstream__removed=False, downstream__removed=False)
-            .values_list("upstream_id", "downstream_id", "job_id")
-            .distinct()
-        )
-        field_rows = list(
-            field_edges.filter(upstream__asset__removed=False, downstream__asset__removed=False)
-            .values_list(
-                "upstream_id",
-                "upstream__asset_id",
-                "downstream_id",
-                "downstream__asset_id",
-                "transformation",
-            )
-            .distinct()
+        edges = edges.filter(upstream__removed=False, downstream__removed=False)
+        field_edges = field_edges.filter(
+            upstream__asset__removed=False, downstream__asset__removed=False
         )
         if not merge_nodes:
-            assets = sorted({n for u, d, _ in edge_rows for n in (u, d)})
-            for ids in _chunks(assets):
+            assets = set(edges.values_list("upstream_id", flat=True).distinct())
+            assets |= set(edges.values_list("downstream_id", flat=True).distinct())
+            for ids in _chunks(sorted(assets)):
                 self._run("UNWIND $ids AS i CREATE (:Asset {g: $gen, id: i})", gen=gen, ids=ids)
-            fields = sorted(
-                {(f, a) for u, ua, d, da, _ in field_rows for f, a in ((u, ua), (d, da))}
+            del assets
+            fields = dict(field_edges.values_list("upstream_id", "upstream__asset_id").distinct())
+            fields.update(
+                field_edges.values_list("downstream_id", "downstream__asset_id").distinct()
             )
-            for chunk in _chunks(fields):
+            for chunk in _chunks(sorted(fields.items())):
                 self._run(
                     "UNWIND $rows AS r CREATE (:Field {g: $gen, id: r[0], asset: r[1]})",
                     gen=gen,
                     rows=[list(row) for row in chunk],
                 )
+            del fields
         asset_match = (
             "MERGE (a:Asset {g: $gen, id: r[0]}) MERGE (b:Asset {g: $gen, id: r[1]})"
             if merge_nodes
             else "MATCH (a:Asset {g: $gen, id: r[0]}) MATCH (b:Asset {g: $gen, id: r[1]})"
         )
         rel_verb = "MERGE" if merge_nodes else "CREATE"
-        for chunk in _chunks(edge_rows):
+        written = 0
+        rows = edges.values_list("upstream_id", "downstream_id", "job_id").distinct()
+        for chunk in _batches(rows.iterator(chunk_size=BATCH)):
             self._run(
                 f"UNWIND $rows AS r {asset_match} {rel_verb} (a)-[:FEEDS {{job: r[2]}}]->(b)",
                 gen=gen,
                 rows=[[u, d, j or 0] for u, d, j in chunk],
             )
+            written += len(chunk)
         field_match = (
             "MERGE (a:Field {g: $gen, id: r[0]}) SET a.asset = r[1] "
             "MERGE (b:Field {g: $gen, id: r[2]}) SET b.asset = r[3]"
             if merge_nodes
             else "MATCH (a:Field {g: $gen, id: r[0]}) MATCH (b:Field {g: $gen, id: r[2]})"
         )
-        for chunk in _chunks(field_rows):
+        field_rows = field_edges.values_list(
+            "upstream_id",
+            "upstream__asset_id",
+            "downstream_id",
+            "downstream__asset_id",
+            "transformation",
+        ).distinct()
+        for chunk in _batches(field_rows.iterator(chunk_size=BATCH)):
             self._run(
                 f"UNWIND $rows AS r {field_match} "
                 f"{rel_verb} (a)-[:FIELD_FEEDS {{transformation: r[4]}}]->(b)",
                 gen=gen,
                 rows=[list(row) for row in chunk],
             )
-        return len(edge_rows)
+        return written
+
+
+def _batches(rows: Iterable, size: int = BATCH) -> Iterable[list]:
+    """Lists of up to ``size`` items from an iterator."""
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def _local(prefetched: dict[str, dict[int, list]], *, job_ids: bool):
