@@ -5,6 +5,7 @@ goes through the configured graph backend (:func:`lineage.graph.get_graph_backen
 """
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from django.shortcuts import get_object_or_404
 
@@ -15,15 +16,25 @@ from lineage.graph.base import BOTH
 CHUNK = 900
 
 
-def _assets_by_id(ids) -> dict[int, Asset]:
+class AssetRow(NamedTuple):
+    """The columns of an asset the lineage answers show (no model instance: cheaper
+    for the tens of thousands of nodes an impact analysis may return)."""
+
+    id: int
+    urn: str
+    name: str
+    type: str
+    platform: str
+
+
+def _assets_by_id(ids) -> dict[int, AssetRow]:
     ids = list(ids)
-    found: dict[int, Asset] = {}
+    found: dict[int, AssetRow] = {}
     for start in range(0, len(ids), CHUNK):
-        found.update(
-            Asset.objects.only("id", "urn", "name", "type", "platform", "qualified_name").in_bulk(
-                ids[start : start + CHUNK]
-            )
-        )
+        for row in Asset.objects.filter(id__in=ids[start : start + CHUNK]).values_list(
+            "id", "urn", "name", "type", "platform"
+        ):
+            found[row[0]] = AssetRow(*row)
     return found
 
 
