@@ -66,6 +66,16 @@ class GraphBackend:
         ``frontier`` (as :meth:`expand`). Fields of removed assets are never returned."""
         raise NotImplementedError
 
+    def subgraph(
+        self, starts: list[int], direction: str, depth: int | None, *, fields: bool = False
+    ) -> dict[int, list[tuple]] | None:
+        """Optional: every edge adjacent (in ``direction``) to a node within ``depth`` hops
+        of ``starts`` (None: unbounded), as ``{near node: [(up, down, job or
+        transformation), ...]}``, in a bounded number of queries; ``fields`` for column
+        edges. Job ids of dataset edges are None when there is none. Backends that cannot
+        return None (the default): traversal then calls :meth:`expand` level by level."""
+        return None
+
     def lineage(
         self,
         root: int,
@@ -80,18 +90,43 @@ class GraphBackend:
         its output datasets its downstream at depth 1 (see the module docstring).
         ValueError for a direction not in :data:`DIRECTIONS`.
         """
+        _check_direction(direction)
         first = self._job_first_hop(root) if root_is_job else None
-        return self._traverse(root, direction, depth, self.expand, first)
+        expand = self._prefetch(root, direction, depth, first, fields=False) or self.expand
+        return self._traverse(root, direction, depth, expand, first)
 
     def field_lineage(
         self, root: int, direction: str = BOTH, depth: int | None = 3
     ) -> LineageGraph:
         """Breadth-first lineage of field ``root`` (a ``catalog.Field`` id)."""
+        _check_direction(direction)
+        expand = self._prefetch(root, direction, depth, None, fields=True) or self.expand_fields
+        return self._traverse(root, direction, depth, expand)
+
+    def _prefetch(self, root, direction, depth, first_hop, *, fields: bool):
+        """An ``expand`` over the edges :meth:`subgraph` returns for each direction
+        (from the job's inputs / outputs, one hop less, for a job root), or None when
+        the backend has no :meth:`subgraph`."""
+        prefetched: dict[str, dict[int, list]] = {}
+        for d in (UPSTREAM, DOWNSTREAM) if direction == BOTH else (direction,):
+            if first_hop is None:
+                starts, bound = [root], depth
+            else:
+                starts = sorted({u if d == UPSTREAM else v for u, v, _ in first_hop[d]})
+                bound = None if depth is None else depth - 1
+            if not starts or (bound is not None and bound <= 0):
+                continue
+            edges = self.subgraph(starts, d, bound, fields=fields)
+            if edges is None:
+                return None
+            prefetched[d] = edges
 
         def expand(frontier: list[int], d: str):
-            return ((u, v, t) for u, v, t in self.expand_fields(frontier, d))
+            adjacency = prefetched.get(d, {})
+            for node in frontier:
+                yield from adjacency.get(node, ())
 
-        return self._traverse(root, direction, depth, expand)
+        return expand
 
     def impact(
         self, root: int, depth: int | None = None, *, root_is_job: bool = False
@@ -115,8 +150,7 @@ class GraphBackend:
     def _traverse(self, root, direction, depth, expand, first_hop=None) -> LineageGraph:
         """Breadth-first traversal from ``root``; ``first_hop`` (per direction) replaces
         ``expand`` for the first level (a job root, see :meth:`_job_first_hop`)."""
-        if direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+        _check_direction(direction)
         graph = LineageGraph(root=root, depth={root: 0}, direction={root: "root"})
         for d in (UPSTREAM, DOWNSTREAM) if direction == BOTH else (direction,):
             seen = {root}
@@ -144,6 +178,11 @@ class GraphBackend:
         # Keep only edges whose both ends were reached (a depth bound cuts the rest).
         graph.edges = {e for e in graph.edges if e[0] in graph.depth and e[1] in graph.depth}
         return graph
+
+
+def _check_direction(direction: str) -> None:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
 
 
 class ProjectedGraphBackend(GraphBackend):

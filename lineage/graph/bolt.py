@@ -36,7 +36,7 @@ from itertools import islice
 from django.db.models import Q
 from neo4j import Driver, GraphDatabase
 
-from lineage.graph.base import BOTH, DOWNSTREAM, UPSTREAM, LineageGraph, ProjectedGraphBackend
+from lineage.graph.base import UPSTREAM, ProjectedGraphBackend
 from lineage.models import FieldLineageEdge, LineageEdge
 
 #: rows per write transaction and ids per ``IN`` list: small enough for a 512 MiB heap
@@ -130,50 +130,22 @@ class BoltGraphBackend(ProjectedGraphBackend):
         return rows[0][0] if rows else None
 
     # -- reads -----------------------------------------------------------------------
-    def lineage(
-        self,
-        root: int,
-        direction: str = BOTH,
-        depth: int | None = 3,
-        *,
-        root_is_job: bool = False,
-    ) -> LineageGraph:
-        """See :meth:`GraphBackend.lineage`: one query per direction (plus one for a job
-        root), then the shared breadth-first walk over the fetched subgraph."""
-        first = self._job_first_hop(root) if root_is_job else None
-        prefetched: dict[str, dict[int, list]] = {}
-        for d in self._directions(direction):
-            if first is None:
-                starts, bound = [root], depth
-            else:
-                starts = sorted({u if d == UPSTREAM else v for u, v, _ in first[d]})
-                bound = None if depth is None else depth - 1
-            if starts and (bound is None or bound > 0):
-                prefetched[d] = self._subgraph("Asset", "FEEDS", "job", starts, d, bound)
-        return self._traverse(root, direction, depth, _local(prefetched, job_ids=True), first)
-
-    def field_lineage(
-        self, root: int, direction: str = BOTH, depth: int | None = 3
-    ) -> LineageGraph:
-        """See :meth:`GraphBackend.field_lineage`: one query per direction."""
-        prefetched = {
-            d: self._subgraph("Field", "FIELD_FEEDS", "transformation", [root], d, depth)
-            for d in self._directions(direction)
-            if depth is None or depth > 0
-        }
-        return self._traverse(root, direction, depth, _local(prefetched, job_ids=False))
-
-    @staticmethod
-    def _directions(direction: str) -> tuple[str, ...]:
-        if direction == BOTH:
-            return (UPSTREAM, DOWNSTREAM)
-        return (direction,)  # a bad direction is rejected by _traverse
+    def subgraph(
+        self, starts: list[int], direction: str, depth: int | None, *, fields: bool = False
+    ) -> dict[int, list[tuple]]:
+        """See :meth:`GraphBackend.subgraph`: one Cypher query."""
+        if fields:
+            return self._subgraph(
+                "Field", "FIELD_FEEDS", "transformation", starts, direction, depth
+            )
+        return self._subgraph("Asset", "FEEDS", "job", starts, direction, depth)
 
     def _subgraph(
         self, label: str, rel: str, prop: str, starts: list[int], direction: str, depth
     ) -> dict[int, list]:
         """Edges out of (downstream) or into (upstream) every node within ``depth`` hops
-        of ``starts``, as ``{node: [(up, down, prop), ...]}`` keyed by the near end."""
+        of ``starts``, as ``{node: [(up, down, prop), ...]}`` keyed by the near end
+        (a ``job`` of 0 becomes None)."""
         hops = _depth_pattern(depth)
         if direction == UPSTREAM:
             walk, step = f"(s)<-[:{rel}{hops}]-(n)", f"(o)-[e:{rel}]->(n)"
@@ -190,6 +162,8 @@ class BoltGraphBackend(ProjectedGraphBackend):
         adjacency: dict[int, list] = defaultdict(list)
         for ups, downs, props in self._run(query, starts=starts):
             near = downs if direction == UPSTREAM else ups
+            if prop == "job":  # 0 stands for "no job"
+                props = [p or None for p in props]
             for node, up, down, value in zip(near, ups, downs, props, strict=True):
                 adjacency[node].append((up, down, value))
         return adjacency
@@ -387,16 +361,3 @@ def _batches(rows: Iterable, size: int = BATCH) -> Iterable[list]:
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
-
-
-def _local(prefetched: dict[str, dict[int, list]], *, job_ids: bool):
-    """An ``expand(frontier, direction)`` over prefetched adjacency lists; job id 0 (no
-    job) becomes None for dataset edges."""
-
-    def expand(frontier: list[int], direction: str):
-        adjacency = prefetched.get(direction, {})
-        for node in frontier:
-            for up, down, value in adjacency.get(node, ()):
-                yield up, down, ((value or None) if job_ids else value)
-
-    return expand
