@@ -20,7 +20,6 @@ from lineage import queries
 from lineage.graph import get_graph_backend
 from lineage.graph.bolt import BoltGraphBackend
 from lineage.graph.projection import GraphProjection
-from lineage.graph.sql import SQLGraphBackend
 from lineage.models import FieldLineageEdge, LineageEdge
 from tests.test_graph_contract import (
     EDGES,
@@ -33,14 +32,6 @@ from tests.test_graph_contract import (
 )
 
 SQL = {"default": {"BACKEND": "lineage.graph.sql.SQLGraphBackend"}}
-LEVELS = {"default": {"BACKEND": f"{__name__}.LevelByLevelSQL"}}
-
-
-class LevelByLevelSQL(SQLGraphBackend):
-    """The reference walk: the base class's level-by-level ``expand`` (no subgraph)."""
-
-    def subgraph(self, *args, **kwargs):
-        return None
 
 
 class CountingRuns:
@@ -172,9 +163,7 @@ class TestNeo4jBackend(GraphFixtures):
         on_bolt = answers(probe)
         with override_settings(LINEAGE_GRAPH=SQL):
             on_sql = answers(probe)
-        with override_settings(LINEAGE_GRAPH=LEVELS):
-            level_by_level = answers(probe)
-        assert on_bolt == on_sql == level_by_level
+        assert on_bolt == on_sql
         assert len(on_bolt[urn("t000"), "impact"]) > 50
 
     def test_quickstart_catalog_loads_and_answers_as_sql(self, samples, _backend):
@@ -191,9 +180,7 @@ class TestNeo4jBackend(GraphFixtures):
         on_bolt = answers(probe)
         with override_settings(LINEAGE_GRAPH=SQL):
             on_sql = answers(probe)
-        with override_settings(LINEAGE_GRAPH=LEVELS):
-            level_by_level = answers(probe)
-        assert on_bolt == on_sql == level_by_level
+        assert on_bolt == on_sql
         assert any(on_bolt[u, "impact"] for u in probe)
 
 

@@ -158,22 +158,28 @@ class GraphBackend:
             while frontier and (depth is None or level < depth):
                 level += 1
                 next_frontier = []
+                fresh: set[int] = set()  # nodes given their depth and parent at this level
                 hop = first_hop[d] if first_hop is not None and level == 1 else None
                 edges = hop if hop is not None else expand(frontier, d)
-                # sorted: the same shortest path whatever order a backend returns edges in
-                for up, down, via in sorted(edges, key=_edge_order):
+                upstream = d == UPSTREAM
+                for up, down, via in edges:
                     if first_hop is not None and via == root:
                         continue  # drawn through the job node instead
                     graph.edges.add((up, down, via))
-                    node = up if d == UPSTREAM else down
+                    node, near = (up, down) if upstream else (down, up)
                     if node in seen:
+                        # the smallest neighbour wins: the same shortest path whatever
+                        # order a backend returns edges in
+                        if node in fresh and near < graph.parent[node]:
+                            graph.parent[node] = near
                         continue
                     seen.add(node)
                     next_frontier.append(node)
                     if node not in graph.depth:
                         graph.depth[node] = level
                         graph.direction[node] = d
-                        graph.parent[node] = down if d == UPSTREAM else up
+                        graph.parent[node] = near
+                        fresh.add(node)
                 frontier = next_frontier
         # Keep only edges whose both ends were reached (a depth bound cuts the rest).
         graph.edges = {e for e in graph.edges if e[0] in graph.depth and e[1] in graph.depth}
@@ -213,9 +219,3 @@ class ProjectedGraphBackend(GraphBackend):
 
     def close(self) -> None:
         """Release connections (called when the settings change)."""
-
-
-def _edge_order(edge: tuple) -> tuple:
-    """Sort key of an edge triple whose third item may be None or a string."""
-    up, down, via = edge
-    return (up, down, via is not None, str(via))
