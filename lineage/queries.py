@@ -12,8 +12,7 @@ from django.shortcuts import get_object_or_404
 from catalog.models import Asset, Field, Ownership
 from lineage.graph import get_graph_backend
 from lineage.graph.base import BOTH
-
-CHUNK = 900
+from lineage.graph.sql import in_list_size
 
 
 class AssetRow(NamedTuple):
@@ -28,10 +27,10 @@ class AssetRow(NamedTuple):
 
 
 def _assets_by_id(ids) -> dict[int, AssetRow]:
-    ids = list(ids)
+    ids, size = list(ids), in_list_size()
     found: dict[int, AssetRow] = {}
-    for start in range(0, len(ids), CHUNK):
-        for row in Asset.objects.filter(id__in=ids[start : start + CHUNK]).values_list(
+    for start in range(0, len(ids), size):
+        for row in Asset.objects.filter(id__in=ids[start : start + size]).values_list(
             "id", "urn", "name", "type", "platform"
         ):
             found[row[0]] = AssetRow(*row)
@@ -39,11 +38,11 @@ def _assets_by_id(ids) -> dict[int, AssetRow]:
 
 
 def _owners_by_asset(ids) -> dict[int, list[str]]:
-    ids = list(ids)
+    ids, size = list(ids), in_list_size()
     owners: dict[int, list[str]] = defaultdict(list)
-    for start in range(0, len(ids), CHUNK):
+    for start in range(0, len(ids), size):
         for asset_id, name in Ownership.objects.filter(
-            asset_id__in=ids[start : start + CHUNK]
+            asset_id__in=ids[start : start + size]
         ).values_list("asset_id", "owner__name"):
             owners[asset_id].append(name)
     return owners
