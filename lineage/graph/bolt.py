@@ -169,7 +169,7 @@ class BoltGraphBackend(ProjectedGraphBackend):
         return adjacency
 
     def expand(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, int | None]]:
-        """See :meth:`GraphBackend.expand` (one hop; traversal uses :meth:`lineage`)."""
+        """See :meth:`GraphBackend.expand` (one hop; traversal uses :meth:`subgraph`)."""
         near = "b" if direction == UPSTREAM else "a"
         query = (
             f"{CURRENT}UNWIND $ids AS i MATCH ({near}:Asset {{g: g, id: i}}) "
