@@ -19,10 +19,23 @@ Usage::
 
 The PostgreSQL database named in the URL is dropped and re-created, so its name must
 contain ``bench``.
+
+Graph mode (``--graph-nodes N``): instead of a dbt project, a synthetic graph of N datasets
+and ~3N edges (``gen_lineage_graph.py``) is written straight into the database; the root
+is the first node of a 12,000-node cluster (11,999 descendants; N-1 when N is smaller).
+It times the traversal alone (``GraphBackend.impact``) and ``lineage.queries.impact`` on
+the ``sql`` backend, then with ``--neo4j`` starts Neo4j (``tests/neo4j_server.py``, or
+uses ``NEO4J_URI``), times ``rebuild_graph`` (one run) and the same calls on the ``bolt``
+backend, and checks that both backends give the same rows::
+
+    .venv/bin/python benchmarks/bench_impact.py --graph-nodes 100000 --neo4j
+    .venv/bin/python benchmarks/bench_impact.py --graph-nodes 1000000 --neo4j \
+        --database-url postgres://postgres@127.0.0.1:5432/mc_graph_bench
 """
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import deque
@@ -85,6 +98,95 @@ def timed(fn, runs: int) -> list[float]:
     return times
 
 
+def graph_main(args) -> None:
+    """``--graph-nodes``: time impact on the synthetic graph, ``sql`` then Neo4j."""
+    import gen_lineage_graph as gen
+
+    workdir = Path(args.workdir) / f"graph_{args.graph_nodes}"
+    fresh_database(args.database_url, workdir, keep=args.reuse_database)
+    from django.test import override_settings
+
+    from catalog.models import Asset
+    from lineage import queries
+    from lineage.graph import get_graph_backend
+    from lineage.graph.projection import GraphProjection
+    from lineage.models import LineageEdge
+
+    urn = gen.node_urn(0)
+    if not Asset.objects.filter(urn=urn).exists():
+        print(f"generating {args.graph_nodes} nodes ...", file=sys.stderr)
+        gen.generate(args.graph_nodes, log=lambda m: print(m, file=sys.stderr))
+    root = Asset.objects.get(urn=urn).id
+    expected = min(gen.CLUSTER, args.graph_nodes) - 1
+    edges = LineageEdge.objects.count()
+    database = "postgresql" if args.database_url else "sqlite"
+    results = []  # (graph backend, what, times)
+
+    def measure(graph: str) -> list[dict]:
+        backend = get_graph_backend()
+        rows = queries.impact(urn)  # also warms caches
+        assert len(rows) == expected, f"{graph}: impact found {len(rows)}, expected {expected}"
+        results.append(
+            (
+                graph,
+                "traversal (GraphBackend.impact)",
+                timed(lambda: backend.impact(root), args.runs),
+            )
+        )
+        results.append(
+            (graph, "lineage.queries.impact", timed(lambda: queries.impact(urn), args.runs))
+        )
+        return rows
+
+    sql_rows = measure("sql")
+    if args.neo4j:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        server = None
+        if os.environ.get("NEO4J_URI"):
+            uri = os.environ["NEO4J_URI"]
+            user, password = os.environ.get("NEO4J_USER", ""), os.environ.get("NEO4J_PASSWORD", "")
+        else:
+            from tests.neo4j_server import start_neo4j
+
+            server = start_neo4j(
+                workdir / "neo4j",
+                heap=args.neo4j_heap,
+                page_cache_mib=args.neo4j_page_cache,
+                jvm_options=("-XX:+UseParallelGC",),
+            )
+            uri, user, password = server.uri, "", ""
+        graph = {
+            "default": {
+                "BACKEND": "lineage.graph.bolt.BoltGraphBackend",
+                "URI": uri,
+                "USER": user,
+                "PASSWORD": password,
+            }
+        }
+        try:
+            with override_settings(LINEAGE_GRAPH=graph):
+                results.append(("bolt", "rebuild_graph", timed(GraphProjection().rebuild, 1)))
+                bolt_rows = measure("bolt")
+                assert bolt_rows == sql_rows, "bolt and sql answer differently"
+        finally:
+            if server:
+                server.stop()
+    depth = max(r["depth"] for r in sql_rows)
+    print(
+        f"\nImpact benchmark, synthetic graph ({machine()}): {args.graph_nodes} nodes, "
+        f"{edges} edges; root {expected} descendants, max depth {depth}\n"
+    )
+    print(
+        "| nodes | edges | database | graph backend | call | runs | median ms | min ms | max ms |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for graph, name, times in results:
+        print(
+            f"| {args.graph_nodes} | {edges} | {database} | {graph} | {name} | {len(times)} | "
+            f"{median(times) * 1000:.0f} | {min(times) * 1000:.0f} | {max(times) * 1000:.0f} |"
+        )
+
+
 def main() -> None:
     """Harvest the generated project, then time impact analysis; prints a table."""
     parser = argparse.ArgumentParser(description="Benchmark impact analysis.")
@@ -96,9 +198,17 @@ def main() -> None:
     parser.add_argument(
         "--reuse-database",
         action="store_true",
-        help="use the database bench_harvest.py left (same --workdir/--models)",
+        help="use the database bench_harvest.py left (same --workdir/--models), or the "
+        "graph a previous --graph-nodes run left",
     )
+    parser.add_argument("--graph-nodes", type=int, help="synthetic graph of N nodes, ~3N edges")
+    parser.add_argument("--neo4j", action="store_true", help="also time the bolt backend")
+    parser.add_argument("--neo4j-heap", default="2g", help="JVM -Xmx of the Neo4j launcher")
+    parser.add_argument("--neo4j-page-cache", type=int, default=1024, help="MiB")
     args = parser.parse_args()
+    if args.graph_nodes:
+        graph_main(args)
+        return
     workdir = Path(args.workdir)
     target = ensure_target(args.models, workdir, args.seed)
     manifest = json.loads((target / "manifest.json").read_text())

@@ -5,35 +5,45 @@ goes through the configured graph backend (:func:`lineage.graph.get_graph_backen
 """
 
 from collections import defaultdict
+from typing import NamedTuple
 
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Asset, Field, Ownership
 from lineage.graph import get_graph_backend
 from lineage.graph.base import BOTH
+from lineage.graph.sql import in_list_size
 from lineage.impact_filter import direct_impact, field_edge_subtypes
 
-CHUNK = 900
+
+class AssetRow(NamedTuple):
+    """The columns of an asset the lineage answers show (no model instance: cheaper
+    for the tens of thousands of nodes an impact analysis may return)."""
+
+    id: int
+    urn: str
+    name: str
+    type: str
+    platform: str
 
 
-def _assets_by_id(ids) -> dict[int, Asset]:
-    ids = list(ids)
-    found: dict[int, Asset] = {}
-    for start in range(0, len(ids), CHUNK):
-        found.update(
-            Asset.objects.only("id", "urn", "name", "type", "platform", "qualified_name").in_bulk(
-                ids[start : start + CHUNK]
-            )
-        )
+def _assets_by_id(ids) -> dict[int, AssetRow]:
+    ids, size = list(ids), in_list_size()
+    found: dict[int, AssetRow] = {}
+    for start in range(0, len(ids), size):
+        for row in Asset.objects.filter(id__in=ids[start : start + size]).values_list(
+            "id", "urn", "name", "type", "platform"
+        ):
+            found[row[0]] = AssetRow(*row)
     return found
 
 
 def _owners_by_asset(ids) -> dict[int, list[str]]:
-    ids = list(ids)
+    ids, size = list(ids), in_list_size()
     owners: dict[int, list[str]] = defaultdict(list)
-    for start in range(0, len(ids), CHUNK):
+    for start in range(0, len(ids), size):
         for asset_id, name in Ownership.objects.filter(
-            asset_id__in=ids[start : start + CHUNK]
+            asset_id__in=ids[start : start + size]
         ).values_list("asset_id", "owner__name"):
             owners[asset_id].append(name)
     return owners

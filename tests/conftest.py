@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.neo4j_server import neo4j_server  # noqa: F401  (session fixture: a real Neo4j)
+
 SAMPLES = Path(settings.MESH_SAMPLES_DIR)
 STANDARDS = SAMPLES.parent / "standards"
 

