@@ -21,7 +21,6 @@ sampled facets).
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections import Counter
@@ -34,6 +33,7 @@ from catalog.search.base import (
     SearchResults,
     document_boost,
     document_terms,
+    exact_variants,
     facet_values,
     tokens,
     trigrams,
@@ -493,23 +493,6 @@ class SQLiteFTSBackend(SearchBackend):
                 {"urn": urn, "name": name, "qualified_name": qn, "type": typ, "platform": platform}
             )
         return out[:limit]
-
-
-def exact_variants(text: str, fixes: dict[str, list[tuple[int, str]]]) -> dict[str, int]:
-    """Texts that count as an exact name match, with their rank level: the query itself
-    (3), then the query with one typo replaced by a correction (3 - edit distance), then
-    the singular or plural of each of those (one level lower, at least 1), so
-    ``customer`` finds a table named ``customers`` right after one named ``Customer``."""
-    lowered = text.strip().lower()
-    variants = {lowered: 3} if lowered else {}
-    for word, options in fixes.items():
-        for distance, term in options:
-            variant = re.sub(rf"\b{re.escape(word)}\b", term, lowered)
-            variants.setdefault(variant, 3 - distance)
-    for variant, level in list(variants.items()):
-        other = variant[:-1] if variant.endswith("s") and len(variant) > 3 else variant + "s"
-        variants.setdefault(other, max(level - 1, 1))
-    return dict(sorted(variants.items(), key=lambda kv: -kv[1]))
 
 
 class _Txn:

@@ -23,7 +23,7 @@ assets (measured by ``benchmarks/bench_search.py``):
   ``count_approximate``.
 - **Facets** count the values of the first :data:`FACET_SAMPLE` matches, scaled to the
   (estimated) count when there are more (``facets_approximate``).
-- **Typos**: an unknown word is replaced by at most :data:`MAX_CORRECTIONS` indexed terms
+- **Typos**: an unknown word is replaced by at most :data:`~catalog.search.base.MAX_CORRECTIONS` indexed terms
   within :func:`~catalog.search.base.max_edits` edits, closest first, then most frequent.
 """
 
@@ -41,7 +41,7 @@ from catalog.search.base import (
     MAX_FACET_VALUES,
     SearchHit,
     SearchQuery,
-    levenshtein,
+    choose_corrections,
     mark,
     max_edits,
     split_identifier,
@@ -68,8 +68,6 @@ COUNT_CAP = 2000
 FACET_SAMPLE = 1000
 #: bm25 ranks a query whose words have at most this many postings (see :func:`postings`)
 BM25_BUDGET = 20_000
-#: typo corrections used per unknown word
-MAX_CORRECTIONS = 3
 #: exact-match rows considered (a name shared by more assets ranks the first ones)
 MAX_EXACT = 1000
 
@@ -105,7 +103,7 @@ def _indexed(conn, g: int, word: str) -> bool:
 def typo_corrections(conn, g: int, word: str) -> list[tuple[int, str]]:
     """``(distance, term)`` of indexed terms within :func:`max_edits` of ``word``: the
     closest, then the most frequent (documents containing the term), at most
-    :data:`MAX_CORRECTIONS`. Candidates share enough character trigrams with ``word``."""
+    :data:`~catalog.search.base.MAX_CORRECTIONS`. Candidates share enough character trigrams with ``word``."""
     edits = max_edits(word)
     if not edits:
         return []
@@ -117,12 +115,7 @@ def typo_corrections(conn, g: int, word: str) -> list[tuple[int, str]]:
         f" ORDER BY c DESC LIMIT 300) g JOIN terms_{g} t ON t.term = g.term",
         (*grams, need),
     ).fetchall()
-    scored = []
-    for term, df in rows:
-        distance = levenshtein(word, term, edits)
-        if distance <= edits:
-            scored.append((distance, -(df or 0), term))
-    return [(distance, term) for distance, _, term in sorted(scored)[:MAX_CORRECTIONS]]
+    return choose_corrections(word, rows)
 
 
 def postings(conn, g: int, words: list[str], fixes: dict) -> int:
