@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.opensearch_server import opensearch_server  # noqa: F401 (session fixture)
+
 SAMPLES = Path(settings.MESH_SAMPLES_DIR)
 STANDARDS = SAMPLES.parent / "standards"
 

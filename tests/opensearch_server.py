@@ -51,9 +51,7 @@ def java_binary() -> str:
 def build_launcher() -> None:
     """Run ``services/opensearch/build.sh`` (a no-op when the build is current).
     Raises RuntimeError with Maven's output when the build fails."""
-    done = subprocess.run(
-        [str(LAUNCHER / "build.sh")], capture_output=True, text=True, timeout=900
-    )
+    done = subprocess.run([str(LAUNCHER / "build.sh")], capture_output=True, text=True, timeout=900)
     if done.returncode != 0:
         raise RuntimeError(
             "OpenSearch test server: the launcher build failed:\n"
@@ -119,8 +117,7 @@ def start_opensearch(workdir: Path, port: int | None = None) -> tuple[subprocess
         time.sleep(0.5)
     stop_opensearch(proc)
     raise RuntimeError(
-        f"OpenSearch test server on {url} not healthy after {START_TIMEOUT:.0f} s:\n"
-        f"{log_tail(log)}"
+        f"OpenSearch test server on {url} not healthy after {START_TIMEOUT:.0f} s:\n{log_tail(log)}"
     )
 
 

@@ -1,12 +1,13 @@
 """The search backend contract: every backend of ``settings.MESH_SEARCH`` passes these.
 
 Subclass :class:`SearchContract` and give ``backend_config(tmp_path)`` (the
-``MESH_SEARCH["default"]`` dict); the OpenSearch subclass runs only when OPENSEARCH_URL
-is set.
+``MESH_SEARCH["default"]`` dict); the OpenSearch subclass runs against a node the suite
+starts (or ``OPENSEARCH_URL``) and fails when none can start.
 """
 
 import os
 import sqlite3
+import uuid
 
 import pytest
 
@@ -376,15 +377,48 @@ class TestSQLiteFTSBackend(SearchContract):
         assert corpus.count() == 7
 
 
-@pytest.mark.skipif(not os.environ.get("OPENSEARCH_URL"), reason="OPENSEARCH_URL not set")
 class TestOpenSearchBackend(SearchContract):
-    """OpenSearch at OPENSEARCH_URL (index ``mesh-test-<pid>``)."""
+    """A real OpenSearch 2.19 node (``tests/opensearch_server.py``; ``OPENSEARCH_URL``
+    to use another server), one alias per test (``mesh-test-<pid>-<random>``), dropped
+    after the test."""
 
     pytestmark = pytest.mark.django_db
+
+    @pytest.fixture(autouse=True)
+    def _server(self, opensearch_server):
+        self.url = opensearch_server
+        self.index = f"mesh-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        yield
+        from catalog.search.opensearch import OpenSearchBackend
+
+        OpenSearchBackend(url=self.url, index=self.index).drop()
 
     def backend_config(self, tmp_path) -> dict:
         return {
             "BACKEND": "catalog.search.opensearch.OpenSearchBackend",
-            "URL": os.environ["OPENSEARCH_URL"],
-            "INDEX": f"mesh-test-{os.getpid()}",
+            "URL": self.url,
+            "INDEX": self.index,
         }
+
+    def test_rebuild_keeps_old_index_readable_until_swap(self, corpus):
+        def docs():
+            # while the new index is being loaded, searches go to the old one
+            assert corpus.search(SearchQuery("customers")).count > 0
+            yield doc("shipments")
+
+        corpus.rebuild(docs())
+        assert corpus.search(SearchQuery("customers")).count == 0
+        assert len(corpus._live_indices()) == 1
+
+    def test_failed_rebuild_leaves_index_untouched(self, corpus):
+        def broken():
+            yield doc("shipments")
+            raise RuntimeError("database went away")
+
+        before = corpus._live_indices()
+        with pytest.raises(RuntimeError):
+            corpus.rebuild(broken())
+        assert corpus.count() == 7
+        assert corpus._live_indices() == before
+        indices = corpus.client.indices.get(index=f"{self.index}-*")
+        assert sorted(indices) == before, "the half-built index is deleted"

@@ -1,0 +1,388 @@
+"""The scale-out search backend: an OpenSearch 2.x cluster through ``opensearch-py``.
+
+Settings (``MESH_SEARCH["default"]``, from ``MESH_SEARCH_BACKEND=opensearch``):
+``URL`` (``MESH_SEARCH_URL``, e.g. ``http://127.0.0.1:9200`` or
+``https://user:password@search.internal:9200``), ``INDEX`` (``MESH_SEARCH_INDEX``: the
+*alias* searches go through), ``TIMEOUT`` (seconds per request), ``REFRESH`` (``True``:
+a write is searchable when the call returns; ``"wait_for"`` or ``False`` trade that for
+throughput).
+
+Layout: the alias ``INDEX`` points at one concrete index ``<INDEX>-v<MAPPING_VERSION>-
+<UTC time>`` with the mapping of :data:`catalog.search.opensearch_query.MAPPING`
+(versioned in its ``_meta``). ``rebuild`` creates a new index, bulk-loads it with the
+client's streaming helper (refresh off while loading), then moves the alias in one
+``_aliases`` call and only then deletes the old index: searches never see a partial
+index, and a failed rebuild leaves the old one in place. A document's id is its URN
+(a SHA-256 of it when the URN is over 512 bytes). Queries are compiled in
+:mod:`catalog.search.opensearch_query` from the shared plan of :mod:`catalog.search.base`.
+
+When the cluster is down, writes raise (``opensearchpy`` connection errors) and the
+outbox keeps the search projection's cursor, so nothing is lost: the next
+``process_outbox`` catches up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Iterator
+
+from opensearchpy import OpenSearch, helpers
+from opensearchpy.exceptions import NotFoundError
+
+from catalog.search.base import (
+    FACET_KEYS,
+    SearchBackend,
+    SearchQuery,
+    SearchResults,
+    document_boost,
+    document_terms,
+    plan_query,
+    with_parts,
+)
+from catalog.search.opensearch_query import (
+    FACET_FIELDS,
+    MAPPING,
+    MAPPING_VERSION,
+    exact_level,
+    exact_request,
+    known_words,
+    main_request,
+    read_facets,
+    suggest_request,
+    suggested_terms,
+    to_hit,
+    vocabulary_request,
+)
+
+log = logging.getLogger(__name__)
+#: documents per bulk request
+CHUNK = 1000
+#: extra main-query hits fetched so exact-tier duplicates can be dropped from a page
+EXACT_SLACK = 20
+
+
+def document_id(urn: str) -> str:
+    """The OpenSearch ``_id`` of a URN: the URN itself, or ``sha256:<hex>`` when it is
+    longer than the 512 bytes OpenSearch allows."""
+    return urn if len(urn.encode()) <= 512 else "sha256:" + hashlib.sha256(urn.encode()).hexdigest()
+
+
+def to_source(doc: dict) -> dict:
+    """The indexed source of a search document (see :mod:`catalog.search.base`)."""
+    other = [
+        doc.get("platform", ""),
+        doc.get("type", ""),
+        *doc.get("owners", []),
+        *doc.get("sources", []),
+        *doc.get("domain", []),
+        *doc.get("data_product", []),
+    ]
+    name, qn = doc.get("name", ""), doc.get("qualified_name", "")
+    source = {
+        "urn": doc["urn"],
+        "name": with_parts(name),
+        "qualified_name": with_parts(qn),
+        "field_names": [with_parts(f) for f in doc.get("field_names", [])],
+        "tags": [with_parts(t) for t in doc.get("tags", [])],
+        "description": doc.get("description", "") or "",
+        "field_descriptions": [d for d in doc.get("field_descriptions", []) if d],
+        "other": " ".join(x for x in other if x),
+        "terms": " ".join(sorted(document_terms(doc))),
+        "name_lc": name.lower(),
+        "qn_lc": qn.lower(),
+        "popularity": float(doc.get("popularity") or 0),
+        "boost": document_boost(doc),
+        "display": {
+            "urn": doc["urn"],
+            "name": name,
+            "qualified_name": qn,
+            "type": doc.get("type", ""),
+            "platform": doc.get("platform", ""),
+            "description": doc.get("description", "") or "",
+        },
+    }
+    for facet, key in FACET_KEYS.items():
+        value = doc.get(key)
+        values = value if isinstance(value, list | tuple | set) else [value]
+        source[FACET_FIELDS[facet]] = sorted({str(v) for v in values if v not in (None, "")})
+    return source
+
+
+class OpenSearchBackend(SearchBackend):
+    """Search index in an OpenSearch 2.x cluster at ``url``, behind the alias ``index``.
+
+    The alias and a first index are created on first use. Raises
+    ``opensearchpy.exceptions.ConnectionError`` (or ``TransportError``) when the cluster
+    is unreachable or refuses a request.
+    """
+
+    def __init__(
+        self,
+        url: str = "http://127.0.0.1:9200",
+        index: str = "mesh-catalog",
+        timeout: float = 10,
+        refresh: bool | str = True,
+        **options,
+    ) -> None:
+        self.url, self.alias, self.refresh = url, index.lower(), refresh
+        self.client = OpenSearch(
+            hosts=[url], timeout=timeout, max_retries=1, retry_on_timeout=False
+        )
+        self._ready = False
+
+    # -- index management -----------------------------------------------------------
+    def _ensure(self) -> None:
+        """Create the alias and its first index when missing (once per process);
+        warn when the live index was built by another mapping version."""
+        if self._ready:
+            return
+        live = self._live_indices()
+        if not live:
+            name = self._new_index()
+            try:
+                self.client.indices.update_aliases(
+                    body={"actions": [{"add": {"index": name, "alias": self.alias}}]}
+                )
+            except Exception:
+                self.client.indices.delete(index=name, ignore_unavailable=True)
+                if not self._live_indices():  # another process did not win the race
+                    raise
+        else:
+            mapping = self.client.indices.get_mapping(index=live[0])
+            meta = next(iter(mapping.values()))["mappings"].get("_meta", {})
+            if meta.get("mesh_mapping_version") != MAPPING_VERSION:
+                log.warning(
+                    "search index %s has mapping version %s, this code writes %s:"
+                    " run `manage.py rebuild_index`",
+                    live[0],
+                    meta.get("mesh_mapping_version"),
+                    MAPPING_VERSION,
+                )
+        self._ready = True
+
+    def _live_indices(self) -> list[str]:
+        """The concrete indices behind the alias ([] when the alias does not exist)."""
+        try:
+            return sorted(self.client.indices.get_alias(name=self.alias))
+        except NotFoundError:
+            return []
+
+    def _new_index(self, loading: bool = False) -> str:
+        """Create a new concrete index for the alias; ``loading``: refresh off."""
+        name = f"{self.alias}-v{MAPPING_VERSION}-{time.time_ns() // 1000}"
+        body = {**MAPPING, "settings": {**MAPPING["settings"]}}
+        body["settings"]["index"] = {
+            **MAPPING["settings"]["index"],
+            "number_of_shards": 1,
+            "number_of_replicas": 0,
+            **({"refresh_interval": "-1"} if loading else {}),
+        }
+        self.client.indices.create(index=name, body=body)
+        return name
+
+    # -- writing --------------------------------------------------------------------
+    def _bulk(self, actions: Iterable[dict], refresh) -> Iterator[tuple[bool, dict]]:
+        return helpers.streaming_bulk(
+            self.client,
+            actions,
+            chunk_size=CHUNK,
+            max_chunk_bytes=20 * 1024 * 1024,
+            raise_on_error=False,
+            raise_on_exception=True,
+            refresh=refresh,
+        )
+
+    def index_documents(self, docs: Iterable[dict]) -> int:
+        """Add or replace documents by URN (bulk requests of 1,000); returns documents
+        written. Raises RuntimeError naming the first rejected URN and the reason."""
+        self._ensure()
+        latest = {d["urn"]: d for d in docs}  # a URN twice: the last one wins
+        if not latest:
+            return 0
+        actions = (
+            {"_index": self.alias, "_id": document_id(urn), "_source": to_source(doc)}
+            for urn, doc in latest.items()
+        )
+        written = 0
+        for ok, item in self._bulk(actions, self.refresh):
+            if not ok:
+                info = item.get("index", {})
+                raise RuntimeError(
+                    f"search index rejected document {info.get('_id')}: {info.get('error')}"
+                )
+            written += 1
+        return written
+
+    def delete(self, urns: Iterable[str]) -> int:
+        """Remove documents by URN; returns how many existed."""
+        self._ensure()
+        actions = (
+            {"_op_type": "delete", "_index": self.alias, "_id": document_id(u)}
+            for u in dict.fromkeys(urns)
+        )
+        removed = 0
+        for ok, item in self._bulk(actions, self.refresh):
+            result = item.get("delete", {})
+            if ok:
+                removed += 1
+            elif result.get("status") != 404:
+                raise RuntimeError(
+                    f"search index could not delete {result.get('_id')}: {result.get('error')}"
+                )
+        return removed
+
+    def rebuild(self, docs: Iterable[dict]) -> int:
+        """Load ``docs`` into a new index, then move the alias to it in one atomic
+        ``_aliases`` call and delete the old index; on any error the new index is
+        deleted and the old one stays live. Returns documents written."""
+        self._ensure()
+        new = self._new_index(loading=True)
+        written = 0
+        try:
+            seen: set[str] = set()
+            actions = (
+                {"_index": new, "_id": document_id(d["urn"]), "_source": to_source(d)}
+                for d in docs
+                if not (d["urn"] in seen or seen.add(d["urn"]))  # first one wins here too
+            )
+            for ok, item in self._bulk(actions, False):
+                if not ok:
+                    raise RuntimeError(f"search index rejected a document: {item}")
+                written += 1
+            self.client.indices.put_settings(index=new, body={"index": {"refresh_interval": None}})
+            self.client.indices.refresh(index=new)
+            old = self._live_indices()
+            actions = [{"remove": {"index": name, "alias": self.alias}} for name in old]
+            actions.append({"add": {"index": new, "alias": self.alias}})
+            self.client.indices.update_aliases(body={"actions": actions})
+        except BaseException:
+            self.client.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        for name in old:
+            self.client.indices.delete(index=name, ignore_unavailable=True)
+        return written
+
+    def clear(self) -> None:
+        """Remove every document (by rebuilding an empty index)."""
+        self.rebuild([])
+
+    def count(self) -> int:
+        """Documents behind the alias."""
+        self._ensure()
+        return int(self.client.count(index=self.alias)["count"])
+
+    def drop(self) -> None:
+        """Delete the alias and every index of it (tests and benchmarks clean up)."""
+        for name in self._live_indices():
+            self.client.indices.delete(index=name, ignore_unavailable=True)
+        self._ready = False
+
+    # -- reading --------------------------------------------------------------------
+    def _plan(self, text: str):
+        """The shared query plan, with one ``_msearch`` for vocabulary and candidates."""
+        cache: dict = {}
+
+        def known(words: list[str]) -> set[str]:
+            corrected = [w for w in words if len(w) >= 4]
+            body = vocabulary_request(words, corrected)
+            responses = self.client.msearch(index=self.alias, body=body)["responses"]
+            cache["candidates"] = suggested_terms(corrected, responses[-1]) if corrected else {}
+            return known_words(words, responses)
+
+        def candidates(words: list[str]) -> dict[str, list[tuple[str, int]]]:
+            return {w: cache.get("candidates", {}).get(w, []) for w in words}
+
+        return plan_query(text, known, candidates)
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        """Rank, count, facet and highlight (rules in :mod:`catalog.search.base`, DSL in
+        :mod:`catalog.search.opensearch_query`); two or three requests per search."""
+        self._ensure()
+        plan = self._plan(query.text) if query.text else None
+        results = self._run(query, plan, "and")
+        if plan is not None and results.count == 0 and len(plan.words) > 1:
+            results = self._run(query, plan, "or")
+        return results
+
+    def _run(self, query: SearchQuery, plan, operator: str) -> SearchResults:
+        need = query.offset + query.page_size
+        if plan is None or not plan.words:
+            body = main_request(query, plan, operator, query.page_size)
+            body["from"] = query.offset
+            response = self.client.search(index=self.alias, body=body)
+            hits = [
+                to_hit(h, float(h["_source"].get("boost", 0))) for h in response["hits"]["hits"]
+            ]
+            return self._results(query, plan, response, hits)
+        body = [
+            {},
+            exact_request(query, plan),
+            {},
+            main_request(query, plan, operator, need + EXACT_SLACK),
+        ]
+        exact_response, response = self.client.msearch(index=self.alias, body=body)["responses"]
+        for part in (exact_response, response):
+            if "error" in part:
+                raise RuntimeError(f"search failed: {part['error']}")
+        exact = []
+        for raw in exact_response["hits"]["hits"]:
+            level = exact_level(plan, raw["_source"], query.text)
+            if level:
+                exact.append((level, raw))
+        exact.sort(
+            key=lambda e: (
+                -e[0],
+                -float(e[1]["_source"].get("boost", 0)),
+                len(e[1]["_source"].get("qn_lc", "")),
+                e[1]["_source"].get("qn_lc", ""),
+            )
+        )
+        exact_ids = {raw["_id"] for _, raw in exact}
+        if len(exact_ids) > EXACT_SLACK:  # the page may need deeper main hits
+            response = self.client.search(
+                index=self.alias,
+                body=main_request(query, plan, operator, need + len(exact_ids)),
+            )
+        rows = [to_hit(raw, 1000.0 * level, exact=True) for level, raw in exact]
+        rows += [
+            to_hit(raw, float(raw["sort"][0]))
+            for raw in response["hits"]["hits"]
+            if raw["_id"] not in exact_ids
+        ]
+        return self._results(query, plan, response, rows[query.offset : need])
+
+    @staticmethod
+    def _results(query, plan, response, hits) -> SearchResults:
+        return SearchResults(
+            count=int(response["hits"]["total"]["value"]),
+            hits=hits,
+            facets=read_facets(query, response.get("aggregations", {})),
+            corrections=plan.corrections if plan else {},
+        )
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
+        """Names starting with ``prefix``, then names with a word starting with it;
+        exact name first, then popular, then short names (as the embedded backend)."""
+        from catalog.search.base import tokens
+
+        p = (prefix or "").strip().lower()
+        if not p or limit < 1:
+            return []
+        self._ensure()
+        response = self.client.search(index=self.alias, body=suggest_request(p, tokens(p), limit))
+        rows = []
+        for raw in response["hits"]["hits"]:
+            source = raw["_source"]
+            rows.append(
+                (source["name_lc"], float(source.get("popularity") or 0), source["display"])
+            )
+        rows.sort(key=lambda r: (r[0] != p, not r[0].startswith(p), -r[1], len(r[0]), r[0]))
+        out, seen = [], set()
+        for _, _, d in rows:
+            if d["urn"] in seen:
+                continue
+            seen.add(d["urn"])
+            out.append({k: d[k] for k in ("urn", "name", "qualified_name", "type", "platform")})
+        return out[:limit]
