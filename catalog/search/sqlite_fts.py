@@ -33,7 +33,6 @@ from catalog.search.base import (
     SearchResults,
     document_boost,
     document_terms,
-    exact_variants,
     facet_values,
     tokens,
     trigrams,
@@ -48,6 +47,7 @@ from catalog.search.sqlite_query import (
     facet_key,
     highlight,
     match_expression,
+    plan,
     postings,
     ranked_hits,
     sample_and_count,
@@ -423,15 +423,13 @@ class SQLiteFTSBackend(SearchBackend):
         and :mod:`catalog.search.sqlite_query` for how each part stays bounded."""
         with self._read() as conn:  # one snapshot for every statement of this search
             g = self._generation(conn)
-            words = tokens(query.text)
-            fixes: dict[str, list[tuple[int, str]]] = {}
-            match = match_expression(conn, g, words, fixes, "AND")
-            exact = exact_variants(query.text, fixes)
-            corrections = {w: [t for _, t in f] for w, f in fixes.items()}
+            p = plan(conn, g, query.text)  # the shared plan, compiled to FTS5 below
+            words, fixes, exact, corrections = p.words, p.fixes, p.exact, p.corrections
+            match = match_expression(p, "AND")
             cost = (postings(conn, g, words, fixes), word_stems(words, fixes)) if match else (0, [])
             results = self._run(conn, g, query, match, exact, corrections, cost)
             if results.count == 0 and len(words) > 1:
-                match = match_expression(conn, g, words, {}, "OR")
+                match = match_expression(p, "OR")
                 results = self._run(conn, g, query, match, exact, corrections, (cost[0], []))
             return results
 
