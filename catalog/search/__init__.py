@@ -16,7 +16,14 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from catalog.search.base import FACETS, SearchBackend, SearchError, SearchQuery, SearchResults
+from catalog.search.base import (
+    FACETS,
+    SearchBackend,
+    SearchError,
+    SearchQuery,
+    SearchResults,
+    SearchUnavailable,
+)
 
 
 @cache
@@ -79,6 +86,7 @@ __all__ = [
     "SearchError",
     "SearchQuery",
     "SearchResults",
+    "SearchUnavailable",
     "get_search_backend",
     "search",
     "suggest",

@@ -70,6 +70,11 @@ class SearchError(ValueError):
     """A search request that cannot be answered: bad page, unknown facet, bad size."""
 
 
+class SearchUnavailable(RuntimeError):
+    """The search engine cannot answer right now (a cluster down or refusing); the
+    message names the engine and the reason, never its address or credentials."""
+
+
 @dataclass
 class SearchQuery:
     """What to search for.

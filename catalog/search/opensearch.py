@@ -23,28 +23,34 @@ outbox keeps the search projection's cursor, so nothing is lost: the next
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
 from collections.abc import Iterable, Iterator
 
 from opensearchpy import OpenSearch, helpers
-from opensearchpy.exceptions import NotFoundError
+from opensearchpy.exceptions import ConnectionError as ClusterConnectionError
+from opensearchpy.exceptions import TransportError
 
 from catalog.search.base import (
     FACET_KEYS,
     SearchBackend,
+    SearchError,
     SearchQuery,
     SearchResults,
+    SearchUnavailable,
     document_boost,
     document_terms,
     plan_query,
+    tokens,
     with_parts,
 )
 from catalog.search.opensearch_query import (
     FACET_FIELDS,
     MAPPING,
     MAPPING_VERSION,
+    MAX_RESULT_WINDOW,
     exact_level,
     exact_request,
     known_words,
@@ -61,6 +67,19 @@ log = logging.getLogger(__name__)
 CHUNK = 1000
 #: extra main-query hits fetched so exact-tier duplicates can be dropped from a page
 EXACT_SLACK = 20
+
+
+@contextlib.contextmanager
+def unavailable(what: str) -> Iterator[None]:
+    """Turn the client's connection and server errors during ``what`` into
+    :class:`SearchUnavailable` (details logged, address and credentials not shown)."""
+    try:
+        yield
+    except (ClusterConnectionError, TransportError) as exc:
+        log.warning("OpenSearch %s failed: %s", what, exc)
+        status = getattr(exc, "status_code", "N/A")
+        reason = "unreachable" if status == "N/A" else f"answered with status {status}"
+        raise SearchUnavailable(f"the search cluster is {reason}") from None
 
 
 def document_id(urn: str) -> str:
@@ -164,10 +183,10 @@ class OpenSearchBackend(SearchBackend):
 
     def _live_indices(self) -> list[str]:
         """The concrete indices behind the alias ([] when the alias does not exist)."""
-        try:
-            return sorted(self.client.indices.get_alias(name=self.alias))
-        except NotFoundError:
+        found = self.client.indices.get_alias(name=self.alias, ignore=404)
+        if found.get("status") == 404:
             return []
+        return sorted(found)
 
     def _new_index(self, loading: bool = False) -> str:
         """Create a new concrete index for the alias; ``loading``: refresh off."""
@@ -298,13 +317,21 @@ class OpenSearchBackend(SearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResults:
         """Rank, count, facet and highlight (rules in :mod:`catalog.search.base`, DSL in
-        :mod:`catalog.search.opensearch_query`); two or three requests per search."""
-        self._ensure()
-        plan = self._plan(query.text) if query.text else None
-        results = self._run(query, plan, "and")
-        if plan is not None and results.count == 0 and len(plan.words) > 1:
-            results = self._run(query, plan, "or")
-        return results
+        :mod:`catalog.search.opensearch_query`); two or three requests per search.
+        Raises SearchError for a page beyond :data:`MAX_RESULT_WINDOW` hits and
+        SearchUnavailable when the cluster does not answer."""
+        if query.offset + query.page_size > MAX_RESULT_WINDOW - 2 * EXACT_SLACK:
+            raise SearchError(
+                f"page: {query.page} is too deep (results go up to hit"
+                f" {MAX_RESULT_WINDOW - 2 * EXACT_SLACK}); narrow the search with filters"
+            )
+        with unavailable("search"):
+            self._ensure()
+            plan = self._plan(query.text) if query.text else None
+            results = self._run(query, plan, "and")
+            if plan is not None and results.count == 0 and len(plan.words) > 1:
+                results = self._run(query, plan, "or")
+            return results
 
     def _run(self, query: SearchQuery, plan, operator: str) -> SearchResults:
         need = query.offset + query.page_size
@@ -365,13 +392,13 @@ class OpenSearchBackend(SearchBackend):
     def suggest(self, prefix: str, limit: int = 10) -> list[dict]:
         """Names starting with ``prefix``, then names with a word starting with it;
         exact name first, then popular, then short names (as the embedded backend)."""
-        from catalog.search.base import tokens
-
         p = (prefix or "").strip().lower()
         if not p or limit < 1:
             return []
-        self._ensure()
-        response = self.client.search(index=self.alias, body=suggest_request(p, tokens(p), limit))
+        with unavailable("suggest"):
+            self._ensure()
+            body = suggest_request(p, tokens(p), limit)
+            response = self.client.search(index=self.alias, body=body)
         rows = []
         for raw in response["hits"]["hits"]:
             source = raw["_source"]

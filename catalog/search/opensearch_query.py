@@ -35,7 +35,7 @@ from catalog.search.base import (
     SearchQuery,
     mark,
 )
-from catalog.search.sqlite_query import fold_identifier_parts
+from catalog.search.sqlite_query import CLOSE, OPEN, fold_identifier_parts
 
 #: version of :data:`MAPPING`; an index built by another version is rebuilt by
 #: ``manage.py rebuild_index`` (the backend warns until then)
@@ -45,7 +45,9 @@ NAME_FIELDS = ("name", "qualified_name")
 #: keyword field of each facet
 FACET_FIELDS = {facet: f"f_{facet}" for facet in FACETS}
 NO_HIGHLIGHT = {"other"}
-OPEN, CLOSE = "\x02", "\x03"
+#: highlight marks: private-use characters (OpenSearch trims control characters such as
+#: the embedded backend's ``\x02`` / ``\x03`` off the ends of a fragment)
+HL_OPEN, HL_CLOSE = "\ue000", "\ue001"
 #: score added to documents whose name or qualified name matches every word (BM25 ×
 #: boost stays far below it; float32 scores keep ~0.001 precision at this size)
 NAME_TIER = 10_000.0
@@ -226,8 +228,8 @@ def highlight_spec(plan: QueryPlan | None, operator: str = "and") -> dict:
     if plan is None or not plan.words:
         return {}
     return {
-        "pre_tags": [OPEN],
-        "post_tags": [CLOSE],
+        "pre_tags": [HL_OPEN],
+        "post_tags": [HL_CLOSE],
         "type": "unified",
         "fragment_size": 90,
         "number_of_fragments": 1,
@@ -328,7 +330,8 @@ def to_hit(raw: dict, score: float, exact: bool = False) -> SearchHit:
     for field in TEXT_FIELDS:
         fragments = raw.get("highlight", {}).get(field)
         if fragments and field not in NO_HIGHLIGHT:
-            text = fold_identifier_parts(fragments[0])
+            text = fragments[0].replace(OPEN, "").replace(CLOSE, "")
+            text = fold_identifier_parts(text.replace(HL_OPEN, OPEN).replace(HL_CLOSE, CLOSE))
             hit.highlights.append({"field": field, "snippet": mark(text, OPEN, CLOSE)})
     return hit
 
