@@ -422,3 +422,18 @@ class TestOpenSearchBackend(SearchContract):
         assert corpus._live_indices() == before
         indices = corpus.client.indices.get(index=f"{self.index}-*")
         assert sorted(indices) == before, "the half-built index is deleted"
+
+    def test_processes_racing_to_create_the_index_share_one(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from catalog.search.opensearch import OpenSearchBackend
+
+        def first_use(_):
+            backend = OpenSearchBackend(url=self.url, index=self.index)
+            return backend.index_documents([doc("orders")])
+
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(first_use, range(4))) == [1, 1, 1, 1]
+        backend = OpenSearchBackend(url=self.url, index=self.index)
+        assert len(backend._live_indices()) == 1
+        assert backend.count() == 1

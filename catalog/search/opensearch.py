@@ -5,7 +5,8 @@ Settings (``MESH_SEARCH["default"]``, from ``MESH_SEARCH_BACKEND=opensearch``):
 ``https://user:password@search.internal:9200``), ``INDEX`` (``MESH_SEARCH_INDEX``: the
 *alias* searches go through), ``TIMEOUT`` (seconds per request), ``REFRESH`` (``True``:
 a write is searchable when the call returns; ``"wait_for"`` or ``False`` trade that for
-throughput).
+throughput), ``REQUEST_CACHE`` (``True``: facet counts may come from the shard request
+cache, which every refresh invalidates; the benchmarks turn it off).
 
 Layout: the alias ``INDEX`` points at one concrete index ``<INDEX>-v<MAPPING_VERSION>-
 <UTC time>`` with the mapping of :data:`catalog.search.opensearch_query.MAPPING`
@@ -31,7 +32,7 @@ from collections.abc import Iterable, Iterator
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConnectionError as ClusterConnectionError
-from opensearchpy.exceptions import TransportError
+from opensearchpy.exceptions import RequestError, TransportError
 
 from catalog.search.base import (
     FACET_KEYS,
@@ -51,8 +52,11 @@ from catalog.search.opensearch_query import (
     MAPPING,
     MAPPING_VERSION,
     MAX_RESULT_WINDOW,
+    add_highlights,
     exact_level,
     exact_request,
+    facet_requests,
+    highlight_request,
     known_words,
     main_request,
     read_facets,
@@ -80,6 +84,18 @@ def unavailable(what: str) -> Iterator[None]:
         status = getattr(exc, "status_code", "N/A")
         reason = "unreachable" if status == "N/A" else f"answered with status {status}"
         raise SearchUnavailable(f"the search cluster is {reason}") from None
+
+
+def checked(msearch: dict) -> list[dict]:
+    """The responses of an ``_msearch``; raises SearchUnavailable (details logged) when
+    one of them is an error."""
+    responses = msearch["responses"]
+    for response in responses:
+        if "error" in response:
+            log.warning("OpenSearch search failed: %s", response["error"])
+            status = response.get("status", "N/A")
+            raise SearchUnavailable(f"the search cluster answered with status {status}")
+    return responses
 
 
 def document_id(urn: str) -> str:
@@ -143,9 +159,11 @@ class OpenSearchBackend(SearchBackend):
         index: str = "mesh-catalog",
         timeout: float = 10,
         refresh: bool | str = True,
+        request_cache: bool = True,
         **options,
     ) -> None:
         self.url, self.alias, self.refresh = url, index.lower(), refresh
+        self.request_cache = request_cache
         self.client = OpenSearch(
             hosts=[url], timeout=timeout, max_retries=1, retry_on_timeout=False
         )
@@ -159,15 +177,14 @@ class OpenSearchBackend(SearchBackend):
             return
         live = self._live_indices()
         if not live:
-            name = self._new_index()
-            try:
-                self.client.indices.update_aliases(
-                    body={"actions": [{"add": {"index": name, "alias": self.alias}}]}
+            # a fixed first name and the alias in the same create call: processes racing
+            # here end with one index behind the alias (the others get "already exists")
+            self._new_index(first=True)
+            if not self._live_indices():
+                raise RuntimeError(
+                    f"search index {self.alias}-v{MAPPING_VERSION}-0 exists without the"
+                    f" alias {self.alias}: delete it or point the alias at it"
                 )
-            except Exception:
-                self.client.indices.delete(index=name, ignore_unavailable=True)
-                if not self._live_indices():  # another process did not win the race
-                    raise
         else:
             mapping = self.client.indices.get_mapping(index=live[0])
             meta = next(iter(mapping.values()))["mappings"].get("_meta", {})
@@ -188,9 +205,12 @@ class OpenSearchBackend(SearchBackend):
             return []
         return sorted(found)
 
-    def _new_index(self, loading: bool = False) -> str:
-        """Create a new concrete index for the alias; ``loading``: refresh off."""
-        name = f"{self.alias}-v{MAPPING_VERSION}-{time.time_ns() // 1000}"
+    def _new_index(self, loading: bool = False, first: bool = False) -> str:
+        """Create a new concrete index for the alias; ``loading``: refresh off;
+        ``first``: the alias's first index (a fixed name, created with the alias, and
+        no error when another process created it already)."""
+        stamp = 0 if first else time.time_ns() // 1000
+        name = f"{self.alias}-v{MAPPING_VERSION}-{stamp}"
         body = {**MAPPING, "settings": {**MAPPING["settings"]}}
         body["settings"]["index"] = {
             **MAPPING["settings"]["index"],
@@ -198,7 +218,13 @@ class OpenSearchBackend(SearchBackend):
             "number_of_replicas": 0,
             **({"refresh_interval": "-1"} if loading else {}),
         }
-        self.client.indices.create(index=name, body=body)
+        if first:
+            body["aliases"] = {self.alias: {}}
+        try:
+            self.client.indices.create(index=name, body=body)
+        except RequestError as exc:
+            if not (first and exc.error == "resource_already_exists_exception"):
+                raise
         return name
 
     # -- writing --------------------------------------------------------------------
@@ -306,7 +332,7 @@ class OpenSearchBackend(SearchBackend):
         def known(words: list[str]) -> set[str]:
             corrected = [w for w in words if len(w) >= 4]
             body = vocabulary_request(words, corrected)
-            responses = self.client.msearch(index=self.alias, body=body)["responses"]
+            responses = checked(self.client.msearch(index=self.alias, body=body))
             cache["candidates"] = suggested_terms(corrected, responses[-1]) if corrected else {}
             return known_words(words, responses)
 
@@ -334,25 +360,25 @@ class OpenSearchBackend(SearchBackend):
             return results
 
     def _run(self, query: SearchQuery, plan, operator: str) -> SearchResults:
+        """One ``_msearch`` (exact tier, ranked hits, facet groups), then the highlights
+        of the page's hits."""
         need = query.offset + query.page_size
-        if plan is None or not plan.words:
-            body = main_request(query, plan, operator, query.page_size)
-            body["from"] = query.offset
-            response = self.client.search(index=self.alias, body=body)
+        browse = plan is None or not plan.words
+        ranked = main_request(query, plan, operator, query.page_size if browse else need)
+        if browse:
+            ranked["from"] = query.offset
+        else:
+            ranked["size"] = need + EXACT_SLACK
+        searches = ([] if browse else [exact_request(query, plan)]) + [ranked]
+        searches += facet_requests(query, plan, operator)
+        responses = self._msearch(searches)
+        if browse:
+            response = responses[0]
             hits = [
                 to_hit(h, float(h["_source"].get("boost", 0))) for h in response["hits"]["hits"]
             ]
-            return self._results(query, plan, response, hits)
-        body = [
-            {},
-            exact_request(query, plan),
-            {},
-            main_request(query, plan, operator, need + EXACT_SLACK),
-        ]
-        exact_response, response = self.client.msearch(index=self.alias, body=body)["responses"]
-        for part in (exact_response, response):
-            if "error" in part:
-                raise RuntimeError(f"search failed: {part['error']}")
+            return self._results(query, plan, response, hits, responses[1:])
+        exact_response, response = responses[:2]
         exact = []
         for raw in exact_response["hits"]["hits"]:
             level = exact_level(plan, raw["_source"], query.text)
@@ -367,25 +393,37 @@ class OpenSearchBackend(SearchBackend):
             )
         )
         exact_ids = {raw["_id"] for _, raw in exact}
-        if len(exact_ids) > EXACT_SLACK:  # the page may need deeper main hits
-            response = self.client.search(
-                index=self.alias,
-                body=main_request(query, plan, operator, need + len(exact_ids)),
-            )
-        rows = [to_hit(raw, 1000.0 * level, exact=True) for level, raw in exact]
-        rows += [
-            to_hit(raw, float(raw["sort"][0]))
+        if len(exact_ids) > EXACT_SLACK:  # the page may need deeper ranked hits
+            ranked["size"] = need + len(exact_ids)
+            response = self._msearch([ranked])[0]
+        page = [(raw, 1000.0 * level, True) for level, raw in exact]
+        page += [
+            (raw, float(raw["sort"][0]), False)
             for raw in response["hits"]["hits"]
             if raw["_id"] not in exact_ids
         ]
-        return self._results(query, plan, response, rows[query.offset : need])
+        page = page[query.offset : need]
+        hits = [to_hit(raw, score, is_exact) for raw, score, is_exact in page]
+        if hits:
+            marked = self._msearch([highlight_request(plan, [raw["_id"] for raw, *_ in page])])
+            fragments = {h["_id"]: h.get("highlight", {}) for h in marked[0]["hits"]["hits"]}
+            for (raw, *_), hit in zip(page, hits, strict=True):
+                add_highlights(hit, fragments.get(raw["_id"], {}))
+        return self._results(query, plan, response, hits, responses[2:])
+
+    def _msearch(self, searches: list[dict]) -> list[dict]:
+        """Run ``searches`` on the alias in one ``_msearch``; their responses in order."""
+        body = []
+        for search in searches:
+            body += [{"request_cache": self.request_cache} if "aggs" in search else {}, search]
+        return checked(self.client.msearch(index=self.alias, body=body))
 
     @staticmethod
-    def _results(query, plan, response, hits) -> SearchResults:
+    def _results(query, plan, response, hits, facet_responses) -> SearchResults:
         return SearchResults(
             count=int(response["hits"]["total"]["value"]),
             hits=hits,
-            facets=read_facets(query, response.get("aggregations", {})),
+            facets=read_facets(query, facet_responses),
             corrections=plan.corrections if plan else {},
         )
 

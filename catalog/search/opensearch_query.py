@@ -48,6 +48,8 @@ NO_HIGHLIGHT = {"other"}
 #: highlight marks: private-use characters (OpenSearch trims control characters such as
 #: the embedded backend's ``\x02`` / ``\x03`` off the ends of a fragment)
 HL_OPEN, HL_CLOSE = "\ue000", "\ue001"
+#: suffix of the aggregation counting a filtered facet's selected values
+SELECTED = "__selected"
 #: score added to documents whose name or qualified name matches every word (BM25 ×
 #: boost stays far below it; float32 scores keep ~0.001 precision at this size)
 NAME_TIER = 10_000.0
@@ -99,7 +101,10 @@ MAPPING: dict = {
             "popularity": {"type": "float"},
             "boost": {"type": "float"},
             "display": {"type": "object", "enabled": False},
-            **{field: {"type": "keyword"} for field in FACET_FIELDS.values()},
+            **{
+                field: {"type": "keyword", "eager_global_ordinals": True}
+                for field in FACET_FIELDS.values()
+            },
         },
     },
 }
@@ -187,33 +192,56 @@ def filter_clauses(filters: dict[str, list[str]], skip: str | None = None) -> li
     ]
 
 
-def facet_aggregations(query: SearchQuery) -> dict:
-    """Disjunctive facet counts: each facet counted under every other facet's filter;
-    a filtered facet also counts its selected values (shown even when not in the top)."""
-    aggs = {}
-    for facet in FACETS:
-        field = FACET_FIELDS[facet]
-        inner = {"top": {"terms": {"field": field, "size": MAX_FACET_VALUES}}}
-        if query.filters.get(facet):
-            inner["selected"] = {
-                "terms": {"field": field, "include": query.filters[facet], "size": 100}
+def facet_requests(query: SearchQuery, plan: QueryPlan | None, operator: str) -> list[dict]:
+    """Disjunctive facet counts as size-0 searches (the text in filter context, no
+    scoring): one for the unfiltered facets under every filter, one per filtered facet
+    under the *other* facets' filters (counting its selected values too, so they show
+    even when not in the top). Counting every match of a whole catalog (no text, no
+    other filter) is one search per facet, which OpenSearch answers from the term
+    dictionary without visiting documents."""
+    text = [text_query(plan, operator)] if plan is not None and plan.words else []
+    groups: list[tuple[list[str], str | None]] = []
+    plain = [f for f in FACETS if f not in query.filters]
+    if plain:
+        if not text and not query.filters:
+            groups += [([f], None) for f in plain]
+        else:
+            groups.append((plain, None))
+    groups += [([f], f) for f in query.filters]
+    requests = []
+    for facets, skip in groups:
+        aggs = {}
+        for facet in facets:
+            field = FACET_FIELDS[facet]
+            aggs[facet] = {"terms": {"field": field, "size": MAX_FACET_VALUES}}
+            if query.filters.get(facet):
+                aggs[f"{facet}{SELECTED}"] = {
+                    "terms": {"field": field, "include": query.filters[facet], "size": 100}
+                }
+        condition = text + filter_clauses(query.filters, skip=skip)
+        requests.append(
+            {
+                "size": 0,
+                "track_total_hits": False,
+                "query": {"bool": {"filter": condition}} if condition else {"match_all": {}},
+                "aggs": aggs,
             }
-        others = filter_clauses(query.filters, skip=facet)
-        aggs[facet] = {
-            "filter": {"bool": {"filter": others}} if others else {"match_all": {}},
-            "aggs": inner,
-        }
-    return aggs
+        )
+    return requests
 
 
-def read_facets(query: SearchQuery, aggregations: dict) -> dict[str, list[tuple[str, int]]]:
-    """``{facet: [(value, count)]}`` from :func:`facet_aggregations`' response, largest
+def read_facets(query: SearchQuery, responses: list[dict]) -> dict[str, list[tuple[str, int]]]:
+    """``{facet: [(value, count)]}`` from the :func:`facet_requests` responses, largest
     first (then by value), selected values appended; optional facets only when present."""
+    aggregations: dict = {}
+    for response in responses:
+        aggregations.update(response.get("aggregations", {}))
     out = {}
     for facet in FACETS:
-        agg = aggregations.get(facet, {})
-        values = {b["key"]: b["doc_count"] for b in agg.get("top", {}).get("buckets", [])}
-        selected = {b["key"]: b["doc_count"] for b in agg.get("selected", {}).get("buckets", [])}
+        top_buckets = aggregations.get(facet, {}).get("buckets", [])
+        values = {b["key"]: b["doc_count"] for b in top_buckets}
+        picked = aggregations.get(f"{facet}{SELECTED}", {}).get("buckets", [])
+        selected = {b["key"]: b["doc_count"] for b in picked}
         if not values and not selected and facet not in CORE_FACETS:
             continue
         top = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_FACET_VALUES]
@@ -223,20 +251,23 @@ def read_facets(query: SearchQuery, aggregations: dict) -> dict[str, list[tuple[
     return out
 
 
-def highlight_spec(plan: QueryPlan | None, operator: str = "and") -> dict:
-    """The highlight part of a search: marked fragments of the text fields."""
-    if plan is None or not plan.words:
-        return {}
+def highlight_request(plan: QueryPlan, ids: list[str]) -> dict:
+    """Marked fragments of the text fields of the documents ``ids`` (the page's hits)."""
     return {
-        "pre_tags": [HL_OPEN],
-        "post_tags": [HL_CLOSE],
-        "type": "unified",
-        "fragment_size": 90,
-        "number_of_fragments": 1,
-        "no_match_size": 0,
-        "require_field_match": True,
-        "highlight_query": text_query(plan, "or"),
-        "fields": {f: {} for f in TEXT_FIELDS if f not in NO_HIGHLIGHT},
+        "size": len(ids),
+        "_source": False,
+        "query": {"ids": {"values": ids}},
+        "highlight": {
+            "pre_tags": [HL_OPEN],
+            "post_tags": [HL_CLOSE],
+            "type": "unified",
+            "fragment_size": 90,
+            "number_of_fragments": 1,
+            "no_match_size": 0,
+            "require_field_match": True,
+            "highlight_query": text_query(plan, "or"),
+            "fields": {f: {} for f in TEXT_FIELDS if f not in NO_HIGHLIGHT},
+        },
     }
 
 
@@ -244,42 +275,34 @@ SOURCE = ["display", "urn", "boost", "qn_lc", "name_lc"]
 
 
 def main_request(query: SearchQuery, plan: QueryPlan | None, operator: str, size: int) -> dict:
-    """The ranked search: hits ``0..size``, exact total count, disjunctive facets."""
+    """The ranked search under the filters: hits ``0..size``, exact total count."""
+    filters = filter_clauses(query.filters)
     if plan is None or not plan.words:
-        body: dict = {
-            "query": {"match_all": {}},
-            "sort": [{"boost": "desc"}, {"name_lc": "asc"}],
-        }
-    else:
-        relevance = {
-            "function_score": {
-                "query": text_query(plan, operator),
-                "field_value_factor": {"field": "boost", "missing": 1.0},
-                "boost_mode": "multiply",
-            }
-        }
-        name_tier = {
-            "constant_score": {
-                "filter": text_query(plan, "and", NAME_FIELDS),
-                "boost": NAME_TIER,
-            }
-        }
-        body = {
-            "query": {"bool": {"must": [relevance], "should": [name_tier]}},
-            "sort": [{"_score": "desc"}, {"name_lc": "asc"}],
-            "highlight": highlight_spec(plan),
-        }
-    body.update(
-        {
+        return {
             "size": size,
             "track_total_hits": True,
             "_source": SOURCE,
-            "aggs": facet_aggregations(query),
+            "query": {"bool": {"filter": filters}} if filters else {"match_all": {}},
+            "sort": [{"boost": "desc"}, {"name_lc": "asc"}],
         }
-    )
-    if query.filters:
-        body["post_filter"] = {"bool": {"filter": filter_clauses(query.filters)}}
-    return body
+    relevance = {
+        "function_score": {
+            "query": text_query(plan, operator),
+            "field_value_factor": {"field": "boost", "missing": 1.0},
+            "boost_mode": "multiply",
+        }
+    }
+    name_tier = {
+        "constant_score": {"filter": text_query(plan, "and", NAME_FIELDS), "boost": NAME_TIER}
+    }
+    return {
+        "size": size,
+        "track_total_hits": True,
+        "track_scores": True,
+        "_source": SOURCE,
+        "query": {"bool": {"must": [relevance], "should": [name_tier], "filter": filters}},
+        "sort": [{"_score": "desc"}, {"name_lc": "asc"}],
+    }
 
 
 def exact_request(query: SearchQuery, plan: QueryPlan) -> dict:
@@ -301,7 +324,6 @@ def exact_request(query: SearchQuery, plan: QueryPlan) -> dict:
             }
         },
         "sort": [{"boost": "desc"}, {"name_lc": "asc"}],
-        "highlight": highlight_spec(plan),
     }
 
 
@@ -315,9 +337,9 @@ def exact_level(plan: QueryPlan, source: dict, text: str) -> int:
 
 
 def to_hit(raw: dict, score: float, exact: bool = False) -> SearchHit:
-    """A :class:`SearchHit` from an OpenSearch hit (display fields and highlights)."""
+    """A :class:`SearchHit` from an OpenSearch hit's display fields."""
     display = raw["_source"].get("display", {})
-    hit = SearchHit(
+    return SearchHit(
         urn=display.get("urn", raw["_source"].get("urn", "")),
         name=display.get("name", ""),
         type=display.get("type", ""),
@@ -327,13 +349,16 @@ def to_hit(raw: dict, score: float, exact: bool = False) -> SearchHit:
         score=score,
         exact=exact,
     )
+
+
+def add_highlights(hit: SearchHit, fragments: dict[str, list[str]]) -> None:
+    """Add ``{field, snippet}`` highlights (HTML-escaped, ``<mark>``) to ``hit`` from a
+    :func:`highlight_request` hit's ``highlight``, in :data:`TEXT_FIELDS` order."""
     for field in TEXT_FIELDS:
-        fragments = raw.get("highlight", {}).get(field)
-        if fragments and field not in NO_HIGHLIGHT:
-            text = fragments[0].replace(OPEN, "").replace(CLOSE, "")
+        if fragments.get(field) and field not in NO_HIGHLIGHT:
+            text = fragments[field][0].replace(OPEN, "").replace(CLOSE, "")
             text = fold_identifier_parts(text.replace(HL_OPEN, OPEN).replace(HL_CLOSE, CLOSE))
             hit.highlights.append({"field": field, "snippet": mark(text, OPEN, CLOSE)})
-    return hit
 
 
 def suggest_request(prefix: str, words: list[str], limit: int) -> dict:
