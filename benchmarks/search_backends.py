@@ -34,6 +34,7 @@ def backend_config(name: str, workdir: Path, n: int, url: str | None = None) -> 
             "INDEX": f"mesh-bench-{n}",
             "TIMEOUT": 120,
             "REFRESH": False,
+            "REQUEST_CACHE": False,  # measure the work, not the shard request cache
         }
     raise SystemExit(f"unknown backend {name!r} (use one of {', '.join(BACKENDS)})")
 

@@ -56,7 +56,6 @@ from catalog.search.opensearch_query import (
     exact_level,
     exact_request,
     facet_requests,
-    highlight_request,
     known_words,
     main_request,
     read_facets,
@@ -69,8 +68,6 @@ from catalog.search.opensearch_query import (
 log = logging.getLogger(__name__)
 #: documents per bulk request
 CHUNK = 1000
-#: extra main-query hits fetched so exact-tier duplicates can be dropped from a page
-EXACT_SLACK = 20
 
 
 @contextlib.contextmanager
@@ -346,10 +343,10 @@ class OpenSearchBackend(SearchBackend):
         :mod:`catalog.search.opensearch_query`); two or three requests per search.
         Raises SearchError for a page beyond :data:`MAX_RESULT_WINDOW` hits and
         SearchUnavailable when the cluster does not answer."""
-        if query.offset + query.page_size > MAX_RESULT_WINDOW - 2 * EXACT_SLACK:
+        if query.offset + query.page_size > MAX_RESULT_WINDOW:
             raise SearchError(
                 f"page: {query.page} is too deep (results go up to hit"
-                f" {MAX_RESULT_WINDOW - 2 * EXACT_SLACK}); narrow the search with filters"
+                f" {MAX_RESULT_WINDOW}); narrow the search with filters"
             )
         with unavailable("search"):
             self._ensure()
@@ -360,24 +357,21 @@ class OpenSearchBackend(SearchBackend):
             return results
 
     def _run(self, query: SearchQuery, plan, operator: str) -> SearchResults:
-        """One ``_msearch`` (exact tier, ranked hits, facet groups), then the highlights
-        of the page's hits."""
+        """One ``_msearch``: the exact tier, the ranked hits (exact tier left out) and
+        the facet groups."""
         need = query.offset + query.page_size
-        browse = plan is None or not plan.words
-        ranked = main_request(query, plan, operator, query.page_size if browse else need)
-        if browse:
+        if plan is None or not plan.words:
+            ranked = main_request(query, plan, operator, query.page_size)
             ranked["from"] = query.offset
-        else:
-            ranked["size"] = need + EXACT_SLACK
-        searches = ([] if browse else [exact_request(query, plan)]) + [ranked]
-        searches += facet_requests(query, plan, operator)
-        responses = self._msearch(searches)
-        if browse:
+            responses = self._msearch([ranked, *facet_requests(query, plan, operator)])
             response = responses[0]
             hits = [
                 to_hit(h, float(h["_source"].get("boost", 0))) for h in response["hits"]["hits"]
             ]
-            return self._results(query, plan, response, hits, responses[1:])
+            count = int(response["hits"]["total"]["value"])
+            return self._results(query, plan, count, hits, responses[1:])
+        searches = [exact_request(query, plan, operator), main_request(query, plan, operator, need)]
+        responses = self._msearch(searches + facet_requests(query, plan, operator))
         exact_response, response = responses[:2]
         exact = []
         for raw in exact_response["hits"]["hits"]:
@@ -392,24 +386,16 @@ class OpenSearchBackend(SearchBackend):
                 e[1]["_source"].get("qn_lc", ""),
             )
         )
-        exact_ids = {raw["_id"] for _, raw in exact}
-        if len(exact_ids) > EXACT_SLACK:  # the page may need deeper ranked hits
-            ranked["size"] = need + len(exact_ids)
-            response = self._msearch([ranked])[0]
         page = [(raw, 1000.0 * level, True) for level, raw in exact]
-        page += [
-            (raw, float(raw["sort"][0]), False)
-            for raw in response["hits"]["hits"]
-            if raw["_id"] not in exact_ids
-        ]
-        page = page[query.offset : need]
-        hits = [to_hit(raw, score, is_exact) for raw, score, is_exact in page]
-        if hits:
-            marked = self._msearch([highlight_request(plan, [raw["_id"] for raw, *_ in page])])
-            fragments = {h["_id"]: h.get("highlight", {}) for h in marked[0]["hits"]["hits"]}
-            for (raw, *_), hit in zip(page, hits, strict=True):
-                add_highlights(hit, fragments.get(raw["_id"], {}))
-        return self._results(query, plan, response, hits, responses[2:])
+        page += [(raw, float(raw["sort"][0]), False) for raw in response["hits"]["hits"]]
+        hits = []
+        for raw, score, is_exact in page[query.offset : need]:
+            hit = to_hit(raw, score, is_exact)
+            add_highlights(hit, raw.get("highlight", {}))
+            hits.append(hit)
+        count = int(response["hits"]["total"]["value"])
+        count += int(exact_response["aggregations"]["in_text"]["doc_count"])
+        return self._results(query, plan, count, hits, responses[2:])
 
     def _msearch(self, searches: list[dict]) -> list[dict]:
         """Run ``searches`` on the alias in one ``_msearch``; their responses in order."""
@@ -419,9 +405,9 @@ class OpenSearchBackend(SearchBackend):
         return checked(self.client.msearch(index=self.alias, body=body))
 
     @staticmethod
-    def _results(query, plan, response, hits, facet_responses) -> SearchResults:
+    def _results(query, plan, count: int, hits, facet_responses) -> SearchResults:
         return SearchResults(
-            count=int(response["hits"]["total"]["value"]),
+            count=count,
             hits=hits,
             facets=read_facets(query, facet_responses),
             corrections=plan.corrections if plan else {},

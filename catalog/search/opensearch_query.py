@@ -251,31 +251,37 @@ def read_facets(query: SearchQuery, responses: list[dict]) -> dict[str, list[tup
     return out
 
 
-def highlight_request(plan: QueryPlan, ids: list[str]) -> dict:
-    """Marked fragments of the text fields of the documents ``ids`` (the page's hits)."""
+def highlight_spec(plan: QueryPlan) -> dict:
+    """The ``highlight`` part of a search: marked fragments of the text fields."""
     return {
-        "size": len(ids),
-        "_source": False,
-        "query": {"ids": {"values": ids}},
-        "highlight": {
-            "pre_tags": [HL_OPEN],
-            "post_tags": [HL_CLOSE],
-            "type": "unified",
-            "fragment_size": 90,
-            "number_of_fragments": 1,
-            "no_match_size": 0,
-            "require_field_match": True,
-            "highlight_query": text_query(plan, "or"),
-            "fields": {f: {} for f in TEXT_FIELDS if f not in NO_HIGHLIGHT},
-        },
+        "pre_tags": [HL_OPEN],
+        "post_tags": [HL_CLOSE],
+        "type": "unified",
+        "fragment_size": 90,
+        "number_of_fragments": 1,
+        "no_match_size": 0,
+        "require_field_match": True,
+        "highlight_query": text_query(plan, "or"),
+        "fields": {f: {} for f in TEXT_FIELDS if f not in NO_HIGHLIGHT},
     }
+
+
+def exact_clauses(query: SearchQuery, plan: QueryPlan) -> list[dict]:
+    """A document is in the exact tier when one of these matches."""
+    variants = list(plan.exact)
+    return [
+        {"terms": {"name_lc": variants}},
+        {"terms": {"qn_lc": variants}},
+        {"term": {"urn": query.text}},
+    ]
 
 
 SOURCE = ["display", "urn", "boost", "qn_lc", "name_lc"]
 
 
 def main_request(query: SearchQuery, plan: QueryPlan | None, operator: str, size: int) -> dict:
-    """The ranked search under the filters: hits ``0..size``, exact total count."""
+    """The ranked search under the filters, the exact tier left out (it comes from
+    :func:`exact_request`): hits ``0..size`` with highlights, exact total count."""
     filters = filter_clauses(query.filters)
     if plan is None or not plan.words:
         return {
@@ -300,30 +306,37 @@ def main_request(query: SearchQuery, plan: QueryPlan | None, operator: str, size
         "track_total_hits": True,
         "track_scores": True,
         "_source": SOURCE,
-        "query": {"bool": {"must": [relevance], "should": [name_tier], "filter": filters}},
+        "query": {
+            "bool": {
+                "must": [relevance],
+                "should": [name_tier],
+                "filter": filters,
+                "must_not": exact_clauses(query, plan),
+            }
+        },
         "sort": [{"_score": "desc"}, {"name_lc": "asc"}],
+        "highlight": highlight_spec(plan),
     }
 
 
-def exact_request(query: SearchQuery, plan: QueryPlan) -> dict:
-    """Documents whose lower-cased name or qualified name is an exact variant, or whose
-    URN is the query text, under the filters (at most :data:`MAX_EXACT`)."""
-    variants = list(plan.exact)
+def exact_request(query: SearchQuery, plan: QueryPlan, operator: str) -> dict:
+    """The exact tier under the filters (at most :data:`MAX_EXACT`, with highlights),
+    and how many of its documents match the text (``aggregations.in_text``: the total
+    count is theirs plus the ranked search's)."""
     return {
         "size": MAX_EXACT,
+        "track_total_hits": True,
         "_source": SOURCE,
         "query": {
             "bool": {
-                "should": [
-                    {"terms": {"name_lc": variants}},
-                    {"terms": {"qn_lc": variants}},
-                    {"term": {"urn": query.text}},
-                ],
+                "should": exact_clauses(query, plan),
                 "minimum_should_match": 1,
                 "filter": filter_clauses(query.filters),
             }
         },
         "sort": [{"boost": "desc"}, {"name_lc": "asc"}],
+        "aggs": {"in_text": {"filter": text_query(plan, operator)}},
+        "highlight": highlight_spec(plan),
     }
 
 
