@@ -56,6 +56,7 @@ from catalog.search.opensearch_query import (
     exact_level,
     exact_request,
     facet_requests,
+    highlight_request,
     known_words,
     main_request,
     read_facets,
@@ -357,8 +358,9 @@ class OpenSearchBackend(SearchBackend):
             return results
 
     def _run(self, query: SearchQuery, plan, operator: str) -> SearchResults:
-        """One ``_msearch``: the exact tier, the ranked hits (exact tier left out) and
-        the facet groups."""
+        """One ``_msearch``: the exact tier, the ranked hits (exact tier left out, with
+        highlights) and the facet groups; then the highlights of the page's exact-tier
+        hits, if any."""
         need = query.offset + query.page_size
         if plan is None or not plan.words:
             ranked = main_request(query, plan, operator, query.page_size)
@@ -388,8 +390,16 @@ class OpenSearchBackend(SearchBackend):
         )
         page = [(raw, 1000.0 * level, True) for level, raw in exact]
         page += [(raw, float(raw["sort"][0]), False) for raw in response["hits"]["hits"]]
+        page = page[query.offset : need]
+        missing = [raw["_id"] for raw, _, is_exact in page if is_exact]
+        if missing:  # exact-tier hits are highlighted for the page only (there may be many)
+            marked = self._msearch([highlight_request(plan, missing)])[0]["hits"]["hits"]
+            fragments = {h["_id"]: h.get("highlight", {}) for h in marked}
+            for raw, _, is_exact in page:
+                if is_exact:
+                    raw["highlight"] = fragments.get(raw["_id"], {})
         hits = []
-        for raw, score, is_exact in page[query.offset : need]:
+        for raw, score, is_exact in page:
             hit = to_hit(raw, score, is_exact)
             add_highlights(hit, raw.get("highlight", {}))
             hits.append(hit)

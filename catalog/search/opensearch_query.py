@@ -320,8 +320,8 @@ def main_request(query: SearchQuery, plan: QueryPlan | None, operator: str, size
 
 
 def exact_request(query: SearchQuery, plan: QueryPlan, operator: str) -> dict:
-    """The exact tier under the filters (at most :data:`MAX_EXACT`, with highlights),
-    and how many of its documents match the text (``aggregations.in_text``: the total
+    """The exact tier under the filters (at most :data:`MAX_EXACT`; highlighted later,
+    for the page's hits only: see :func:`highlight_request`), and how many of its documents match the text (``aggregations.in_text``: the total
     count is theirs plus the ranked search's)."""
     return {
         "size": MAX_EXACT,
@@ -336,6 +336,15 @@ def exact_request(query: SearchQuery, plan: QueryPlan, operator: str) -> dict:
         },
         "sort": [{"boost": "desc"}, {"name_lc": "asc"}],
         "aggs": {"in_text": {"filter": text_query(plan, operator)}},
+    }
+
+
+def highlight_request(plan: QueryPlan, ids: list[str]) -> dict:
+    """The highlights of the documents ``ids`` (exact-tier hits of a page)."""
+    return {
+        "size": len(ids),
+        "_source": False,
+        "query": {"ids": {"values": ids}},
         "highlight": highlight_spec(plan),
     }
 
