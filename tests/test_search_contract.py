@@ -220,6 +220,29 @@ class SearchContract:
         assert names(narrowed) == ["payments"]
         assert corpus.search(SearchQuery("", filters={"tag": ["nope"]})).count == 0
 
+    def test_every_facet_filtered_counts_exact_and_other_hits(self, backend):
+        facets = {"tags": ["gold"], "owners": ["ana"], "domain": ["sales"], "data_product": ["rev"]}
+        backend.index_documents(
+            [
+                doc("revenue", **facets),
+                doc("revenue_by_day", **facets),
+                doc("revenue_by_week", **{**facets, "owners": ["bob"]}),
+            ]
+        )
+        filters = {
+            "type": ["table"],
+            "platform": ["postgres"],
+            "source": ["wh"],
+            "owner": ["ana"],
+            "tag": ["gold"],
+            "domain": ["sales"],
+            "data_product": ["rev"],
+        }
+        result = backend.search(SearchQuery("revenue", filters=filters))
+        assert (result.count, names(result)) == (2, ["revenue", "revenue_by_day"])
+        assert result.hits[0].exact
+        assert dict(result.facets["owner"]) == {"ana": 2, "bob": 1}
+
     def test_browse_everything_with_facets(self, corpus):
         result = corpus.search(SearchQuery(""))
         assert result.count == 7

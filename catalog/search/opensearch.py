@@ -53,6 +53,7 @@ from catalog.search.opensearch_query import (
     MAPPING_VERSION,
     MAX_RESULT_WINDOW,
     add_highlights,
+    counted_by_facets,
     exact_level,
     exact_request,
     facet_requests,
@@ -403,8 +404,11 @@ class OpenSearchBackend(SearchBackend):
             hit = to_hit(raw, score, is_exact)
             add_highlights(hit, raw.get("highlight", {}))
             hits.append(hit)
-        count = int(response["hits"]["total"]["value"])
-        count += int(exact_response["aggregations"]["in_text"]["doc_count"])
+        if counted_by_facets(query):
+            count = int(responses[2]["hits"]["total"]["value"])
+        else:  # every facet filtered: the ranked search counted, without the exact tier
+            count = int(response["hits"]["total"]["value"])
+            count += int(exact_response["aggregations"]["in_text"]["doc_count"])
         return self._results(query, plan, count, hits, responses[2:])
 
     def _msearch(self, searches: list[dict]) -> list[dict]:

@@ -194,7 +194,8 @@ def filter_clauses(filters: dict[str, list[str]], skip: str | None = None) -> li
 
 def facet_requests(query: SearchQuery, plan: QueryPlan | None, operator: str) -> list[dict]:
     """Disjunctive facet counts as size-0 searches (the text in filter context, no
-    scoring): one for the unfiltered facets under every filter, one per filtered facet
+    scoring): first one for the unfiltered facets under every filter (its total is the
+    search's count, see :func:`counted_by_facets`), then one per filtered facet
     under the *other* facets' filters (counting its selected values too, so they show
     even when not in the top). Counting every match of a whole catalog (no text, no
     other filter) is one search per facet, which OpenSearch answers from the term
@@ -222,12 +223,20 @@ def facet_requests(query: SearchQuery, plan: QueryPlan | None, operator: str) ->
         requests.append(
             {
                 "size": 0,
-                "track_total_hits": False,
+                # the unfiltered facets' search counts every match of text and filters:
+                # the total (the ranked search then need not count, and can skip)
+                "track_total_hits": skip is None,
                 "query": {"bool": {"filter": condition}} if condition else {"match_all": {}},
                 "aggs": aggs,
             }
         )
     return requests
+
+
+def counted_by_facets(query: SearchQuery) -> bool:
+    """Whether the first :func:`facet_requests` search counts the query's matches (some
+    facet is unfiltered), so the ranked search need not count them."""
+    return any(f not in query.filters for f in FACETS)
 
 
 def read_facets(query: SearchQuery, responses: list[dict]) -> dict[str, list[tuple[str, int]]]:
@@ -281,7 +290,9 @@ SOURCE = ["display", "urn", "boost", "qn_lc", "name_lc"]
 
 def main_request(query: SearchQuery, plan: QueryPlan | None, operator: str, size: int) -> dict:
     """The ranked search under the filters, the exact tier left out (it comes from
-    :func:`exact_request`): hits ``0..size`` with highlights, exact total count."""
+    :func:`exact_request`): hits ``0..size`` with highlights; it counts its matches only
+    when the facet searches do not (:func:`counted_by_facets`), so OpenSearch may skip
+    blocks of documents that cannot reach the page."""
     filters = filter_clauses(query.filters)
     if plan is None or not plan.words:
         return {
@@ -303,7 +314,7 @@ def main_request(query: SearchQuery, plan: QueryPlan | None, operator: str, size
     }
     return {
         "size": size,
-        "track_total_hits": True,
+        "track_total_hits": not counted_by_facets(query),
         "track_scores": True,
         "_source": SOURCE,
         "query": {
