@@ -165,13 +165,16 @@ def suggested_terms(corrected: list[str], response: dict) -> dict[str, list[tupl
 def word_clause(plan: QueryPlan, word: str, fields: tuple[str, ...]) -> dict:
     """The query one word must satisfy in ``fields``: the word itself (weighted per
     field), and for a word the index lacks also its prefix and its corrections."""
-    options = [{"match": {f: {"query": word, "boost": FIELD_WEIGHTS[f]}}} for f in fields]
+    options = [{"match": {f: {"query": word, "boost": FIELD_WEIGHTS.get(f, 1.0)}}} for f in fields]
     if word in plan.expand:
         options += [
-            {"prefix": {f: {"value": word, "boost": FIELD_WEIGHTS[f] * 0.5}}} for f in fields
+            {"prefix": {f: {"value": word, "boost": FIELD_WEIGHTS.get(f, 1.0) * 0.5}}}
+            for f in fields
         ]
         for _, term in plan.fixes.get(word, []):
-            options += [{"match": {f: {"query": term, "boost": FIELD_WEIGHTS[f]}}} for f in fields]
+            options += [
+                {"match": {f: {"query": term, "boost": FIELD_WEIGHTS.get(f, 1.0)}}} for f in fields
+            ]
     return {"bool": {"should": options, "minimum_should_match": 1}}
 
 
@@ -200,7 +203,8 @@ def facet_requests(query: SearchQuery, plan: QueryPlan | None, operator: str) ->
     even when not in the top). Counting every match of a whole catalog (no text, no
     other filter) is one search per facet, which OpenSearch answers from the term
     dictionary without visiting documents."""
-    text = [text_query(plan, operator)] if plan is not None and plan.words else []
+    # matching only: the ``all`` field (every text field copied) instead of seven
+    text = [text_query(plan, operator, ("all",))] if plan is not None and plan.words else []
     groups: list[tuple[list[str], str | None]] = []
     plain = [f for f in FACETS if f not in query.filters]
     if plain:
@@ -346,7 +350,11 @@ def exact_request(query: SearchQuery, plan: QueryPlan, operator: str) -> dict:
             }
         },
         "sort": [{"boost": "desc"}, {"name_lc": "asc"}],
-        "aggs": {"in_text": {"filter": text_query(plan, operator)}},
+        **(
+            {}
+            if counted_by_facets(query)
+            else {"aggs": {"in_text": {"filter": text_query(plan, operator, ("all",))}}}
+        ),
     }
 
 
