@@ -50,5 +50,5 @@ format: install
 bench: install
 	$(PY) benchmarks/bench_harvest.py
 	$(PY) benchmarks/bench_impact.py --reuse-database
-	$(PY) benchmarks/gen_catalog.py 100000 && $(PY) benchmarks/bench_search.py 100000 --rebuild
+	$(PY) benchmarks/gen_catalog.py 100000 && $(PY) benchmarks/bench_search.py 100000 --rebuild --backends sqlite,opensearch
 	$(PY) benchmarks/bench_openlineage.py
