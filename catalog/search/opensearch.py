@@ -239,25 +239,29 @@ class OpenSearchBackend(SearchBackend):
         )
 
     def index_documents(self, docs: Iterable[dict]) -> int:
-        """Add or replace documents by URN (bulk requests of 1,000); returns documents
-        written. Raises RuntimeError naming the first rejected URN and the reason."""
+        """Add or replace documents by URN (streamed in bulk requests of 1,000); returns
+        the number of distinct URNs written. Raises RuntimeError naming the first
+        rejected URN and the reason."""
         self._ensure()
-        latest = {d["urn"]: d for d in docs}  # a URN twice: the last one wins
-        if not latest:
-            return 0
-        actions = (
-            {"_index": self.alias, "_id": document_id(urn), "_source": to_source(doc)}
-            for urn, doc in latest.items()
-        )
-        written = 0
-        for ok, item in self._bulk(actions, self.refresh):
+        urns: set[str] = set()
+
+        def actions() -> Iterator[dict]:
+            # streamed; a URN twice: bulk operations apply in order, so the last one wins
+            for doc in docs:
+                urns.add(doc["urn"])
+                yield {
+                    "_index": self.alias,
+                    "_id": document_id(doc["urn"]),
+                    "_source": to_source(doc),
+                }
+
+        for ok, item in self._bulk(actions(), self.refresh):
             if not ok:
                 info = item.get("index", {})
                 raise RuntimeError(
                     f"search index rejected document {info.get('_id')}: {info.get('error')}"
                 )
-            written += 1
-        return written
+        return len(urns)
 
     def delete(self, urns: Iterable[str]) -> int:
         """Remove documents by URN; returns how many existed."""
@@ -280,21 +284,24 @@ class OpenSearchBackend(SearchBackend):
     def rebuild(self, docs: Iterable[dict]) -> int:
         """Load ``docs`` into a new index, then move the alias to it in one atomic
         ``_aliases`` call and delete the old index; on any error the new index is
-        deleted and the old one stays live. Returns documents written."""
+        deleted and the old one stays live. Returns the number of distinct URNs written.
+        The URNs are held in memory (about 100 MB for a million) to count them."""
         self._ensure()
         new = self._new_index(loading=True)
-        written = 0
+        urns: set[str] = set()
+
+        def actions() -> Iterator[dict]:
+            for doc in docs:  # a URN twice: the last one wins (bulk applies in order)
+                urns.add(doc["urn"])
+                yield {"_index": new, "_id": document_id(doc["urn"]), "_source": to_source(doc)}
+
         try:
-            seen: set[str] = set()
-            actions = (
-                {"_index": new, "_id": document_id(d["urn"]), "_source": to_source(d)}
-                for d in docs
-                if not (d["urn"] in seen or seen.add(d["urn"]))  # first one wins here too
-            )
-            for ok, item in self._bulk(actions, False):
+            for ok, item in self._bulk(actions(), False):
                 if not ok:
-                    raise RuntimeError(f"search index rejected a document: {item}")
-                written += 1
+                    info = item.get("index", {})
+                    raise RuntimeError(
+                        f"search index rejected document {info.get('_id')}: {info.get('error')}"
+                    )
             self.client.indices.put_settings(index=new, body={"index": {"refresh_interval": None}})
             self.client.indices.refresh(index=new)
             old = self._live_indices()
@@ -306,7 +313,7 @@ class OpenSearchBackend(SearchBackend):
             raise
         for name in old:
             self.client.indices.delete(index=name, ignore_unavailable=True)
-        return written
+        return len(urns)
 
     def clear(self) -> None:
         """Remove every document (by rebuilding an empty index)."""
