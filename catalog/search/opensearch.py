@@ -284,19 +284,19 @@ class OpenSearchBackend(SearchBackend):
     def rebuild(self, docs: Iterable[dict]) -> int:
         """Load ``docs`` into a new index, then move the alias to it in one atomic
         ``_aliases`` call and delete the old index; on any error the new index is
-        deleted and the old one stays live. Returns the number of distinct URNs written.
-        The URNs are held in memory (about 100 MB for a million) to count them."""
+        deleted and the old one stays live. Returns documents written (a repeated URN
+        counts each time)."""
         self._ensure()
         new = self._new_index(loading=True)
-        urns: set[str] = set()
-
-        def actions() -> Iterator[dict]:
-            for doc in docs:  # a URN twice: the last one wins (bulk applies in order)
-                urns.add(doc["urn"])
-                yield {"_index": new, "_id": document_id(doc["urn"]), "_source": to_source(doc)}
-
+        # a URN twice: the last one wins (bulk applies in order)
+        actions = (
+            {"_index": new, "_id": document_id(doc["urn"]), "_source": to_source(doc)}
+            for doc in docs
+        )
+        written = 0
         try:
-            for ok, item in self._bulk(actions(), False):
+            for ok, item in self._bulk(actions, False):
+                written += 1
                 if not ok:
                     info = item.get("index", {})
                     raise RuntimeError(
@@ -313,7 +313,7 @@ class OpenSearchBackend(SearchBackend):
             raise
         for name in old:
             self.client.indices.delete(index=name, ignore_unavailable=True)
-        return len(urns)
+        return written
 
     def clear(self) -> None:
         """Remove every document (by rebuilding an empty index)."""
