@@ -38,8 +38,13 @@ def free_port() -> int:
 
 
 def java_binary() -> str:
-    """The ``java`` of Java 17 (``JAVA_HOME`` if set, the Debian JDK 17, else ``PATH``)."""
-    for home in (os.environ.get("JAVA_HOME"), str(JAVA_HOME_17)):
+    """The ``java`` to run OpenSearch 2.19 with: ``MESH_OPENSEARCH_JAVA_HOME``, else the
+    Debian JDK 17, else ``JAVA_HOME``, else ``PATH`` (OpenSearch 2.19 wants Java 17-21)."""
+    for home in (
+        os.environ.get("MESH_OPENSEARCH_JAVA_HOME"),
+        str(JAVA_HOME_17),
+        os.environ.get("JAVA_HOME"),
+    ):
         if home and (Path(home) / "bin" / "java").exists():
             return str(Path(home) / "bin" / "java")
     found = shutil.which("java")
