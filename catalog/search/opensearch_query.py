@@ -14,13 +14,21 @@ The query plan (:class:`catalog.search.base.QueryPlan`) becomes OpenSearch query
   the document's stored ``boost`` (popularity boost + prominence, a ``function_score``
   on a float field), and documents whose name or qualified name match every word get
   :data:`NAME_TIER` added: the name tier always ranks above the other matches. The exact
-  tier is a second search (:func:`exact_request`, ``terms`` on the lower-cased name,
-  qualified name and URN), ordered in Python by level, boost and qualified-name length.
-- **Facets**: filters go in ``post_filter`` (hits and count), and each facet is a
-  ``filter`` aggregation of every *other* facet's filter around a ``terms``
-  aggregation: disjunctive counts in the same request, exact, never sampled.
-- **Highlights**: the unified highlighter with private marks, turned into HTML-escaped
-  ``<mark>`` snippets by :func:`catalog.search.base.mark`.
+  tier is its own search (:func:`exact_request`, ``terms`` on the lower-cased name,
+  qualified name and URN), left out of the ranked one (``must_not``) and ordered in
+  Python by level, boost and qualified-name length, as on FTS5.
+- **Facets and count** (:func:`facet_requests`): size-0 searches in the same
+  ``_msearch``, the text matched on the ``all`` field in filter context (no scoring):
+  one for the unfiltered facets under every filter (its total is the count, so the
+  ranked search skips counting), one per filtered facet under the other facets' filters:
+  disjunctive counts, exact at any size (never sampled).
+- **Highlights**: the unified highlighter with private-use marks (OpenSearch trims
+  control characters at fragment ends) on the ranked hits, and for the page's
+  exact-tier hits a last small search (:func:`highlight_request`); turned into
+  HTML-escaped ``<mark>`` snippets by :func:`catalog.search.base.mark`.
+
+Per search: one round trip for the vocabulary, one ``_msearch``, and one more when the
+page holds exact-tier hits.
 """
 
 from __future__ import annotations
