@@ -156,8 +156,12 @@ def opensearch_server() -> Iterator[str]:
     try:
         proc, url = start_opensearch(workdir)
     except RuntimeError as exc:
+        problem = str(exc)
+    else:
+        problem = ""
+    if problem:
         shutil.rmtree(workdir, ignore_errors=True)
-        pytest.fail(str(exc), pytrace=False)
+        pytest.fail(problem, pytrace=False)
     try:
         yield url
     finally:
