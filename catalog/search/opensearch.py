@@ -43,6 +43,8 @@ from catalog.search.base import (
     SearchUnavailable,
     document_boost,
     document_terms,
+    max_edits,
+    may_need_correction,
     plan_query,
     tokens,
     with_parts,
@@ -331,27 +333,14 @@ class OpenSearchBackend(SearchBackend):
         self._ready = False
 
     # -- reading --------------------------------------------------------------------
-    def _plan(self, text: str):
-        """The shared query plan, with one ``_msearch`` for vocabulary and candidates."""
-        cache: dict = {}
-
-        def known(words: list[str]) -> set[str]:
-            corrected = [w for w in words if len(w) >= 4]
-            body = vocabulary_request(words, corrected)
-            responses = checked(self.client.msearch(index=self.alias, body=body))
-            cache["candidates"] = suggested_terms(corrected, responses[-1]) if corrected else {}
-            return known_words(words, responses)
-
-        def candidates(words: list[str]) -> dict[str, list[tuple[str, int]]]:
-            return {w: cache.get("candidates", {}).get(w, []) for w in words}
-
-        return plan_query(text, known, candidates)
-
     def search(self, query: SearchQuery) -> SearchResults:
         """Rank, count, facet and highlight (rules in :mod:`catalog.search.base`, DSL in
-        :mod:`catalog.search.opensearch_query`); two or three requests per search.
-        Raises SearchError for a page beyond :data:`MAX_RESULT_WINDOW` hits and
-        SearchUnavailable when the cluster does not answer."""
+        :mod:`catalog.search.opensearch_query`). Usually one ``_msearch``: the vocabulary
+        lookups travel with the searches of the plan that assumes every word is indexed,
+        which is the plan whenever no word needs expanding; otherwise a second
+        ``_msearch`` runs the real plan. Raises SearchError for a page beyond
+        :data:`MAX_RESULT_WINDOW` hits and SearchUnavailable when the cluster does not
+        answer."""
         if query.offset + query.page_size > MAX_RESULT_WINDOW:
             raise SearchError(
                 f"page: {query.page} is too deep (results go up to hit"
@@ -359,29 +348,56 @@ class OpenSearchBackend(SearchBackend):
             )
         with unavailable("search"):
             self._ensure()
-            plan = self._plan(query.text) if query.text else None
-            results = self._run(query, plan, "and")
-            if plan is not None and results.count == 0 and len(plan.words) > 1:
+            if not query.text:
+                return self._run(query, None, "and")
+            words = tokens(query.text)
+            lookups = [w for w in dict.fromkeys(words) if may_need_correction(w)]
+            corrected = [w for w in lookups if max_edits(w)]
+            vocabulary = vocabulary_request(lookups, corrected)[1::2] if lookups else []
+            guess = plan_query(query.text, set, lambda _: {})  # every word indexed
+            responses = self._msearch(vocabulary + self._searches(query, guess, "and"))
+            found, rest = responses[: len(vocabulary)], responses[len(vocabulary) :]
+            options = suggested_terms(corrected, found[-1]) if corrected else {}
+            plan = plan_query(
+                query.text,
+                lambda ws: known_words(ws, found),
+                lambda ws: {w: options.get(w, []) for w in ws},
+            )
+            if plan.expand:
+                results = self._run(query, plan, "and")
+            else:
+                results = self._finish(query, plan, rest)
+            if results.count == 0 and len(plan.words) > 1:
                 results = self._run(query, plan, "or")
             return results
 
     def _run(self, query: SearchQuery, plan, operator: str) -> SearchResults:
-        """One ``_msearch``: the exact tier, the ranked hits (exact tier left out, with
-        highlights) and the facet groups; then the highlights of the page's exact-tier
-        hits, if any."""
-        need = query.offset + query.page_size
+        """The searches of ``plan`` in one ``_msearch``, then :meth:`_finish`."""
+        return self._finish(query, plan, self._msearch(self._searches(query, plan, operator)))
+
+    @staticmethod
+    def _searches(query: SearchQuery, plan, operator: str) -> list[dict]:
+        """Browsing: the page and the facet groups. Text: the exact tier, the ranked
+        hits (exact tier left out, with highlights) and the facet groups."""
         if plan is None or not plan.words:
             ranked = main_request(query, plan, operator, query.page_size)
             ranked["from"] = query.offset
-            responses = self._msearch([ranked, *facet_requests(query, plan, operator)])
+            return [ranked, *facet_requests(query, plan, operator)]
+        need = query.offset + query.page_size
+        searches = [exact_request(query, plan, operator), main_request(query, plan, operator, need)]
+        return searches + facet_requests(query, plan, operator)
+
+    def _finish(self, query: SearchQuery, plan, responses: list[dict]) -> SearchResults:
+        """Results from the responses of :meth:`_searches`; highlights the page's
+        exact-tier hits, if any, with one more small search."""
+        need = query.offset + query.page_size
+        if plan is None or not plan.words:
             response = responses[0]
             hits = [
                 to_hit(h, float(h["_source"].get("boost", 0))) for h in response["hits"]["hits"]
             ]
             count = int(response["hits"]["total"]["value"])
             return self._results(query, plan, count, hits, responses[1:])
-        searches = [exact_request(query, plan, operator), main_request(query, plan, operator, need)]
-        responses = self._msearch(searches + facet_requests(query, plan, operator))
         exact_response, response = responses[:2]
         exact = []
         for raw in exact_response["hits"]["hits"]:

@@ -2,7 +2,7 @@
 
 The query plan (:class:`catalog.search.base.QueryPlan`) becomes OpenSearch query DSL:
 
-- **Vocabulary** (:func:`vocabulary_request`): one ``_msearch`` round trip tells which
+- **Vocabulary** (:func:`vocabulary_request`): searches that tell which
   query words the index holds (a ``match`` on the stemmed ``all`` field, stopped after
   the first hit) and, through a term suggester on the unstemmed ``terms`` field, the
   indexed terms within two edits of each word; :func:`catalog.search.base.plan_query`
@@ -27,8 +27,10 @@ The query plan (:class:`catalog.search.base.QueryPlan`) becomes OpenSearch query
   exact-tier hits a last small search (:func:`highlight_request`); turned into
   HTML-escaped ``<mark>`` snippets by :func:`catalog.search.base.mark`.
 
-Per search: one round trip for the vocabulary, one ``_msearch``, and one more when the
-page holds exact-tier hits.
+Per search (:meth:`catalog.search.opensearch.OpenSearchBackend.search`): one ``_msearch``
+carrying the vocabulary lookups and the searches of the plan that assumes every word is
+indexed; a second one when a word needs expanding (typos, prefixes); one small search more
+when the page holds exact-tier hits.
 """
 
 from __future__ import annotations
