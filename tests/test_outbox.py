@@ -80,7 +80,7 @@ def test_down_search_cluster_keeps_events_and_catches_up(
         "INDEX": index,
         "TIMEOUT": 2,
     }
-    live = {**dead, "URL": opensearch_server}
+    live = {**dead, "URL": opensearch_server, "TIMEOUT": 60}  # creating an index may be slow
     with override_settings(MESH_SEARCH={"default": dead}):
         source = make_source("shop", "sql", {"url": f"sqlite:///{path}"})
         with django_capture_on_commit_callbacks(execute=True):  # processing fails quietly
@@ -93,8 +93,9 @@ def test_down_search_cluster_keeps_events_and_catches_up(
         assert process_outbox(only="search") == {"search": 0}  # still down: still kept
     with override_settings(MESH_SEARCH={"default": live}):
         try:
-            assert process_outbox(only="search") == {"search": pending}
+            applied = process_outbox(only="search")
             cursor.refresh_from_db()
+            assert applied == {"search": pending}, cursor.last_error
             assert cursor.last_error == ""
             backend = get_search_backend()
             assert backend.count() == 3

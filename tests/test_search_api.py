@@ -25,6 +25,7 @@ def search_backend(request, settings):
             "BACKEND": "catalog.search.opensearch.OpenSearchBackend",
             "URL": url,
             "INDEX": f"mesh-test-api-{uuid.uuid4().hex[:8]}",
+            "TIMEOUT": 60,
         }
     }
     yield request.param

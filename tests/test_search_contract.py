@@ -421,6 +421,7 @@ class TestOpenSearchBackend(SearchContract):
             "BACKEND": "catalog.search.opensearch.OpenSearchBackend",
             "URL": self.url,
             "INDEX": self.index,
+            "TIMEOUT": 60,  # a loaded CI machine may take seconds to create an index
         }
 
     def test_rebuild_keeps_old_index_readable_until_swap(self, corpus):
