@@ -57,6 +57,6 @@ bench: install
 	$(PY) benchmarks/bench_harvest.py
 	$(PY) benchmarks/bench_impact.py --reuse-database
 	$(PY) benchmarks/bench_impact.py --graph-nodes 100000 --neo4j
-	$(PY) benchmarks/gen_catalog.py 100000 && $(PY) benchmarks/bench_search.py 100000 --rebuild
+	$(PY) benchmarks/gen_catalog.py 100000 && $(PY) benchmarks/bench_search.py 100000 --rebuild --backends sqlite,opensearch
 	$(PY) benchmarks/bench_openlineage.py
 	$(PY) benchmarks/bench_pages.py

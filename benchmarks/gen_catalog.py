@@ -334,6 +334,23 @@ def stats(n: int, seed: int = 7, top: int = 25) -> None:
               f"{in_names[word] / n:.2%} names")  # fmt: skip
 
 
+def index_opensearch(args) -> None:
+    """``--index-only --backend opensearch``: bulk-load the alias ``mesh-bench-<N>``."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from search_backends import backend_config, index_mb, opensearch, use_backend
+
+    with opensearch(args.workdir, args.opensearch_url) as url:
+        config = backend_config("opensearch", args.workdir, args.n, url)
+        backend = use_backend(config)
+        started = time.monotonic()
+        written = backend.rebuild(to_document(s) for s in asset_specs(args.n, args.seed))
+        print(
+            f"indexed {written} generated documents in {time.monotonic() - started:.1f} s "
+            f"(OpenSearch alias {backend.alias} at {url},"
+            f" {index_mb('opensearch', backend, config):.0f} MB)"
+        )
+
+
 def main() -> None:
     """CLI: ``gen_catalog.py N [--seed S] [--workdir DIR] [--index-only | --stats]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -346,6 +363,13 @@ def main() -> None:
         help="bulk-load the search index from generated documents (no database)",
     )
     parser.add_argument("--stats", action="store_true", help="print word frequencies only")
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "opensearch"),
+        default="sqlite",
+        help="the index --index-only loads (opensearch: see benchmarks/search_backends.py)",
+    )
+    parser.add_argument("--opensearch-url", help="an OpenSearch server (default: start one)")
     args = parser.parse_args()
     if args.stats:
         stats(args.n, args.seed)
@@ -353,6 +377,9 @@ def main() -> None:
     if args.index_only:
         os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
         setup_django(args.workdir, args.n)
+        if args.backend == "opensearch":
+            index_opensearch(args)
+            return
         from catalog.search import get_search_backend
 
         index = Path(os.environ["MESH_SEARCH_PATH"])

@@ -175,8 +175,12 @@ MESH_PROJECTIONS: dict[str, str] = {
 
 # Search index (a projection of the assets): dotted path + options (CACHES pattern).
 # MESH_SEARCH_BACKEND=sqlite (default; embedded SQLite FTS5 in its own file at
-# MESH_SEARCH_PATH) or a dotted path to a catalog.search.base.SearchBackend subclass.
-_SEARCH_BACKENDS = {"sqlite": "catalog.search.sqlite_fts.SQLiteFTSBackend"}
+# MESH_SEARCH_PATH), opensearch (an OpenSearch 2.x cluster at MESH_SEARCH_URL, index
+# alias MESH_SEARCH_INDEX) or a dotted path to a catalog.search.base.SearchBackend subclass.
+_SEARCH_BACKENDS = {
+    "sqlite": "catalog.search.sqlite_fts.SQLiteFTSBackend",
+    "opensearch": "catalog.search.opensearch.OpenSearchBackend",
+}
 _search_backend = os.environ.get("MESH_SEARCH_BACKEND", "sqlite")
 MESH_SEARCH = {
     "default": {
@@ -184,6 +188,14 @@ MESH_SEARCH = {
         "PATH": os.environ.get("MESH_SEARCH_PATH", str(VAR_DIR / "search.sqlite3")),
     }
 }
+if MESH_SEARCH["default"]["BACKEND"].endswith("OpenSearchBackend"):
+    MESH_SEARCH["default"].update(
+        {
+            "URL": os.environ.get("MESH_SEARCH_URL", "http://127.0.0.1:9200"),
+            "INDEX": os.environ.get("MESH_SEARCH_INDEX", "mesh-catalog"),
+            "TIMEOUT": float(os.environ.get("MESH_SEARCH_TIMEOUT", "10")),
+        }
+    )
 # Functions adding facet values to search documents: dotted paths of
 # ``enrich(asset_ids) -> {asset_id: {"domain": [...], "data_product": [...]}}``.
 MESH_SEARCH_ENRICHERS: list[str] = ["products.links.search_facets"]

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from tests.neo4j_server import neo4j_server  # noqa: F401  (session fixture: a real Neo4j)
+from tests.opensearch_server import opensearch_server  # noqa: F401 (session fixture)
 
 SAMPLES = Path(settings.MESH_SAMPLES_DIR)
 STANDARDS = SAMPLES.parent / "standards"

@@ -2,12 +2,20 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.search import FACETS, SearchError, search, suggest
+from catalog.search import FACETS, SearchError, SearchUnavailable, search, suggest
 from catalog.search.base import MAX_PAGE_SIZE
+
+
+class Unavailable(APIException):
+    """503: the search engine does not answer (the detail says which, never where)."""
+
+    status_code = 503
+    default_code = "search_unavailable"
+
 
 FILTER_PARAMS = [
     OpenApiParameter(
@@ -40,7 +48,8 @@ class SearchView(APIView):
     corrections: {typed term: [indexed terms used]}}``. ``snippet`` is HTML-escaped text
     with ``<mark>`` around matches. Exact name / qualified-name matches rank first, then
     field-weighted relevance. ``page`` is 1-based, ``page_size`` 1..100 (default 20);
-    400 with the parameter named for a bad value.
+    400 with the parameter named for a bad value; 503 when the search engine (an
+    OpenSearch cluster) does not answer.
     """
 
     @extend_schema(
@@ -61,12 +70,15 @@ class SearchView(APIView):
             return Response(search(params.get("q", ""), filters, page, page_size))
         except SearchError as exc:
             raise ValidationError({"detail": str(exc)}) from None
+        except SearchUnavailable as exc:
+            raise Unavailable(str(exc)) from None
 
 
 class SuggestView(APIView):
     """``GET /api/v1/search/suggest?q=cust&limit=10`` → ``{results: [{urn, name,
     qualified_name, type, platform}]}``: assets whose name (or a word of it) starts with
-    ``q``, exact name first; ``limit`` 1..50 (default 10)."""
+    ``q``, exact name first; ``limit`` 1..50 (default 10); 503 when the search engine
+    does not answer."""
 
     @extend_schema(
         parameters=[
@@ -77,4 +89,7 @@ class SuggestView(APIView):
     )
     def get(self, request):
         limit = _positive_int(request.query_params, "limit", 10, 50)
-        return Response({"results": suggest(request.query_params.get("q", ""), limit)})
+        try:
+            return Response({"results": suggest(request.query_params.get("q", ""), limit)})
+        except SearchUnavailable as exc:
+            raise Unavailable(str(exc)) from None

@@ -14,7 +14,14 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from catalog.backends import load_backend
-from catalog.search.base import FACETS, SearchBackend, SearchError, SearchQuery, SearchResults
+from catalog.search.base import (
+    FACETS,
+    SearchBackend,
+    SearchError,
+    SearchQuery,
+    SearchResults,
+    SearchUnavailable,
+)
 
 
 @cache
@@ -66,6 +73,7 @@ __all__ = [
     "SearchError",
     "SearchQuery",
     "SearchResults",
+    "SearchUnavailable",
     "get_search_backend",
     "search",
     "suggest",

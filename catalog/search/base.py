@@ -28,7 +28,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 FACETS: tuple[str, ...] = ("type", "platform", "source", "owner", "tag", "domain", "data_product")
@@ -56,6 +56,10 @@ FIELD_WEIGHTS: dict[str, float] = {
 }
 MAX_PAGE_SIZE = 100
 MAX_FACET_VALUES = 25
+#: typo corrections used per unknown word
+MAX_CORRECTIONS = 3
+#: rank levels of the exact tier (see :func:`exact_variants`): typed text, one edit, ...
+EXACT_LEVELS = (3, 2, 1)
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 _TOKEN_RE = re.compile(r"[^\W_]+")
 _WORD_RE = re.compile(r"[A-Za-z0-9]+")
@@ -64,6 +68,11 @@ _CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 class SearchError(ValueError):
     """A search request that cannot be answered: bad page, unknown facet, bad size."""
+
+
+class SearchUnavailable(RuntimeError):
+    """The search engine cannot answer right now (a cluster down or refusing); the
+    message names the engine and the reason, never its address or credentials."""
 
 
 @dataclass
@@ -308,3 +317,100 @@ def trigrams(term: str) -> set[str]:
 def mark(text: str, open_mark: str, close_mark: str) -> str:
     """HTML-escape ``text`` and turn the private marks around matches into ``<mark>``."""
     return html.escape(text).replace(open_mark, MARK_OPEN).replace(close_mark, MARK_CLOSE)
+
+
+# -- the query plan every backend compiles ---------------------------------------------
+@dataclass
+class QueryPlan:
+    """What a backend must do for a query text, independent of the engine.
+
+    - ``words``: the query's tokens (:func:`tokens`); every word must match (AND), and
+      when nothing matches, a backend retries with any word (OR);
+    - ``expand``: the words that are not in the index vocabulary (see :func:`plan_query`):
+      a backend matches each of them as itself, as a prefix, or as one of its
+      ``fixes[word]`` (typo corrections, ``[(edit distance, indexed term)]``, closest
+      first);
+    - ``exact``: the texts that put a document in the exact tier when its lower-cased
+      name or qualified name equals one (or its URN equals the query text), with their
+      rank level (:func:`exact_variants`).
+
+    Ranking tiers: exact (by level, then document boost, then shorter qualified name),
+    then documents whose name or qualified name matches every word, then the other
+    matches; inside a tier, weighted relevance (:data:`FIELD_WEIGHTS`) × document boost.
+    Facets are disjunctive (a facet's counts ignore its own filter).
+    """
+
+    text: str
+    words: list[str]
+    expand: list[str]
+    fixes: dict[str, list[tuple[int, str]]]
+    exact: dict[str, int]
+
+    @property
+    def corrections(self) -> dict[str, list[str]]:
+        """``{typed word: [indexed terms used instead]}`` as reported to users."""
+        return {w: [t for _, t in f] for w, f in self.fixes.items()}
+
+
+def may_need_correction(word: str) -> bool:
+    """Whether a query word is checked against the vocabulary at all (numbers and words
+    under 3 characters are always matched as typed)."""
+    return not (word.isdigit() or len(word) < 3)
+
+
+def choose_corrections(word: str, candidates: Iterable[tuple[str, int]]) -> list[tuple[int, str]]:
+    """``[(distance, term)]``: the indexed ``candidates`` ``(term, documents holding it)``
+    within :func:`max_edits` of ``word``: the closest, then the most frequent, then
+    alphabetical, at most :data:`MAX_CORRECTIONS`."""
+    edits = max_edits(word)
+    if not edits:
+        return []
+    scored = []
+    for term, df in candidates:
+        distance = levenshtein(word, term, edits)
+        if distance <= edits:
+            scored.append((distance, -(df or 0), term))
+    return [(distance, term) for distance, _, term in sorted(scored)[:MAX_CORRECTIONS]]
+
+
+def plan_query(
+    text: str,
+    known: Callable[[list[str]], set[str]],
+    candidates: Callable[[list[str]], dict[str, list[tuple[str, int]]]],
+) -> QueryPlan:
+    """The :class:`QueryPlan` of ``text``. ``known(words)`` returns the words an engine
+    finds in its index (as it stems them); ``candidates(words)`` returns, per unknown
+    word, indexed terms ``(term, document count)`` that may be within two edits of it
+    (the engine's trigram table, term suggester, ...); both get only the words that
+    need them, and are not called for an empty list."""
+    words = tokens(text)
+    checked = [w for w in dict.fromkeys(words) if may_need_correction(w)]
+    found = known(checked) if checked else set()
+    expand = [w for w in checked if w not in found]
+    wanted = [w for w in expand if max_edits(w)]
+    options = candidates(wanted) if wanted else {}
+    fixes = {}
+    for word in expand:
+        chosen = choose_corrections(word, options.get(word, ()))
+        if chosen:
+            fixes[word] = chosen
+    return QueryPlan(
+        text=text, words=words, expand=expand, fixes=fixes, exact=exact_variants(text, fixes)
+    )
+
+
+def exact_variants(text: str, fixes: dict[str, list[tuple[int, str]]]) -> dict[str, int]:
+    """Texts that count as an exact name match, with their rank level: the query itself
+    (3), then the query with one typo replaced by a correction (3 - edit distance), then
+    the singular or plural of each of those (one level lower, at least 1), so
+    ``customer`` finds a table named ``customers`` right after one named ``Customer``."""
+    lowered = text.strip().lower()
+    variants = {lowered: 3} if lowered else {}
+    for word, options in fixes.items():
+        for distance, term in options:
+            variant = re.sub(rf"\b{re.escape(word)}\b", term, lowered)
+            variants.setdefault(variant, 3 - distance)
+    for variant, level in list(variants.items()):
+        other = variant[:-1] if variant.endswith("s") and len(variant) > 3 else variant + "s"
+        variants.setdefault(other, max(level - 1, 1))
+    return dict(sorted(variants.items(), key=lambda kv: -kv[1]))

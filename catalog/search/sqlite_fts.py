@@ -21,7 +21,6 @@ sampled facets).
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections import Counter
@@ -48,6 +47,7 @@ from catalog.search.sqlite_query import (
     facet_key,
     highlight,
     match_expression,
+    plan,
     postings,
     ranked_hits,
     sample_and_count,
@@ -423,15 +423,13 @@ class SQLiteFTSBackend(SearchBackend):
         and :mod:`catalog.search.sqlite_query` for how each part stays bounded."""
         with self._read() as conn:  # one snapshot for every statement of this search
             g = self._generation(conn)
-            words = tokens(query.text)
-            fixes: dict[str, list[tuple[int, str]]] = {}
-            match = match_expression(conn, g, words, fixes, "AND")
-            exact = exact_variants(query.text, fixes)
-            corrections = {w: [t for _, t in f] for w, f in fixes.items()}
+            p = plan(conn, g, query.text)  # the shared plan, compiled to FTS5 below
+            words, fixes, exact, corrections = p.words, p.fixes, p.exact, p.corrections
+            match = match_expression(p, "AND")
             cost = (postings(conn, g, words, fixes), word_stems(words, fixes)) if match else (0, [])
             results = self._run(conn, g, query, match, exact, corrections, cost)
             if results.count == 0 and len(words) > 1:
-                match = match_expression(conn, g, words, {}, "OR")
+                match = match_expression(p, "OR")
                 results = self._run(conn, g, query, match, exact, corrections, (cost[0], []))
             return results
 
@@ -493,23 +491,6 @@ class SQLiteFTSBackend(SearchBackend):
                 {"urn": urn, "name": name, "qualified_name": qn, "type": typ, "platform": platform}
             )
         return out[:limit]
-
-
-def exact_variants(text: str, fixes: dict[str, list[tuple[int, str]]]) -> dict[str, int]:
-    """Texts that count as an exact name match, with their rank level: the query itself
-    (3), then the query with one typo replaced by a correction (3 - edit distance), then
-    the singular or plural of each of those (one level lower, at least 1), so
-    ``customer`` finds a table named ``customers`` right after one named ``Customer``."""
-    lowered = text.strip().lower()
-    variants = {lowered: 3} if lowered else {}
-    for word, options in fixes.items():
-        for distance, term in options:
-            variant = re.sub(rf"\b{re.escape(word)}\b", term, lowered)
-            variants.setdefault(variant, 3 - distance)
-    for variant, level in list(variants.items()):
-        other = variant[:-1] if variant.endswith("s") and len(variant) > 3 else variant + "s"
-        variants.setdefault(other, max(level - 1, 1))
-    return dict(sorted(variants.items(), key=lambda kv: -kv[1]))
 
 
 class _Txn:

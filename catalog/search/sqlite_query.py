@@ -23,7 +23,7 @@ assets (measured by ``benchmarks/bench_search.py``):
   ``count_approximate``.
 - **Facets** count the values of the first :data:`FACET_SAMPLE` matches, scaled to the
   (estimated) count when there are more (``facets_approximate``).
-- **Typos**: an unknown word is replaced by at most :data:`MAX_CORRECTIONS` indexed terms
+- **Typos**: an unknown word is replaced by at most :data:`~catalog.search.base.MAX_CORRECTIONS` indexed terms
   within :func:`~catalog.search.base.max_edits` edits, closest first, then most frequent.
 """
 
@@ -39,11 +39,12 @@ from catalog.search.base import (
     FACETS,
     FIELD_WEIGHTS,
     MAX_FACET_VALUES,
+    QueryPlan,
     SearchHit,
     SearchQuery,
-    levenshtein,
     mark,
     max_edits,
+    plan_query,
     split_identifier,
     trigrams,
 )
@@ -68,29 +69,33 @@ COUNT_CAP = 2000
 FACET_SAMPLE = 1000
 #: bm25 ranks a query whose words have at most this many postings (see :func:`postings`)
 BM25_BUDGET = 20_000
-#: typo corrections used per unknown word
-MAX_CORRECTIONS = 3
 #: exact-match rows considered (a name shared by more assets ranks the first ones)
 MAX_EXACT = 1000
 
 
-def match_expression(conn, g: int, words: list[str], corrections: dict, op: str) -> str | None:
-    """FTS5 MATCH text: known words as they are; unknown words OR'ed with their prefix
-    expansion and their typo corrections; all quoted (no query syntax). Fills
-    ``corrections`` with ``{word: [(distance, term)]}``."""
-    if not words:
+def match_expression(plan: QueryPlan, op: str) -> str | None:
+    """The FTS5 MATCH text of a query plan: known words as they are; the words to expand
+    OR'ed with their prefix and their typo corrections; all quoted (no query syntax)."""
+    if not plan.words:
         return None
     parts = []
-    for word in words:
-        if word.isdigit() or len(word) < 3 or _indexed(conn, g, word):
+    for word in plan.words:
+        if word not in plan.expand:
             parts.append(f'"{word}"')
             continue
-        fixes = typo_corrections(conn, g, word)
-        if fixes:
-            corrections[word] = fixes
-        options = [f'"{word}"', f'"{word}"*', *(f'"{t}"' for _, t in fixes)]
+        options = [f'"{word}"', f'"{word}"*', *(f'"{t}"' for _, t in plan.fixes.get(word, []))]
         parts.append("(" + " OR ".join(options) + ")")
     return f" {op} ".join(parts)
+
+
+def plan(conn, g: int, text: str) -> QueryPlan:
+    """The shared query plan of ``text`` (:func:`catalog.search.base.plan_query`) with
+    this generation's vocabulary: FTS5 lookups and the trigram table."""
+    return plan_query(
+        text,
+        known=lambda words: {w for w in words if _indexed(conn, g, w)},
+        candidates=lambda words: {w: typo_candidates(conn, g, w) for w in words},
+    )
 
 
 def _indexed(conn, g: int, word: str) -> bool:
@@ -102,27 +107,22 @@ def _indexed(conn, g: int, word: str) -> bool:
     )
 
 
-def typo_corrections(conn, g: int, word: str) -> list[tuple[int, str]]:
-    """``(distance, term)`` of indexed terms within :func:`max_edits` of ``word``: the
-    closest, then the most frequent (documents containing the term), at most
-    :data:`MAX_CORRECTIONS`. Candidates share enough character trigrams with ``word``."""
+def typo_candidates(conn, g: int, word: str) -> list[tuple[str, int]]:
+    """``(term, documents holding it)`` of indexed terms that share enough character
+    trigrams with ``word`` to be within :func:`max_edits` of it (at most 300; the plan
+    keeps those within the edit distance, see
+    :func:`catalog.search.base.choose_corrections`)."""
     edits = max_edits(word)
     if not edits:
         return []
     grams = sorted(trigrams(word))
     need = max(1, len(grams) - 3 * edits)
-    rows = conn.execute(
+    return conn.execute(
         f"SELECT g.term, t.df FROM (SELECT term, count(*) AS c FROM grams_{g}"
         f" WHERE gram IN ({','.join('?' * len(grams))}) GROUP BY term HAVING c >= ?"
         f" ORDER BY c DESC LIMIT 300) g JOIN terms_{g} t ON t.term = g.term",
         (*grams, need),
     ).fetchall()
-    scored = []
-    for term, df in rows:
-        distance = levenshtein(word, term, edits)
-        if distance <= edits:
-            scored.append((distance, -(df or 0), term))
-    return [(distance, term) for distance, _, term in sorted(scored)[:MAX_CORRECTIONS]]
 
 
 def postings(conn, g: int, words: list[str], fixes: dict) -> int:

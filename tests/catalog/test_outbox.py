@@ -58,3 +58,51 @@ def test_down_graph_store_keeps_events_and_catches_up(make_source, monkeypatch, 
         finally:
             close_shared_driver(uri)
             server.stop()
+
+
+def test_down_search_cluster_keeps_events_and_catches_up(
+    make_source, opensearch_server, tmp_path, django_capture_on_commit_callbacks
+):
+    """The search projection on OpenSearch: harvest while the cluster is unreachable (a
+    dead loopback port), the events wait on the cursor; pointed at the live cluster, the
+    next ``process_outbox`` indexes them and search answers."""
+    import sqlite3
+    import uuid
+
+    from catalog.search import get_search_backend
+    from catalog.search.base import SearchQuery
+    from tests.opensearch_server import free_port
+
+    path = tmp_path / "shop.sqlite"
+    with sqlite3.connect(path) as conn:
+        for table in ("customers", "orders", "returns"):
+            conn.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, note TEXT)")
+    index = f"mesh-test-outbox-{uuid.uuid4().hex[:8]}"
+    dead = {
+        "BACKEND": "catalog.search.opensearch.OpenSearchBackend",
+        "URL": f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        "INDEX": index,
+        "TIMEOUT": 2,
+    }
+    live = {**dead, "URL": opensearch_server, "TIMEOUT": 60}  # creating an index may be slow
+    with override_settings(MESH_SEARCH={"default": dead}):
+        source = make_source("shop", "sql", {"url": f"sqlite:///{path}"})
+        with django_capture_on_commit_callbacks(execute=True):  # processing fails quietly
+            run = run_harvest(source)
+        assert run.status == "succeeded", run.errors
+        cursor = ProjectionCursor.objects.get(name="search")
+        assert "ConnectionError" in cursor.last_error, cursor.last_error
+        pending = OutboxEvent.objects.filter(id__gt=cursor.position).count()
+        assert pending > 0, "the events wait for the search cluster"
+        assert process_outbox(only="search") == {"search": 0}  # still down: still kept
+    with override_settings(MESH_SEARCH={"default": live}):
+        try:
+            applied = process_outbox(only="search")
+            cursor.refresh_from_db()
+            assert applied == {"search": pending}, cursor.last_error
+            assert cursor.last_error == ""
+            backend = get_search_backend()
+            assert backend.count() == 3
+            assert [h.name for h in backend.search(SearchQuery("returns")).hits] == ["returns"]
+        finally:
+            get_search_backend().drop()

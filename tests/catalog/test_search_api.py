@@ -1,6 +1,7 @@
 """Search API, Python functions, rebuild_index and enrichers on the quickstart samples."""
 
 import io
+import uuid
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -11,8 +12,28 @@ from catalog.search import get_search_backend, search, suggest
 from harvesters.samples import harvest_sample_sources
 
 
+@pytest.fixture(params=["sqlite", "opensearch"])
+def search_backend(request, settings):
+    """Each test on the embedded index (the conftest default) and on OpenSearch (the
+    session's test node, an alias of this test's own, dropped after)."""
+    if request.param == "sqlite":
+        yield request.param
+        return
+    url = request.getfixturevalue("opensearch_server")
+    settings.MESH_SEARCH = {
+        "default": {
+            "BACKEND": "catalog.search.opensearch.OpenSearchBackend",
+            "URL": url,
+            "INDEX": f"mesh-test-api-{uuid.uuid4().hex[:8]}",
+            "TIMEOUT": 60,
+        }
+    }
+    yield request.param
+    get_search_backend().drop()
+
+
 @pytest.fixture
-def samples_indexed(db, samples, django_capture_on_commit_callbacks):
+def samples_indexed(db, samples, search_backend, django_capture_on_commit_callbacks):
     """Chinook, the jaffle_shop warehouse and its dbt project, harvested; the search
     index fed by the outbox after each commit, as in production."""
     with django_capture_on_commit_callbacks(execute=True):
@@ -106,6 +127,27 @@ def test_enrichers_add_domain_and_product_facets(samples_indexed, settings):
     body = search("", {"domain": ["media"]}, 1, 50)
     assert body["count"] == 11  # the 11 Chinook tables
     assert body["facets"]["data_product"] == [{"value": "music-store", "count": 11}]
+
+
+def test_unreachable_search_cluster_is_a_503_naming_no_address(db, settings, client):
+    from tests.opensearch_server import free_port
+
+    settings.MESH_SEARCH = {
+        "default": {
+            "BACKEND": "catalog.search.opensearch.OpenSearchBackend",
+            "URL": f"http://user:s3cret@127.0.0.1:{free_port()}",  # nothing listens there
+            "INDEX": "mesh-test-dead",
+            "TIMEOUT": 2,
+        }
+    }
+    for path in ("/api/v1/search", "/api/v1/search/suggest"):
+        resp = client.get(path, {"q": "customers"})
+        assert resp.status_code == 503, path
+        detail = resp.json()["detail"]
+        assert detail == "the search cluster is unreachable"
+        assert "s3cret" not in resp.content.decode() and "127.0.0.1" not in detail
+    page = client.get("/search", {"q": "customers"})
+    assert page.status_code == 200 and b"Search is unavailable right now." in page.content
 
 
 def test_unknown_alias_or_backend_is_named(settings):
