@@ -5,12 +5,21 @@ from rest_framework import serializers
 
 from harvesters.base import ConfigError
 from harvesters.models import HarvestRun, Source
+from harvesters.paths import path_problems
 from harvesters.registry import HARVESTERS, validate_source_config
 from harvesters.runner import progress_key
+from harvesters.secrets import SecretError, mask_config, merge_masked
 
 
 class SourceSerializer(serializers.ModelSerializer):
-    """A source: ``kind`` is a registered harvester, ``config`` its validated config."""
+    """A source: ``kind`` is a registered harvester, ``config`` its validated config.
+
+    Secrets in ``config`` (URL passwords, ``password``/``secret``/``key`` values) are
+    shown as ``********``; sending the mask back keeps the stored secret (400 when what
+    it protects, e.g. the URL's host, changed). Local paths must lie under
+    ``MESH_SOURCE_PATH_ROOTS`` (400 naming the key otherwise). ``owner_team``: slug of
+    the team whose members may change, harvest and delete the source.
+    """
 
     kind = serializers.CharField(help_text="a registered harvester kind: sql, dbt, lake, ...")
     last_run = serializers.SerializerMethodField()
@@ -24,6 +33,7 @@ class SourceSerializer(serializers.ModelSerializer):
             "config",
             "description",
             "enabled",
+            "owner_team",
             "created_at",
             "last_run",
         ]
@@ -38,10 +48,21 @@ class SourceSerializer(serializers.ModelSerializer):
                 {"kind": [f"unknown source kind '{kind}'; known: {', '.join(sorted(HARVESTERS))}"]}
             )
         try:
+            if self.instance is not None:
+                config = merge_masked(config, self.instance.config)
             attrs["config"] = validate_source_config(kind, config)
-        except ConfigError as exc:
+        except (ConfigError, SecretError) as exc:
             raise serializers.ValidationError({"config": [str(exc)]}) from None
+        problems = path_problems(kind, attrs["config"])
+        if problems:
+            raise serializers.ValidationError({"config": problems})
         return attrs
+
+    def to_representation(self, instance: Source) -> dict:
+        """The source with its config's secrets masked."""
+        data = super().to_representation(instance)
+        data["config"] = mask_config(data.get("config") or {})
+        return data
 
     def get_last_run(self, source: Source) -> dict | None:
         """``{id, status, started_at, ended_at}`` of the newest run, or null."""
