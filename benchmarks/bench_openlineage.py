@@ -24,9 +24,9 @@ import concurrent.futures
 import copy
 import json
 import os
+import secrets
 import socket
 import statistics
-import secrets
 import subprocess
 import sys
 import tempfile

@@ -29,7 +29,7 @@ DEV_SECRET_KEY = "dev-insecure-change-me"
 SECRET_KEY_HELP = (
     "SECRET_KEY is not set: with DEBUG=false Mesh Catalog refuses to start on the built-in "
     "development key. Set a long random key in the environment, e.g.\n"
-    '  export SECRET_KEY="$(python -c \'import secrets; print(secrets.token_urlsafe(50))\')"\n'
+    "  export SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(50))')\"\n"
     "(keep it the same across restarts and processes), or set DEBUG=true for local development."
 )
 
@@ -51,8 +51,10 @@ def apply(ns: dict) -> None:
     """Add the security settings to the settings module namespace ``ns`` (in place)."""
     ns["INSTALLED_APPS"] += ["axes", "csp", "drf_spectacular_sidecar"]
     middleware = ns["MIDDLEWARE"]
-    middleware.insert(middleware.index("django.middleware.security.SecurityMiddleware") + 1,
-                      "csp.middleware.CSPMiddleware")
+    middleware.insert(
+        middleware.index("django.middleware.security.SecurityMiddleware") + 1,
+        "csp.middleware.CSPMiddleware",
+    )
     middleware.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
     ns["AUTHENTICATION_BACKENDS"] = [
         "axes.backends.AxesStandaloneBackend",

@@ -2,14 +2,16 @@
 
 from django.contrib import admin
 
+from harvesters.admin_forms import SourceAdminForm
 from harvesters.models import HarvestRun, Source
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    """Sources with their kind."""
+    """Sources with their kind; secrets in ``config`` are masked (SourceAdminForm)."""
 
-    list_display = ["name", "kind", "enabled", "created_at"]
+    form = SourceAdminForm
+    list_display = ["name", "kind", "owner_team", "enabled", "created_at"]
 
 
 @admin.register(HarvestRun)

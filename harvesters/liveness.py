@@ -12,6 +12,7 @@ Celery beat task ``harvesters.reap_lost_runs`` (every minute) and when the sourc
 shown (embedded mode has no beat).
 """
 
+import contextlib
 import os
 import socket
 import threading
@@ -60,16 +61,12 @@ class Heartbeat:
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._loop, name=f"heartbeat-{run_id}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{run_id}", daemon=True)
 
     def _loop(self) -> None:
         while not self._stop.wait(heartbeat_seconds()):
-            try:
+            with contextlib.suppress(Exception):  # a cache hiccup must not stop the harvest
                 beat(self.run_id)
-            except Exception:  # noqa: BLE001 - a cache hiccup must not stop the harvest
-                pass
 
     def __enter__(self) -> "Heartbeat":
         beat(self.run_id)

@@ -141,7 +141,9 @@ def forbidden_problems(kind: str, config: dict) -> list[str]:
     for key, raw in paths:
         path = _resolve(raw)
         if any(_inside(path, f) or _inside(f, path) for f in forbidden):
-            problems.append(f"{key}: the catalog's own database and data folder are not harvestable")
+            problems.append(
+                f"{key}: the catalog's own database and data folder are not harvestable"
+            )
     if kind == "sql" and is_catalog_database_url(str((config or {}).get("url") or "")):
         problems.append("url: the catalog's own database is not harvestable")
     return problems
@@ -157,7 +159,6 @@ def path_problems(kind: str, config: dict) -> list[str]:
         path = _resolve(raw)
         if not any(_inside(path, root) for root in roots):
             problems.append(
-                f"{key}: '{raw}' is outside the folders sources may read "
-                "(MESH_SOURCE_PATH_ROOTS)"
+                f"{key}: '{raw}' is outside the folders sources may read (MESH_SOURCE_PATH_ROOTS)"
             )
     return problems

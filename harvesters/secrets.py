@@ -12,7 +12,6 @@ database; the other keys of the same object), so a stored credential can never b
 re-pointed at another host.
 """
 
-import copy
 import logging
 import re
 from typing import Any
@@ -81,7 +80,9 @@ def redact(text: str, secrets: set[str] = frozenset()) -> str:
 
 def redact_report(items: list[dict], secrets: set[str]) -> list[dict]:
     """Run report entries (``{"item", "message"}``) with secrets redacted."""
-    return [{k: redact(v, secrets) if isinstance(v, str) else v for k, v in i.items()} for i in items]
+    return [
+        {k: redact(v, secrets) if isinstance(v, str) else v for k, v in i.items()} for i in items
+    ]
 
 
 class SecretError(ValueError):

@@ -31,6 +31,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from products.api.bodies import yaml_body
 from products.api.views import YAMLParser
 from products.drift import contract_drift
 from products.history import record_edit, snapshot_product
@@ -152,8 +153,17 @@ class ContractDocument(APIView):
         },
     )
     def put(self, request, uid):
+        # permissions first: the body is only read for callers who may replace it
+        products = bound_products(uid)
+        refused = [p.uid for p in products if not can_edit(request.user, p)]
+        if refused:
+            raise PermissionDenied(
+                f"contract {uid} is used by products you may not edit: {', '.join(refused)}"
+            )
         try:
-            doc = parse_contract(request.data, f"{uid}.odcs.yaml")
+            doc = parse_contract(
+                yaml_body(request, f"{uid}.odcs.yaml", "ODCS contract"), f"{uid}.odcs.yaml"
+            )
         except DescriptorError as exc:
             return Response(
                 {"detail": "invalid ODCS contract", "problems": exc.problems},
@@ -164,12 +174,6 @@ class ContractDocument(APIView):
             return Response(
                 {"detail": "invalid ODCS contract", "problems": [problem]},
                 status=status.HTTP_400_BAD_REQUEST,
-            )
-        products = bound_products(uid)
-        refused = [p.uid for p in products if not can_edit(request.user, p)]
-        if refused:
-            raise PermissionDenied(
-                f"contract {uid} is used by products you may not edit: {', '.join(refused)}"
             )
         with transaction.atomic():
             old = DataContract.objects.filter(uid=uid).first()

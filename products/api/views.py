@@ -17,6 +17,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from products.api.bodies import yaml_body
 from products.api.serializers import (
     DomainSerializer,
     ProductSerializer,
@@ -187,7 +188,9 @@ class ProductDescriptor(APIView):
         product = get_object_or_404(DataProduct, uid=uid)
         self.check_object_permissions(request, product)
         try:
-            doc = parse_descriptor(request.data, f"{uid}.odps.yaml")
+            doc = parse_descriptor(
+                yaml_body(request, f"{uid}.odps.yaml", "ODPS descriptor"), f"{uid}.odps.yaml"
+            )
         except DescriptorError as exc:
             return Response(
                 {"detail": "invalid ODPS descriptor", "problems": exc.problems},
