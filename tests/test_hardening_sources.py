@@ -6,6 +6,7 @@ are not harvestable; a stored password is never shown (API, pages, admin, run re
 log line) and cannot be re-pointed at another host by sending the mask back.
 """
 
+import contextlib
 import io
 import logging
 import sqlite3
@@ -77,9 +78,10 @@ def test_user_in_no_team_cannot_touch_sources(people, shop):
     assert api.post(f"{url}/harvest").status_code == 403
     assert api.delete(url).status_code == 403
     # giving one's own source away to, or creating one for, a team one is not in
-    assert api.post(
-        "/api/v1/sources", {**body, "owner_team": "data-eng"}, format="json"
-    ).status_code == 403
+    assert (
+        api.post("/api/v1/sources", {**body, "owner_team": "data-eng"}, format="json").status_code
+        == 403
+    )
     source.refresh_from_db()
     assert source.description == "" and not HarvestRun.objects.exists()
     # the web page's "Harvest now" too
@@ -147,22 +149,34 @@ def test_paths_inside_the_roots_are_accepted(people, roots, shop):
         assert api.post("/api/v1/sources", body, format="json").status_code == 201
 
 
-def test_catalog_database_is_never_harvested(db, settings, tmp_path):
-    """Even a source created behind the API's back (admin shell, CLI) cannot read the
-    catalog's own SQLite database: its ``authtoken_token`` never becomes an asset."""
-    settings.MESH_SOURCE_PATH_ROOTS = ["/"]
+@contextlib.contextmanager
+def own_database_url(settings, tmp_path):
+    """A ``sql`` source URL naming the catalog's own database: on PostgreSQL the test
+    database itself (``localhost`` for ``127.0.0.1``); on SQLite (an in-memory test
+    database) a file with an ``authtoken_token`` table made the catalog's database."""
+    db = settings.DATABASES["default"]
+    if "postgresql" in db["ENGINE"]:
+        host = "localhost" if db["HOST"] in ("127.0.0.1", "") else db["HOST"]
+        yield f"postgresql+psycopg://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+        return
     catalog_db = tmp_path / "catalog-copy.sqlite3"
     with sqlite3.connect(catalog_db) as conn:
         conn.execute("CREATE TABLE authtoken_token (key TEXT)")
-    original = settings.DATABASES["default"]["NAME"]
-    settings.DATABASES["default"]["NAME"] = str(catalog_db)  # "this is the catalog's DB"
+    original = db["NAME"]
+    db["NAME"] = str(catalog_db)
     try:
-        source = Source.objects.create(
-            name="own", kind="sql", config={"url": f"sqlite:///{catalog_db}"}
-        )
-        run = run_harvest(source)
+        yield f"sqlite:///{catalog_db}"
     finally:
-        settings.DATABASES["default"]["NAME"] = original
+        db["NAME"] = original
+
+
+def test_catalog_database_is_never_harvested(db, settings, tmp_path):
+    """Even a source created behind the API's back (admin shell, CLI) cannot read the
+    catalog's own database: its ``authtoken_token`` never becomes an asset."""
+    settings.MESH_SOURCE_PATH_ROOTS = ["/"]
+    with own_database_url(settings, tmp_path) as url:
+        source = Source.objects.create(name="own", kind="sql", config={"url": url})
+        run = run_harvest(source)
     assert run.status == "failed"
     assert "not harvestable" in run.errors[0]["message"]
     assert not Asset.objects.filter(name="authtoken_token").exists()
@@ -252,3 +266,14 @@ def test_log_lines_mask_url_passwords():
     finally:
         handler.setStream(old)
     assert PASSWORD not in stream.getvalue() and MASK in stream.getvalue()
+
+
+def test_catalog_database_url_is_refused_whatever_the_engine(people, settings, tmp_path):
+    """The catalog's own database as a ``sql`` source URL over the API: 400."""
+    settings.MESH_SOURCE_PATH_ROOTS = ["/"]  # refused for what it is, not where it is
+    with own_database_url(settings, tmp_path) as url:
+        resp = token_client(people["root"]).post(
+            "/api/v1/sources", {"name": "own", "kind": "sql", "config": {"url": url}}, format="json"
+        )
+    assert resp.status_code == 400
+    assert "catalog's own database" in str(resp.json())
