@@ -14,10 +14,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev,postgres]"
 	touch $@
 
-## Install, migrate, harvest the sample sources and serve on http://127.0.0.1:8000
+## Install, migrate, harvest the sample sources and serve on http://127.0.0.1:$(PORT)
+## (`make quickstart PORT=8080` for another port)
+PORT ?= 8000
 quickstart: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py quickstart
+	$(PY) manage.py quickstart --port $(PORT)
 
 ## Install (Debian packages) and start PostgreSQL and Redis on loopback; build the
 ## Neo4j and OpenSearch launchers the suite starts itself (services/up.sh)

@@ -21,6 +21,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.safestring import SafeString, mark_safe
 
 from catalog.models import Asset, AssetKind, Field, Ownership
+from catalog.quality import latest_results as latest_quality
+from catalog.quality import summary as quality_summary
 from harvesters.models import AssetSource
 from lineage import queries
 from lineage.models import LineageEdge
@@ -383,6 +385,9 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
         or (asset.properties.get("dbt") or {}).get("raw_code")
         or (asset.properties.get("sql") if is_job else None),
     }
+    if tab == "schema" and not is_job:
+        context["quality"] = latest_quality(asset)
+        context["quality_summary"] = quality_summary(context["quality"])
     if tab == "impact":
         rows = queries.impact(asset.urn)
         context["impact_count"] = len(rows)

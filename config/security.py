@@ -39,10 +39,10 @@ def _bool(name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _roots(default: Path) -> list[Path]:
+def _roots(default: list[Path]) -> list[Path]:
     raw = os.environ.get("MESH_SOURCE_PATH_ROOTS")
     if raw is None:
-        return [default]
+        return list(default)
     parts = [p.strip() for chunk in raw.split(",") for p in chunk.split(os.pathsep)]
     return [Path(p) for p in parts if p]
 
@@ -103,7 +103,13 @@ def apply(ns: dict) -> None:
         }
     )
     # -- sources: who may manage them, what they may read
-    ns["MESH_SOURCE_PATH_ROOTS"] = _roots(ns["MESH_SAMPLES_DIR"])
+    var_dir = Path(ns["VAR_DIR"]).resolve()
+    ns["MESH_SAMPLE_LAKE_DIR"] = Path(
+        os.environ.get(
+            "MESH_SAMPLE_LAKE_DIR", var_dir.parent / f"{var_dir.name}-samples" / "sample_lake"
+        )
+    )
+    ns["MESH_SOURCE_PATH_ROOTS"] = _roots([ns["MESH_SAMPLES_DIR"], ns["MESH_SAMPLE_LAKE_DIR"]])
     ns["MESH_TEAM_MEMBERSHIP_CHECK"] = "products.source_access.is_team_member"
     # -- harvest liveness and Celery redelivery
     ns["MESH_RUN_HEARTBEAT_SECONDS"] = float(os.environ.get("MESH_RUN_HEARTBEAT_SECONDS", "15"))

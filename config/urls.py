@@ -1,10 +1,18 @@
 """Root URL configuration: web pages, the REST API, its OpenAPI schema and docs."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+admin.site.site_header = "Mesh Catalog administration"
+admin.site.site_title = "Mesh Catalog administration"
+admin.site.index_title = "Sources, runs, products and teams"
+
 urlpatterns = [
+    # browsers ask for /favicon.ico whatever the page says: the catalog's logo
+    path("favicon.ico", RedirectView.as_view(url=static("catalog/logo.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI from the drf-spectacular-sidecar package (no CDN); the split view serves

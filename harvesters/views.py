@@ -8,7 +8,7 @@ worker otherwise) and returns at once; the page then polls the run's progress fr
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -52,6 +52,16 @@ def run_summary(run: HarvestRun) -> dict:
     }
 
 
+def pushed_summary(source: Source) -> dict | None:
+    """``{events, last}`` of a push-only source: events received and when the newest
+    came (None when the source has no such relation or nothing was received)."""
+    events = getattr(source, "openlineage_events", None)
+    if events is None:
+        return None
+    stats = events.aggregate(events=Count("id"), last=Max("received_at"))
+    return stats if stats["events"] else None
+
+
 def source_list(request: HttpRequest) -> HttpResponse:
     """``GET /sources/``: every source, its asset count and its last runs.
 
@@ -71,6 +81,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
             {
                 "source": source,
                 "harvestable": source.kind in HARVESTERS and not is_push_only(source),
+                "pushed": pushed_summary(source) if is_push_only(source) else None,
                 "can_harvest": can_manage_source(request.user, source),
                 "runs": [run_summary(r) for r in runs],
                 "active_run": next((r for r in runs if r.status in ACTIVE), None),

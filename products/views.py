@@ -52,6 +52,7 @@ from products.odps import (
 )
 from products.permissions import can_edit, editable_teams, is_admin
 from products.slo import compute_status, history_svg, product_health
+from products.slo_text import check_message
 
 
 def _product_or_403(request, uid: str) -> DataProduct:
@@ -367,9 +368,7 @@ def slo_check(request, uid: str, pk: int):
     if sample.error:
         messages.error(request, f"Check failed: {sample.error}")
     else:
-        messages.success(
-            request, f"Measured {sample.value:g} ({'good' if sample.good else 'bad'})."
-        )
+        messages.success(request, check_message(sample.slo, sample))
     return redirect("products:detail", uid=uid)
 
 
