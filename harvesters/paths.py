@@ -5,9 +5,9 @@ Sources of kind ``lake`` (``path``, an Iceberg SQL catalog's ``uri`` / ``warehou
 (``target_dir``, ``*_path``) name files on the server. Two rules apply:
 
 * :func:`forbidden_problems`: the catalog's own database (the SQLite file, or the
-  PostgreSQL database named by ``DATABASE_URL``), ``MESH_VAR_DIR`` (search index, cache,
-  SQLite database) and the search index file are never harvestable, whoever asks; the
-  runner enforces it on every harvest.
+  PostgreSQL database named by ``DATABASE_URL``) and ``MESH_VAR_DIR`` (search index,
+  cache, SQLite database) are never harvestable, whoever asks; the runner enforces it on
+  every harvest.
 * :func:`path_problems`: local paths must lie under one of ``MESH_SOURCE_PATH_ROOTS``
   (default: ``MESH_SAMPLES_DIR``); enforced where users define or start harvests (API,
   web pages, admin). Remote lake URLs are accepted only for object stores
@@ -39,16 +39,13 @@ def path_roots() -> list[Path]:
 
 
 def forbidden_paths() -> list[Path]:
-    """Files and folders no source may read: ``MESH_VAR_DIR``, the catalog's SQLite
-    database (with its ``-wal``/``-shm`` files) and the search index file."""
+    """Files and folders no source may read: ``MESH_VAR_DIR`` (search index, cache) and
+    the catalog's SQLite database (with its ``-wal``/``-shm`` files)."""
     paths = [_resolve(str(settings.VAR_DIR))]
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3") and str(db["NAME"]) not in ("", ":memory:"):
         name = _resolve(str(db["NAME"]))
         paths += [name, Path(f"{name}-wal"), Path(f"{name}-shm")]
-    search_path = (getattr(settings, "MESH_SEARCH", {}).get("default") or {}).get("PATH")
-    if search_path:
-        paths.append(_resolve(str(search_path)))
     return paths
 
 

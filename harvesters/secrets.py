@@ -34,7 +34,10 @@ def is_secret_key(key: str) -> bool:
 
 def mask_text(text: str) -> str:
     """``text`` with URL passwords and ``password=`` query values replaced by the mask."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
+    text = _URL_PASSWORD.sub(
+        lambda m: m.group(0) if set(m.group(2)) == {"*"} else f"{m.group(1)}{MASK}{m.group(3)}",
+        text,
+    )
     return _QUERY_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}", text)
 
 

@@ -1,47 +1,142 @@
 """Issue 9, item 5: concurrent writers of the same URNs never fail and never lose data.
 
-Real HTTP requests from real threads against the live server (a threaded WSGI server;
-on PostgreSQL every request has its own connection, so the writes truly race), and real
-harvests in parallel threads. Run by the PostgreSQL pass of ``make test``
-(``DATABASE_URL=postgres://...``); on SQLite writers are serialized by the database.
+Real PostgreSQL, real processes: the module creates a fresh database on the local
+PostgreSQL server (``MESH_TEST_PG``), migrates it and serves it with gunicorn (2 worker
+processes × 8 threads, each request on its own connection), then posts OpenLineage
+events from 20 threads at once and runs two ``manage.py harvest`` processes of one source
+at the same time. Runs the same in the SQLite and the PostgreSQL pass; fails (never
+skips) when PostgreSQL is down.
 """
 
 import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import psycopg
 import pytest
 import requests
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from catalog.models import Asset
 from harvesters import registry
 from harvesters.models import HarvestRun, Source
-from harvesters.runner import run_harvest
-from lineage.models import JobRun, OpenLineageEvent
 
-pytestmark = pytest.mark.django_db(transaction=True)
-SHARED = {"namespace": "postgres://db:5432", "name": "shop.public.orders"}
-
-
-@pytest.fixture
-def token(db) -> str:
-    user = User.objects.create_user("pipeline", is_staff=True)
-    return Token.objects.create(user=user).key
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SERVER = os.environ.get("MESH_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 
 
-def event(run_id: str, i: int, event_type: str = "RUNNING") -> dict:
-    """Event ``i`` of run ``run_id``: all write ``shop.public.orders`` plus their own table."""
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pg_catalog(tmp_path_factory):
+    """``{url, token, env, conninfo}`` of a catalog on its own PostgreSQL database,
+    served by gunicorn on a free loopback port; dropped afterwards."""
+    name = f"mesh_concurrency_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    tmp = tmp_path_factory.mktemp("pg-catalog")
+    env = {k: v for k, v in os.environ.items() if k not in {"CACHE_URL", "CELERY_BROKER_URL"}}
+    env.update(
+        DATABASE_URL=f"{SERVER}/{name}",
+        MESH_VAR_DIR=str(tmp / "var"),
+        SECRET_KEY=secrets.token_urlsafe(50),
+        MESH_SAMPLES_DIR=str(settings.MESH_SAMPLES_DIR),
+    )
+    manage = [sys.executable, "manage.py"]
+    server = None
+    try:
+        subprocess.run(
+            [*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
+        )
+        token = (
+            subprocess.run(
+                [
+                    *manage,
+                    "shell",
+                    "--no-imports",
+                    "-c",
+                    "from django.contrib.auth.models import User; "
+                    "from rest_framework.authtoken.models import Token; "
+                    "u = User.objects.create_user('pipeline', is_staff=True); "
+                    "print(Token.objects.create(user=u).key)",
+                ],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "config.wsgi",
+                "-w",
+                "2",
+                "--threads",
+                "8",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"{url}/api/v1/sources", timeout=5).read()
+                break
+            time.sleep(0.5)
+        yield {"url": url, "token": token, "env": env, "conninfo": f"{SERVER}/{name}"}
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def query(pg_catalog, sql: str, *params) -> int:
+    with psycopg.connect(pg_catalog["conninfo"]) as conn:
+        return conn.execute(sql, params).fetchone()[0]
+
+
+def event(run_id: str, i: int, prefix: str, event_type: str = "RUNNING") -> dict:
+    """Event ``i`` of run ``run_id``: all write ``<prefix>.orders`` plus their own table."""
     return {
         "eventType": event_type,
         "eventTime": f"2026-11-01T03:{i // 60:02d}:{i % 60:02d}Z",
         "run": {"runId": run_id},
-        "job": {"namespace": "etl", "name": "load_orders"},
-        "inputs": [{"namespace": "postgres://db:5432", "name": "shop.public.raw_orders"}],
-        "outputs": [SHARED, {"namespace": "postgres://db:5432", "name": f"shop.public.part_{i}"}],
+        "job": {"namespace": "etl", "name": f"{prefix}_load"},
+        "inputs": [{"namespace": "postgres://db:5432", "name": f"{prefix}.raw_orders"}],
+        "outputs": [
+            {"namespace": "postgres://db:5432", "name": f"{prefix}.orders"},
+            {"namespace": "postgres://db:5432", "name": f"{prefix}.part_{i}"},
+        ],
         "producer": "https://example.com/producer",
         "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
     }
@@ -50,102 +145,106 @@ def event(run_id: str, i: int, event_type: str = "RUNNING") -> dict:
 def post_all(url: str, token: str, bodies: list, workers: int = 20) -> list[int]:
     """POST every body at once from ``workers`` threads; returns the status codes."""
     barrier = threading.Barrier(min(workers, len(bodies)))
-    session_headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {token}"}
 
     def send(body) -> int:
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=30)
-        return requests.post(url, json=body, headers=session_headers, timeout=120).status_code
+        return requests.post(url, json=body, headers=headers, timeout=120).status_code
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(send, bodies))
 
 
-def test_distinct_concurrent_events_of_one_run_are_all_stored(live_server, token):
-    run_id = str(uuid.uuid4())
-    codes = []
-    for round_ in range(5):  # 5 rounds of 20 distinct events: 100 posts
-        bodies = [event(run_id, round_ * 20 + i) for i in range(20)]
-        codes += post_all(f"{live_server.url}/api/v1/lineage", token, bodies)
+def count_events(pg_catalog, prefix: str) -> int:
+    return query(
+        pg_catalog,
+        "SELECT count(*) FROM lineage_openlineageevent WHERE job_name = %s",
+        f"{prefix}_load",
+    )
+
+
+def test_distinct_concurrent_events_of_one_run_are_all_stored(pg_catalog):
+    prefix, run_id, codes = f"p{uuid.uuid4().hex[:8]}", str(uuid.uuid4()), []
+    for round_ in range(5):  # 5 rounds of 20 distinct events at once: 100 posts
+        bodies = [event(run_id, round_ * 20 + i, prefix) for i in range(20)]
+        codes += post_all(f"{pg_catalog['url']}/api/v1/lineage", pg_catalog["token"], bodies)
     assert sorted(set(codes)) == [201], codes
-    assert OpenLineageEvent.objects.count() == 100
-    assert JobRun.objects.filter(run_id=run_id).count() == 1
-    assert Asset.objects.filter(name__startswith="part_").count() == 100
-    assert Asset.objects.filter(qualified_name="shop.public.orders").count() == 1
+    assert count_events(pg_catalog, prefix) == 100
+    assert query(pg_catalog, "SELECT count(*) FROM lineage_jobrun WHERE run_id = %s", run_id) == 1
+    parts = "SELECT count(*) FROM catalog_asset WHERE qualified_name LIKE %s"
+    assert query(pg_catalog, parts, f"{prefix}.part_%") == 100
+    assert query(pg_catalog, parts, f"{prefix}.orders") == 1
 
 
-def test_identical_concurrent_events_store_one(live_server, token):
-    body = event(str(uuid.uuid4()), 1, "START")
-    codes = post_all(f"{live_server.url}/api/v1/lineage", token, [body] * 20)
+def test_identical_concurrent_events_store_one(pg_catalog):
+    prefix = f"p{uuid.uuid4().hex[:8]}"
+    body = event(str(uuid.uuid4()), 1, prefix, "START")
+    codes = post_all(f"{pg_catalog['url']}/api/v1/lineage", pg_catalog["token"], [body] * 20)
     assert sorted(codes) == [200] * 19 + [201], codes
-    assert OpenLineageEvent.objects.count() == 1
+    assert count_events(pg_catalog, prefix) == 1
 
 
-def test_concurrent_overlapping_batches(live_server, token):
+def test_concurrent_overlapping_batches(pg_catalog):
+    prefix = f"p{uuid.uuid4().hex[:8]}"
     run_ids = [str(uuid.uuid4()) for _ in range(3)]
-    pool = [event(run_ids[i % 3], i) for i in range(30)]
+    pool = [event(run_ids[i % 3], i, prefix) for i in range(30)]
     batches = [pool[i : i + 10] + pool[(i + 5) % 30 : (i + 5) % 30 + 5] for i in range(0, 30, 3)]
-    codes = post_all(f"{live_server.url}/api/v1/lineage/batch", token, batches, workers=10)
+    codes = post_all(
+        f"{pg_catalog['url']}/api/v1/lineage/batch", pg_catalog["token"], batches, workers=10
+    )
     assert all(code == 200 for code in codes), codes
-    assert OpenLineageEvent.objects.count() == len({id(e) for b in batches for e in b})
+    assert count_events(pg_catalog, prefix) == len({id(e) for b in batches for e in b})
 
 
-def test_two_concurrent_harvests_of_one_source_both_succeed(db, monkeypatch):
+def test_concurrent_harvests_of_one_source_all_succeed(pg_catalog):
+    """Four ``manage.py harvest`` processes of one new source (its assets not yet in the
+    catalog, so all insert the same URNs): all succeed, every table once."""
+    name = f"chinook-{uuid.uuid4().hex[:6]}"
+    chinook = Path(settings.MESH_SAMPLES_DIR) / "chinook" / "Chinook_Sqlite.sqlite"
+    config = {"url": f"sqlite:///{chinook}", "namespace": f"sqlite://{name}"}
+    manage = [sys.executable, "manage.py"]
+    subprocess.run(
+        [
+            *manage,
+            "shell",
+            "--no-imports",
+            "-c",
+            "from harvesters.models import Source; "
+            f"Source.objects.create(name={name!r}, kind='sql', config={json.dumps(config)})",
+        ],
+        cwd=ROOT,
+        env=pg_catalog["env"],
+        check=True,
+        timeout=120,
+    )
+    procs = [
+        subprocess.Popen(
+            [*manage, "harvest", name],
+            cwd=ROOT,
+            env=pg_catalog["env"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], outputs
+    assert all(": succeeded in" in out for out in outputs), outputs
+    assert (
+        query(
+            pg_catalog,
+            "SELECT count(*) FROM catalog_asset WHERE namespace = %s AND kind = 'dataset'",
+            f"sqlite://{name}",
+        )
+        == 11
+    )
+
+
+def test_second_harvest_of_a_running_source_is_refused_with_409(db, client, monkeypatch):
     monkeypatch.setitem(registry.HARVESTERS, "list", "tests.test_framework_smoke.ListHarvester")
-    tables = [f"t{i}" for i in range(300)]
-    source = Source.objects.create(name="wide", kind="list", config={"tables": tables})
-    barrier = threading.Barrier(2)
-    runs: list[HarvestRun] = []
-
-    def harvest() -> None:
-        try:
-            barrier.wait(timeout=30)
-            runs.append(run_harvest(Source.objects.get(pk=source.pk)))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=harvest) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert [r.status for r in runs] == ["succeeded", "succeeded"], [r.errors for r in runs]
-    assert Asset.objects.filter(qualified_name__startswith="t").count() == 300
-
-
-def test_harvest_and_openlineage_writing_the_same_urns(live_server, token, monkeypatch):
-    """A harvest and OpenLineage deliveries naming the same datasets at the same time."""
-    monkeypatch.setitem(registry.HARVESTERS, "list", "tests.test_framework_smoke.ListHarvester")
-    names = [f"t{i}" for i in range(200)]
-    source = Source.objects.create(name="wide", kind="list", config={"tables": names})
-    run_id = str(uuid.uuid4())
-    bodies = []
-    for i in range(20):
-        body = event(run_id, i)
-        body["job"]["namespace"] = "test://x"
-        body["outputs"] = [
-            {"namespace": "test://x", "name": n} for n in names[i * 10 : i * 10 + 10]
-        ]
-        bodies.append(body)
-    result: list[HarvestRun] = []
-
-    def harvest() -> None:
-        try:
-            result.append(run_harvest(Source.objects.get(pk=source.pk)))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=harvest)
-    thread.start()
-    codes = post_all(f"{live_server.url}/api/v1/lineage", token, bodies)
-    thread.join(timeout=300)
-    assert sorted(set(codes)) == [201], codes
-    assert result[0].status == "succeeded", result[0].errors
-    assert Asset.objects.filter(namespace="test://x", kind="dataset").count() == 200
-
-
-def test_second_harvest_of_a_running_source_is_refused_with_409(token, client, monkeypatch):
-    monkeypatch.setitem(registry.HARVESTERS, "list", "tests.test_framework_smoke.ListHarvester")
+    token = Token.objects.create(user=User.objects.create_user("ops", is_staff=True)).key
     source = Source.objects.create(name="busy", kind="list", config={"tables": ["a"]})
     running = HarvestRun.objects.create(source=source, status=HarvestRun.Status.RUNNING)
     resp = client.post(f"/api/v1/sources/{source.pk}/harvest", HTTP_AUTHORIZATION=f"Token {token}")
