@@ -94,14 +94,27 @@ def apply(ns: dict) -> None:
             "frame-ancestors": ["'none'"],
         }
     }
-    # -- API docs served from the installed sidecar package, never from a CDN
+    # -- API docs served from the installed sidecar package, never from a CDN; every
+    # operation documents its error responses; a malformed ``page`` is a 400
     ns["SPECTACULAR_SETTINGS"].update(
         {
             "SWAGGER_UI_DIST": "SIDECAR",
             "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
             "REDOC_DIST": "SIDECAR",
+            "POSTPROCESSING_HOOKS": [
+                "drf_spectacular.hooks.postprocess_schema_enums",
+                "config.schema_hooks.add_error_responses",
+            ],
         }
     )
+    ns["REST_FRAMEWORK"]["DEFAULT_PAGINATION_CLASS"] = (
+        "catalog.api.pagination.StrictPageNumberPagination"
+    )
+    ns["REST_FRAMEWORK"]["DEFAULT_FILTER_BACKENDS"] = ["catalog.api.filters.StrictFilterBackend"]
+    # the API takes JSON bodies (YAML documents and OpenLineage events have their own
+    # parsers): a form body is a 415, never an empty update
+    ns["REST_FRAMEWORK"]["DEFAULT_PARSER_CLASSES"] = ["rest_framework.parsers.JSONParser"]
+    ns["REST_FRAMEWORK"]["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
     # -- sources: who may manage them, what they may read
     var_dir = Path(ns["VAR_DIR"]).resolve()
     ns["MESH_SAMPLE_LAKE_DIR"] = Path(

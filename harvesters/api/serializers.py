@@ -81,7 +81,9 @@ class HarvestRunSerializer(serializers.ModelSerializer):
     """A harvest run and its report; ``progress`` is live while the run is running."""
 
     source = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    duration_seconds = serializers.FloatField(read_only=True)
+    duration_seconds = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="null while queued or running"
+    )
     progress = serializers.SerializerMethodField()
 
     class Meta:

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,7 +25,7 @@ class SourceListView(generics.ListCreateAPIView):
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
-    permission_classes = [CanManageSource]
+    permission_classes = [IsAuthenticatedOrReadOnly, CanManageSource]
 
     def perform_create(self, serializer) -> None:
         owner = serializer.validated_data.get("owner_team", "")
@@ -41,7 +41,7 @@ class SourceDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
-    permission_classes = [CanManageSource]
+    permission_classes = [IsAuthenticatedOrReadOnly, CanManageSource]
 
     def perform_update(self, serializer) -> None:
         owner = serializer.validated_data.get("owner_team")

@@ -131,7 +131,7 @@ class ContractDocument(APIView):
 
     @extend_schema(
         responses={
-            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "application/yaml"): OpenApiTypes.OBJECT,
             404: OpenApiResponse(description="no contract with this id"),
         }
     )

@@ -162,7 +162,7 @@ class ProductDescriptor(APIView):
 
     @extend_schema(
         summary="The product as an ODPS v1.0.0 descriptor",
-        responses={(200, "application/yaml"): OpenApiTypes.STR},
+        responses={(200, "application/yaml"): OpenApiTypes.OBJECT},
     )
     def get(self, request, uid):
         product = get_object_or_404(DataProduct, uid=uid)
