@@ -79,3 +79,19 @@ def test_form_bodies_are_refused_not_taken_for_an_empty_update(api):
     assert resp.status_code == 415
     source.refresh_from_db()
     assert source.description == "keep"
+
+
+def test_numbers_are_not_strings(api):
+    resp = api.post("/api/v1/domains", {"slug": "num", "name": 12345}, format="json")
+    assert resp.status_code == 400 and "name" in resp.json()
+    resp = api.post("/api/v1/sources", {"name": "s", "kind": 7, "config": {}}, format="json")
+    assert resp.status_code == 400 and "kind" in resp.json()
+
+
+def test_a_write_that_loses_a_race_is_a_409_not_a_500():
+    from django.db import IntegrityError
+
+    from catalog.api.errors import exception_handler
+
+    response = exception_handler(IntegrityError("FOREIGN KEY constraint failed"), {})
+    assert response.status_code == 409 and "retry" in response.data["detail"]
