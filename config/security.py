@@ -135,6 +135,17 @@ def apply(ns: dict) -> None:
         "task": "harvesters.reap_lost_runs",
         "schedule": 60.0,
     }
+    # -- hot anonymous API reads served from memory, keyed by the catalog version
+    ns["MESH_HOT_CACHE_SECONDS"] = float(os.environ.get("MESH_HOT_CACHE_SECONDS", "300"))
+    ns["CACHES"]["hot"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "mesh-hot-reads",
+        "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("MESH_HOT_CACHE_ENTRIES", "2000"))},
+    }
+    middleware.insert(
+        middleware.index("django.middleware.common.CommonMiddleware") + 1,
+        "catalog.hotcache.HotReadCacheMiddleware",
+    )
     # -- no secret in a log line
     logging = ns["LOGGING"]
     logging.setdefault("filters", {})["redact"] = {"()": "harvesters.secrets.RedactingFilter"}
