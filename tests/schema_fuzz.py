@@ -48,22 +48,53 @@ def main() -> int:
         )
         manage = [sys.executable, "manage.py"]
         subprocess.run(
-            [*manage, "quickstart", "--no-serve"], cwd=ROOT, env=env, check=True,
-            stdout=subprocess.DEVNULL, timeout=600,
+            [*manage, "quickstart", "--no-serve"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=600,
         )
-        token = subprocess.run(
-            [*manage, "shell", "--no-imports", "-c",
-             "from django.contrib.auth.models import User; "
-             "from rest_framework.authtoken.models import Token; "
-             "u = User.objects.create_user('fuzzer', is_staff=True); "
-             "print(Token.objects.create(user=u).key)"],
-            cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=120,
-        ).stdout.strip().splitlines()[-1]
+        token = (
+            subprocess.run(
+                [
+                    *manage,
+                    "shell",
+                    "--no-imports",
+                    "-c",
+                    "from django.contrib.auth.models import User; "
+                    "from rest_framework.authtoken.models import Token; "
+                    "u = User.objects.create_user('fuzzer', is_staff=True); "
+                    "print(Token.objects.create(user=u).key)",
+                ],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         port = free_port()
         server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "config.wsgi", "-w", "2", "--threads", "4", "-b",
-             f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning"],
-            cwd=ROOT, env=env,
+            [
+                str(BIN / "gunicorn"),
+                "config.wsgi",
+                "-w",
+                "2",
+                "--threads",
+                "4",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -74,20 +105,33 @@ def main() -> int:
                 except OSError:
                     time.sleep(0.5)
             cmd = [
-                str(BIN / "schemathesis"), "run", f"{base}/api/schema/",
-                "--checks", "all",
+                str(BIN / "schemathesis"),
+                "run",
+                f"{base}/api/schema/",
+                "--checks",
+                "all",
                 # business rules the schema cannot express (a name already taken, a config
                 # key the harvester refuses, ...) answer 400 to schema-valid requests
-                "--exclude-checks", "positive_data_acceptance",
-                "--generation-allow-x00", "false",
-                "--max-examples", str(args.max_examples),
-                "--max-time", str(args.max_time),
-                "--seed", str(args.seed),
-                "--workers", "2",
-                "--request-timeout", "60",
-                "--generation-database", "none",
-                "--suppress-health-check", "all",
-                "-H", f"Authorization: Token {token}",
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--generation-allow-x00",
+                "false",
+                "--max-examples",
+                str(args.max_examples),
+                "--max-time",
+                str(args.max_time),
+                "--seed",
+                str(args.seed),
+                "--workers",
+                "2",
+                "--request-timeout",
+                "60",
+                "--generation-database",
+                "none",
+                "--suppress-health-check",
+                "all",
+                "-H",
+                f"Authorization: Token {token}",
                 *extra,
             ]
             return subprocess.run(cmd, cwd=tmp, env=env, timeout=args.max_time + 600).returncode

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('harvesters', '0001_initial'),
+        ("harvesters", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='source',
-            name='owner_team',
-            field=models.SlugField(blank=True, default='', max_length=100),
+            model_name="source",
+            name="owner_team",
+            field=models.SlugField(blank=True, default="", max_length=100),
         ),
     ]
