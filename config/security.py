@@ -152,6 +152,18 @@ def apply(ns: dict) -> None:
     logging["handlers"]["console"].setdefault("filters", []).append("redact")
 
 
+def local_secret_key(var_dir) -> str:
+    """A random key kept in ``<var_dir>/secret_key`` (created once, mode 0600): what
+    ``manage.py quickstart`` serves with when no ``SECRET_KEY`` is set (local use)."""
+    import secrets
+
+    path = Path(var_dir) / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
 def uses_dev_key(settings) -> bool:
     """Whether ``settings`` run without DEBUG on the built-in development key."""
     return not settings.DEBUG and settings.SECRET_KEY in ("", DEV_SECRET_KEY)

@@ -160,3 +160,12 @@ def test_wrong_passwords_are_throttled(db, client):
     assert codes.count(200) <= 10 and codes[-1] == 429, codes
     locked = client.post("/accounts/login/", {"username": "ann", "password": "right-pw-123"})
     assert locked.status_code == 429  # locked out even with the right password
+
+
+def test_quickstart_serves_with_a_local_random_key_not_the_development_one(tmp_path):
+    from config.security import DEV_SECRET_KEY, local_secret_key
+
+    key = local_secret_key(tmp_path)
+    assert key != DEV_SECRET_KEY and len(key) >= 50
+    assert local_secret_key(tmp_path) == key  # stable across restarts
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # readable by its owner only

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils.module_loading import import_string
 
 from catalog.outbox import process_outbox
+from config.security import local_secret_key, uses_dev_key
 
 COLUMNS = ("source", "status", "assets", "fields", "lineage_edges", "warnings", "errors", "seconds")
 
@@ -74,6 +75,8 @@ class Command(BaseCommand):
             self.stdout.write(f"total {time.monotonic() - started:.1f}s")
         self._ensure_demo_user()
         if not no_serve:
+            if uses_dev_key(settings):  # the server refuses the development key
+                settings.SECRET_KEY = local_secret_key(settings.VAR_DIR)
             self.stdout.write(f"Serving the catalog on http://{addrport}/ (Ctrl+C to stop)")
             call_command("runserver", addrport, use_reloader=False)
 
