@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from harvesters.models import Source
 from products.models import SLO
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = "urn:mc:dataset:duckdb://jaffle_shop/jaffle_shop.main.customers"
 ORDERS = "urn:mc:dataset:duckdb://jaffle_shop/jaffle_shop.main.orders"
 

@@ -22,7 +22,7 @@ def hot_cache_on(settings):
 
 @pytest.fixture
 def list_kind(monkeypatch):
-    monkeypatch.setitem(registry.HARVESTERS, "list", "tests.test_framework_smoke.ListHarvester")
+    monkeypatch.setitem(registry.HARVESTERS, "list", "tests.harvesters.test_framework.ListHarvester")
 
 
 def test_repeated_anonymous_reads_are_cached_and_a_write_invalidates_them(

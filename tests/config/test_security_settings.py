@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "SECRET_KEY": "k" * 10 + "-production-secret-9f8e7d6c5b4a3210-zyxwvutsrqponm",
     "DEBUG": "false",
@@ -119,7 +119,7 @@ PAGES = [
     "/teams/",
     "/accounts/login/",
     "/api/docs/",
-    "/admin/harvesters/source/",
+    "/admin/catalog/source/",
     "/admin/",
 ]
 

@@ -32,7 +32,7 @@ from rest_framework.authtoken.models import Token
 from harvesters import registry
 from harvesters.models import HarvestRun, Source
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SERVER = os.environ.get("MESH_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 
@@ -243,7 +243,7 @@ def test_concurrent_harvests_of_one_source_all_succeed(pg_catalog):
 
 
 def test_second_harvest_of_a_running_source_is_refused_with_409(db, client, monkeypatch):
-    monkeypatch.setitem(registry.HARVESTERS, "list", "tests.test_framework_smoke.ListHarvester")
+    monkeypatch.setitem(registry.HARVESTERS, "list", "tests.harvesters.test_framework.ListHarvester")
     token = Token.objects.create(user=User.objects.create_user("ops", is_staff=True)).key
     source = Source.objects.create(name="busy", kind="list", config={"tables": ["a"]})
     running = HarvestRun.objects.create(source=source, status=HarvestRun.Status.RUNNING)

@@ -25,7 +25,7 @@ from harvesters.models import HarvestRun, Source
 from harvesters.records import DatasetRecord
 from harvesters.tasks import harvest_source
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class SlowConfig(HarvesterConfig):

@@ -216,7 +216,7 @@ def test_password_never_shown(people, client, settings):
         assert PASSWORD not in text
     admin = APIClient()
     admin.force_login(User.objects.create_superuser("boss", password="x-pass-123"))
-    page = admin.get(f"/admin/harvesters/source/{source.pk}/change/").content.decode()
+    page = admin.get(f"/admin/catalog/source/{source.pk}/change/").content.decode()
     assert PASSWORD not in page and MASK in page
 
 
