@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/mesh_catalog
 
-.PHONY: install services services-down quickstart demo test test-sqlite test-postgres lint lint-imports format bench
+.PHONY: install services services-down quickstart demo test test-sqlite test-postgres test-schema lint lint-imports format bench
 
 install: $(VENV)/.installed
 
@@ -14,10 +14,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev,postgres]"
 	touch $@
 
-## Install, migrate, harvest the sample sources and serve on http://127.0.0.1:8000
+## Install, migrate, harvest the sample sources and serve on http://127.0.0.1:$(PORT)
+## (`make quickstart PORT=8080` for another port)
+PORT ?= 8000
 quickstart: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py quickstart
+	$(PY) manage.py quickstart --port $(PORT)
 
 ## Install (Debian packages) and start PostgreSQL and Redis on loopback; build the
 ## Neo4j and OpenSearch launchers the suite starts itself (services/up.sh)
@@ -34,6 +36,14 @@ test: install services
 	$(PY) tests/check_services.py
 	$(PY) -m pytest -q
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -m "not browser"
+
+## Fuzz the REST API against its OpenAPI schema (Schemathesis, all checks, bounded:
+## SCHEMA_EXAMPLES cases per operation, SCHEMA_SECONDS of fuzzing); fails on any 5xx or
+## schema violation
+SCHEMA_EXAMPLES ?= 8
+SCHEMA_SECONDS ?= 180
+test-schema: install
+	$(PY) tests/schema_fuzz.py --max-examples $(SCHEMA_EXAMPLES) --max-time $(SCHEMA_SECONDS)
 
 test-sqlite: install
 	$(PY) -m pytest -q

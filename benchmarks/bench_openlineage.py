@@ -24,6 +24,7 @@ import concurrent.futures
 import copy
 import json
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -141,6 +142,8 @@ def main() -> int:
         ]
     else:
         cmd = [PY, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    # gunicorn loads config.wsgi, which refuses the development SECRET_KEY
+    env = {**env, "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(50)}
     server = subprocess.Popen(cmd, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:

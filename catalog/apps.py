@@ -8,3 +8,9 @@ class CatalogConfig(AppConfig):
 
     name = "catalog"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """The API's string fields take JSON strings only (see catalog.api.strict)."""
+        from catalog.api.strict import install
+
+        install()

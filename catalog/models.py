@@ -220,6 +220,9 @@ class Source(models.Model):
     description = models.TextField(blank=True, default="")
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    #: slug of the team that owns the source: its members (and staff) may change,
+    #: harvest or delete it (see harvesters.access)
+    owner_team = models.SlugField(max_length=100, blank=True, default="")
 
     class Meta:
         db_table = "harvesters_source"  # created by the harvesters app; kept on the move

@@ -19,6 +19,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from catalog.models import Asset, AssetKind, AssetSource, Field, Ownership
 from catalog.pages import AssetTab, page_extensions
+from catalog.quality import latest_results as latest_quality
+from catalog.quality import summary as quality_summary
 from catalog.search.base import FACETS
 from catalog.urns import short_name
 
@@ -285,6 +287,9 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
         context.update(extension.tab_context(request, asset, tab))
         extra += extension.tab_templates(asset, tab)
     context["tab_extra_templates"] = extra
+    if tab == "schema" and not is_job:
+        context["quality"] = latest_quality(asset)
+        context["quality_summary"] = quality_summary(context["quality"])
     return render(request, "catalog/asset.html", context)
 
 

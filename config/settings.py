@@ -267,3 +267,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("MESH_SLO_CHECK_SECONDS", "900")),
     },
 }
+
+# Hardening: login throttling, CSP, HTTPS settings, secret-key check, source
+# confinement, run liveness (config/security.py documents each variable).
+from config.security import apply as _apply_security  # noqa: E402
+
+_apply_security(globals())

@@ -1,11 +1,18 @@
 """Root URL configuration: web pages, the REST API, its OpenAPI schema and docs."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+admin.site.site_header = "Mesh Catalog administration"
+admin.site.site_title = "Mesh Catalog administration"
+admin.site.index_title = "Sources, runs, products and teams"
 
 urlpatterns = [
+    # browsers ask for /favicon.ico whatever the page says: the catalog's logo
+    path("favicon.ico", RedirectView.as_view(url=static("catalog/logo.svg"), permanent=True)),
     # Source, HarvestRun and AssetSource moved to the catalog app: old admin links redirect
     re_path(
         r"^admin/harvesters/(?P<rest>(?:source|harvestrun|assetsource)/.*)$",
@@ -13,7 +20,9 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI from the drf-spectacular-sidecar package (no CDN); the split view serves
+    # its script as a separate file, so the Content-Security-Policy needs no inline script
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("catalog.api.urls")),
     # harvesters first: its /api/v1/lineage view adds OpenLineage POST to lineage's GET
     path("api/v1/", include("harvesters.api.urls")),

@@ -3,13 +3,15 @@
 from django.contrib import admin
 
 from catalog.models import HarvestRun, Source
+from harvesters.admin_forms import SourceAdminForm
 
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    """Sources with their kind."""
+    """Sources with their kind; secrets in ``config`` are masked (SourceAdminForm)."""
 
-    list_display = ["name", "kind", "enabled", "created_at"]
+    form = SourceAdminForm
+    list_display = ["name", "kind", "owner_team", "enabled", "created_at"]
 
 
 @admin.register(HarvestRun)

@@ -104,7 +104,9 @@ class TableWriter:
             sql = f"{head}SELECT * FROM unnest({arrays}){tail}"
             json_columns = self._json_columns()
             connection.ensure_connection()
-            with psycopg.Cursor(connection.connection) as cursor:
+            # wrap_database_errors: psycopg's UniqueViolation etc. surface as Django's
+            # IntegrityError, which the callers' retries catch.
+            with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
                 for start in range(0, len(rows), PG_ROWS):
                     columns = [list(c) for c in zip(*rows[start : start + PG_ROWS], strict=True)]
                     for index in json_columns:

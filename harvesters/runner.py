@@ -12,25 +12,26 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from catalog.models import Asset, AssetSource, HarvestRun, OutboxEvent, Source
 from catalog.outbox import schedule_outbox_processing
 from harvesters.base import ConfigError, HarvestError
+from harvesters.liveness import Heartbeat
+from harvesters.locks import lock_source
+from harvesters.paths import forbidden_problems
+from harvesters.progress import progress_key
 from harvesters.registry import harvester_class
 from harvesters.report import HarvestReport
+from harvesters.secrets import redact_report, secret_values
 from harvesters.sink import CatalogSink
 from lineage.models import FieldLineageEdge, LineageEdge
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int], None]
 PROGRESS_SECONDS = 0.5  # least interval between live progress updates in the cache
-
-
-def progress_key(run_id: int) -> str:
-    """Cache key holding ``{"done": n, "stage": str}`` for a running harvest."""
-    return f"mesh:harvest-progress:{run_id}"
+WRITE_ATTEMPTS = 3  # a harvest that lost a write race with another writer is run again
 
 
 def run_harvest(
@@ -49,13 +50,48 @@ def run_harvest(
         run = HarvestRun.objects.create(source=source)
     run.status, run.started_at = HarvestRun.Status.RUNNING, timezone.now()
     run.save(update_fields=["status", "started_at"])
-    report = HarvestReport()
     started = time.monotonic()
+    with Heartbeat(run.id):
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            report = HarvestReport()
+            status, stale_removed, retry = _attempt(source, run, report, on_progress, attempt)
+            if not retry:
+                break
+    secrets = secret_values(source.config)
+    report.counts["seconds"] = round(time.monotonic() - started, 3)
+    run.status, run.ended_at = status, timezone.now()
+    run.counts = dict(report.counts)
+    run.warnings = redact_report(report.warnings, secrets)
+    run.errors = redact_report(report.errors, secrets)
+    run.removed_count = stale_removed
+    run.progress = {
+        "done": sum(v for k, v in report.counts.items() if k in {"datasets", "jobs"}),
+        "stage": "finished",
+    }
+    run.save()
+    cache.delete(progress_key(run.id))
+    return run
+
+
+def _attempt(
+    source: Source,
+    run: HarvestRun,
+    report: HarvestReport,
+    on_progress: ProgressCallback | None,
+    attempt: int,
+) -> tuple[str, int, bool]:
+    """One try of a harvest in one transaction: ``(status, removed, retry)``; ``retry``
+    is true when a concurrent writer won a race on a unique key (or a deadlock) and the
+    harvest, idempotent, should run again."""
     stale_removed = 0
     try:
+        forbidden = forbidden_problems(source.kind, source.config)
+        if forbidden:
+            raise HarvestError("; ".join(forbidden))
         cls = harvester_class(source.kind)
         harvester = cls(cls.parse_config(source.config), report)
         with transaction.atomic():
+            lock_source(source.id)
             sink = CatalogSink(
                 source,
                 run,
@@ -84,6 +120,13 @@ def run_harvest(
             else:  # push-based kinds (openlineage): nothing is crawled, nothing goes stale
                 status = HarvestRun.Status.PARTIAL if report.errors else HarvestRun.Status.SUCCEEDED
             transaction.on_commit(schedule_outbox_processing)
+    except (IntegrityError, OperationalError) as exc:
+        if attempt < WRITE_ATTEMPTS and _is_write_race(exc):
+            log.info("harvest of %s lost a write race (%s); retrying", source.name, exc)
+            return HarvestRun.Status.FAILED, 0, True
+        log.debug("harvest of %s failed", source.name, exc_info=True)
+        report.error(f"source '{source.name}'", f"unexpected {type(exc).__name__}: {exc}")
+        status = HarvestRun.Status.FAILED
     except ConfigError as exc:
         report.error(f"source '{source.name}' config", str(exc))
         status = HarvestRun.Status.FAILED
@@ -97,17 +140,15 @@ def run_harvest(
         log.debug("harvest of %s failed", source.name, exc_info=True)
         report.error(f"source '{source.name}'", f"unexpected {type(exc).__name__}: {exc}")
         status = HarvestRun.Status.FAILED
-    report.counts["seconds"] = round(time.monotonic() - started, 3)
-    run.status, run.ended_at = status, timezone.now()
-    run.counts, run.warnings, run.errors = dict(report.counts), report.warnings, report.errors
-    run.removed_count = stale_removed
-    run.progress = {
-        "done": sum(v for k, v in report.counts.items() if k in {"datasets", "jobs"}),
-        "stage": "finished",
-    }
-    run.save()
-    cache.delete(progress_key(run.id))
-    return run
+    return status, stale_removed, False
+
+
+def _is_write_race(exc: Exception) -> bool:
+    """Unique-key violations and deadlocks: a concurrent writer got there first."""
+    if isinstance(exc, IntegrityError):
+        return True
+    text = str(exc).lower()
+    return "deadlock" in text or "could not serialize" in text
 
 
 def _remove_stale(

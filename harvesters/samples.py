@@ -35,6 +35,8 @@ def run_row(source: Source, run, seconds: float) -> dict:
         "warnings": len(run.warnings),
         "errors": len(run.errors),
         "seconds": round(seconds, 2),
+        "run_id": run.id,
+        "problems": [f"{p['item']}: {p['message']}" for p in run.errors + run.warnings],
     }
 
 

@@ -8,15 +8,19 @@ worker otherwise) and returns at once; the page then polls the run's progress fr
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import escape
 from django.views.decorators.http import require_POST
 
 from catalog.models import HarvestRun, Source
+from harvesters.access import can_manage_source
+from harvesters.guard import harvest_refusal, is_push_only
+from harvesters.liveness import reap_lost_runs
+from harvesters.progress import progress_key
 from harvesters.registry import HARVESTERS
-from harvesters.runner import progress_key
 from harvesters.tasks import enqueue_harvest
 
 RUNS_PER_SOURCE = 5
@@ -48,11 +52,22 @@ def run_summary(run: HarvestRun) -> dict:
     }
 
 
+def pushed_summary(source: Source) -> dict | None:
+    """``{events, last}`` of a push-only source: events received and when the newest
+    came (None when the source has no such relation or nothing was received)."""
+    events = getattr(source, "openlineage_events", None)
+    if events is None:
+        return None
+    stats = events.aggregate(events=Count("id"), last=Max("received_at"))
+    return stats if stats["events"] else None
+
+
 def source_list(request: HttpRequest) -> HttpResponse:
     """``GET /sources/``: every source, its asset count and its last runs.
 
     Sources whose kind has no harvester (push sources such as OpenLineage events) get
     no "Harvest now" button."""
+    reap_lost_runs()  # embedded mode has no beat: fail runs whose process is gone
     recent = HarvestRun.objects.order_by("-started_at", "-id")
     sources = list(
         Source.objects.annotate(
@@ -65,7 +80,9 @@ def source_list(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "source": source,
-                "harvestable": source.kind in HARVESTERS,
+                "harvestable": source.kind in HARVESTERS and not is_push_only(source),
+                "pushed": pushed_summary(source) if is_push_only(source) else None,
+                "can_harvest": can_manage_source(request.user, source),
                 "runs": [run_summary(r) for r in runs],
                 "active_run": next((r for r in runs if r.status in ACTIVE), None),
             }
@@ -88,11 +105,19 @@ def harvest_now(request: HttpRequest, pk: int) -> HttpResponse:
                 '<p class="notice notice--error" role="alert">Sign in to harvest.</p>', status=403
             )
         return redirect_to_login(reverse("harvesters:sources"))
-    if not source.enabled:
-        message = f"Source '{source.name}' is disabled; enable it before harvesting."
+    if not can_manage_source(request.user, source):
+        return HttpResponse(
+            '<p class="notice notice--error" role="alert">Only staff or members of the '
+            "source's owning team may harvest it.</p>",
+            status=403,
+        )
+    refusal = harvest_refusal(source)
+    if refusal is not None:
+        code, body = refusal
         if _is_htmx(request):
             return HttpResponse(
-                f'<p class="notice notice--error" role="alert">{message}</p>', status=409
+                f'<p class="notice notice--error" role="alert">{escape(body["detail"])}</p>',
+                status=code,
             )
         return redirect(reverse("harvesters:sources"))
     run = enqueue_harvest(source)

@@ -70,6 +70,8 @@ def server_env(var_dir: Path, samples_dir: Path) -> dict[str, str]:
             "MESH_SAMPLES_DIR": str(samples_dir),
             "DEBUG": "0",
             "PYTHONUNBUFFERED": "1",
+            # the server refuses the development SECRET_KEY when DEBUG is off
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or "browser-test-" + "k" * 50,
         }
     )
     return env

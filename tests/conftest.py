@@ -49,3 +49,11 @@ def _search_index_per_test(settings, tmp_path):
             "PATH": str(tmp_path / "search.sqlite3"),
         }
     }
+
+
+@pytest.fixture(autouse=True)
+def _hot_read_cache_off(settings):
+    """Tests roll their transactions back, so two tests can see the same catalog version
+    with different data: the hot read cache (catalog.hotcache) is off unless a test turns
+    it on."""
+    settings.MESH_HOT_CACHE_SECONDS = 0

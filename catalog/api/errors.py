@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import IntegrityError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -9,8 +10,21 @@ log = logging.getLogger(__name__)
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus a JSON 500 ``{"detail": ...}`` for unexpected exceptions."""
+    """DRF's handler, plus a JSON 409 for a write that lost a race with a concurrent
+    change (an IntegrityError) and a JSON 500 ``{"detail": ...}`` for unexpected
+    exceptions."""
     response = drf_exception_handler(exc, context)
+    if response is None and isinstance(exc, IntegrityError):
+        # a concurrent change won (e.g. the object was deleted while this request
+        # changed it): the request may be retried
+        log.info("API write lost a race: %s", exc)
+        return Response(
+            {
+                "detail": "Conflict with a concurrent change (the object may have been "
+                "changed or deleted meanwhile); reload and retry."
+            },
+            status=409,
+        )
     if response is None:
         log.exception("unhandled API error", exc_info=exc)
         return Response(

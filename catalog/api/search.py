@@ -31,9 +31,9 @@ FILTER_PARAMS = [
 
 def _positive_int(params, name: str, default: int, maximum: int | None = None) -> int:
     """An integer query parameter ≥ 1 (≤ ``maximum``); 400 naming it otherwise."""
-    raw = params.get(name, "")
-    if raw == "":
+    if name not in params:
         return default
+    raw = params.get(name)
     if not raw.isdigit() or int(raw) < 1 or (maximum and int(raw) > maximum):
         bound = f" between 1 and {maximum}" if maximum else " ≥ 1"
         raise ValidationError({name: [f"must be an integer{bound}, got {raw!r}"]})

@@ -1,8 +1,22 @@
 """Serializers of catalog assets for ``/api/v1/assets``."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Asset, Field, Ownership
+from catalog.quality import as_dict as quality_as_dict
+from catalog.quality import latest_results as latest_quality
+
+
+class QualityResultSerializer(serializers.Serializer):
+    """The newest outcome of one quality check (documentation of ``quality``)."""
+
+    name = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+    check_type = serializers.CharField()
+    status = serializers.CharField(help_text="pass, fail, warn, error or skipped")
+    executed_at = serializers.DateTimeField(allow_null=True)
+    origin = serializers.CharField()
 
 
 class FieldSerializer(serializers.ModelSerializer):
@@ -63,6 +77,7 @@ class AssetDetailSerializer(AssetListSerializer):
     owners = OwnershipSerializer(source="ownerships", many=True, read_only=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     sources = serializers.SerializerMethodField()
+    quality = serializers.SerializerMethodField()
 
     class Meta(AssetListSerializer.Meta):
         fields = [
@@ -75,7 +90,14 @@ class AssetDetailSerializer(AssetListSerializer):
             "owners",
             "tags",
             "sources",
+            "quality",
         ]
+
+    @extend_schema_field(QualityResultSerializer(many=True))
+    def get_quality(self, asset: Asset) -> list[dict]:
+        """The newest outcome of each quality check (dbt tests, OpenLineage assertions):
+        ``[{name, field, check_type, status, executed_at, origin}]``, failures first."""
+        return [quality_as_dict(r) for r in latest_quality(asset)]
 
     def get_sources(self, asset: Asset) -> list[dict]:
         """``[{name, kind, last_seen, removed}]`` for each source that reported the asset."""

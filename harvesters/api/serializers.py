@@ -6,8 +6,10 @@ from rest_framework import serializers
 
 from catalog.models import HarvestRun, Source
 from harvesters.base import ConfigError
+from harvesters.paths import path_problems
+from harvesters.progress import progress_key
 from harvesters.registry import HARVESTERS, validate_source_config
-from harvesters.runner import progress_key
+from harvesters.secrets import SecretError, mask_config, merge_masked
 
 
 def last_runs(sources) -> dict[int, HarvestRun]:
@@ -30,7 +32,14 @@ class SourceListSerializer(serializers.ListSerializer):
 
 
 class SourceSerializer(serializers.ModelSerializer):
-    """A source: ``kind`` is a registered harvester, ``config`` its validated config."""
+    """A source: ``kind`` is a registered harvester, ``config`` its validated config.
+
+    Secrets in ``config`` (URL passwords, ``password``/``secret``/``key`` values) are
+    shown as ``********``; sending the mask back keeps the stored secret (400 when what
+    it protects, e.g. the URL's host, changed). Local paths must lie under
+    ``MESH_SOURCE_PATH_ROOTS`` (400 naming the key otherwise). ``owner_team``: slug of
+    the team whose members may change, harvest and delete the source.
+    """
 
     kind = serializers.CharField(help_text="a registered harvester kind: sql, dbt, lake, ...")
     last_run = serializers.SerializerMethodField()
@@ -44,6 +53,7 @@ class SourceSerializer(serializers.ModelSerializer):
             "config",
             "description",
             "enabled",
+            "owner_team",
             "created_at",
             "last_run",
         ]
@@ -59,10 +69,21 @@ class SourceSerializer(serializers.ModelSerializer):
                 {"kind": [f"unknown source kind '{kind}'; known: {', '.join(sorted(HARVESTERS))}"]}
             )
         try:
+            if self.instance is not None:
+                config = merge_masked(config, self.instance.config)
             attrs["config"] = validate_source_config(kind, config)
-        except ConfigError as exc:
+        except (ConfigError, SecretError) as exc:
             raise serializers.ValidationError({"config": [str(exc)]}) from None
+        problems = path_problems(kind, attrs["config"])
+        if problems:
+            raise serializers.ValidationError({"config": problems})
         return attrs
+
+    def to_representation(self, instance: Source) -> dict:
+        """The source with its config's secrets masked."""
+        data = super().to_representation(instance)
+        data["config"] = mask_config(data.get("config") or {})
+        return data
 
     def get_last_run(self, source: Source) -> dict | None:
         """``{id, status, started_at, ended_at}`` of the newest run, or null."""
@@ -85,7 +106,9 @@ class HarvestRunSerializer(serializers.ModelSerializer):
     """A harvest run and its report; ``progress`` is live while the run is running."""
 
     source = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    duration_seconds = serializers.FloatField(read_only=True)
+    duration_seconds = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="null while queued or running"
+    )
     progress = serializers.SerializerMethodField()
 
     class Meta:

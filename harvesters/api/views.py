@@ -2,15 +2,18 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import HarvestRun, Source
+from harvesters.access import NOT_ALLOWED, CanManageSource, can_manage_source
 from harvesters.api.serializers import HarvestRunSerializer, SourceSerializer
 from harvesters.filtersets import SourceFilterSet
+from harvesters.guard import harvest_refusal
 from harvesters.tasks import enqueue_harvest
 
 
@@ -18,32 +21,67 @@ class SourceListView(generics.ListCreateAPIView):
     """``GET /api/v1/sources`` lists sources (filters ``kind``, ``enabled``, ``q``:
     :class:`harvesters.filtersets.SourceFilterSet`); ``POST`` (token) creates one.
 
-    400 names an unknown kind or each bad config key.
+    400 names an unknown kind or each bad config key; 403 unless the caller is staff or
+    a member of the new source's ``owner_team``.
     """
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
     filterset_class = SourceFilterSet
+    permission_classes = [IsAuthenticatedOrReadOnly, CanManageSource]
+
+    def perform_create(self, serializer) -> None:
+        owner = serializer.validated_data.get("owner_team", "")
+        if not can_manage_source(self.request.user, owner_team=owner):
+            raise PermissionDenied(NOT_ALLOWED)
+        serializer.save()
 
 
 class SourceDetailView(generics.RetrieveUpdateDestroyAPIView):
-    """``GET/PUT/PATCH/DELETE /api/v1/sources/<id>`` (writes need a token)."""
+    """``GET/PUT/PATCH/DELETE /api/v1/sources/<id>``: writes need a token of staff or
+    of a member of the source's owning team (403 otherwise); handing the source to
+    another team needs membership of that team too."""
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
+    permission_classes = [IsAuthenticatedOrReadOnly, CanManageSource]
+
+    def perform_update(self, serializer) -> None:
+        owner = serializer.validated_data.get("owner_team")
+        if owner is not None and not can_manage_source(self.request.user, owner_team=owner):
+            raise PermissionDenied(NOT_ALLOWED)
+        serializer.save()
 
 
 class HarvestNowView(APIView):
     """``POST /api/v1/sources/<id>/harvest`` (token) queues a harvest → 202 with the run.
 
-    Poll ``GET /api/v1/runs/<run id>`` for progress and the final report.
+    Poll ``GET /api/v1/runs/<run id>`` for progress and the final report. 403 unless
+    staff or in the owning team; 409 ``{"detail", "run"}`` when the source is disabled,
+    push-only (OpenLineage) or already has a queued or running harvest; 400 when its
+    config reads paths outside ``MESH_SOURCE_PATH_ROOTS``.
     """
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={202: HarvestRunSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            202: HarvestRunSerializer,
+            400: OpenApiResponse(description="the source's config is not harvestable"),
+            403: OpenApiResponse(description="not staff nor in the owning team"),
+            404: OpenApiResponse(description="no such source"),
+            409: OpenApiResponse(description="disabled, push-only, or already harvesting"),
+        },
+    )
     def post(self, request, pk: int):
         source = get_object_or_404(Source, pk=pk)
+        if not can_manage_source(request.user, source):
+            raise PermissionDenied(NOT_ALLOWED)
+        refusal = harvest_refusal(source)
+        if refusal is not None:
+            code, body = refusal
+            return Response(body, status=code)
         run = enqueue_harvest(source)
         return Response(HarvestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 

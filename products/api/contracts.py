@@ -31,6 +31,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from products.api.bodies import yaml_body
 from products.api.views import YAMLParser
 from products.drift import contract_drift
 from products.models import DataContract, DataProduct, OutputPort
@@ -140,7 +141,7 @@ class ContractDocument(APIView):
 
     @extend_schema(
         responses={
-            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "application/yaml"): OpenApiTypes.OBJECT,
             404: OpenApiResponse(description="no contract with this id"),
         }
     )
@@ -162,8 +163,17 @@ class ContractDocument(APIView):
         },
     )
     def put(self, request, uid):
+        # permissions first: the body is only read for callers who may replace it
+        products = bound_products(uid)
+        refused = [p.uid for p in products if not can_edit(request.user, p)]
+        if refused:
+            raise PermissionDenied(
+                f"contract {uid} is used by products you may not edit: {', '.join(refused)}"
+            )
         try:
-            doc = parse_contract(request.data, f"{uid}.odcs.yaml")
+            doc = parse_contract(
+                yaml_body(request, f"{uid}.odcs.yaml", "ODCS contract"), f"{uid}.odcs.yaml"
+            )
         except DescriptorError as exc:
             return Response(
                 {"detail": "invalid ODCS contract", "problems": exc.problems},
@@ -174,12 +184,6 @@ class ContractDocument(APIView):
             return Response(
                 {"detail": "invalid ODCS contract", "problems": [problem]},
                 status=status.HTTP_400_BAD_REQUEST,
-            )
-        products = bound_products(uid)
-        refused = [p.uid for p in products if not can_edit(request.user, p)]
-        if refused:
-            raise PermissionDenied(
-                f"contract {uid} is used by products you may not edit: {', '.join(refused)}"
             )
         with transaction.atomic():
             old = DataContract.objects.filter(uid=uid).first()

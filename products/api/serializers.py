@@ -65,7 +65,9 @@ class OutputPortSerializer(serializers.ModelSerializer):
 class InputPortSerializer(serializers.ModelSerializer):
     """An input port; ``upstream_product`` is the uid of the product it consumes, if any."""
 
-    upstream_product = serializers.SlugRelatedField(slug_field="uid", read_only=True)
+    upstream_product = serializers.SlugRelatedField(
+        slug_field="uid", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = InputPort

@@ -18,6 +18,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from products.api.bodies import yaml_body
 from products.api.serializers import (
     DomainSerializer,
     ProductSerializer,
@@ -158,7 +159,7 @@ class ProductDescriptor(APIView):
 
     @extend_schema(
         summary="The product as an ODPS v1.0.0 descriptor",
-        responses={(200, "application/yaml"): OpenApiTypes.STR},
+        responses={(200, "application/yaml"): OpenApiTypes.OBJECT},
     )
     def get(self, request, uid):
         product = get_object_or_404(DataProduct, uid=uid)
@@ -184,7 +185,9 @@ class ProductDescriptor(APIView):
         product = get_object_or_404(DataProduct, uid=uid)
         self.check_object_permissions(request, product)
         try:
-            doc = parse_descriptor(request.data, f"{uid}.odps.yaml")
+            doc = parse_descriptor(
+                yaml_body(request, f"{uid}.odps.yaml", "ODPS descriptor"), f"{uid}.odps.yaml"
+            )
         except DescriptorError as exc:
             return Response(
                 {"detail": "invalid ODPS descriptor", "problems": exc.problems},

@@ -60,6 +60,7 @@ def load_sample_products(samples_dir: Path, out) -> list[dict]:
     return [
         {
             "source": "sample data products",
+            "section": "data products",  # not a source: the quickstart prints it apart
             "status": "failed" if report["invalid"] else "succeeded",
             "assets": OutputPort.objects.filter(asset__isnull=False).count(),
             "fields": SLO.objects.count(),

@@ -58,6 +58,7 @@ from products.slo import (
     products_health,
     window_samples,
 )
+from products.slo_text import check_message
 from products.views.domains import domain_tree, flatten_tree
 
 
@@ -368,9 +369,7 @@ def slo_check(request, uid: str, pk: int):
     if sample.error:
         messages.error(request, f"Check failed: {sample.error}")
     else:
-        messages.success(
-            request, f"Measured {sample.value:g} ({'good' if sample.good else 'bad'})."
-        )
+        messages.success(request, check_message(sample.slo, sample))
     return redirect("products:detail", uid=uid)
 
 

@@ -27,7 +27,7 @@ def list_kind(monkeypatch):
 @pytest.fixture
 def token_client(db):
     """An API client authenticated with a DRF token."""
-    user = User.objects.create_user("harvester-bot")
+    user = User.objects.create_user("harvester-bot", is_staff=True)  # staff manage sources
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client

@@ -331,6 +331,8 @@ def test_harvest_now_needs_csrf(catalog, db, user):
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
+    user.is_staff = True  # only staff or the owning team may harvest a source
+    user.save()
     strict.force_login(user)
     source = Source.objects.get(name="chinook")
     assert strict.post(f"/sources/{source.pk}/harvest").status_code == 403
@@ -354,6 +356,8 @@ def test_run_detail_lists_errors(catalog, db, client):
 
 
 def test_sign_in_and_out(catalog, db, client, user):
+    user.is_staff = True  # only staff or the owning team may harvest a source
+    user.save()
     page = client.get("/accounts/login/")
     assert page.status_code == 200 and 'for="id_username"' in page.content.decode()
     resp = client.post(
@@ -387,8 +391,11 @@ def _sqlite_source(path) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_harvest_now_runs_in_background_and_reports_counts(client, tmp_path):
+def test_harvest_now_runs_in_background_and_reports_counts(client, tmp_path, settings):
+    settings.MESH_SOURCE_PATH_ROOTS = [tmp_path]  # sources may only read under these
     user = get_user_model().objects.create_user("bob", "bob@example.com", "pw-bob-123")
+    user.is_staff = True  # only staff or the owning team may harvest a source
+    user.save()
     client.force_login(user)
     source = Source.objects.create(
         name="shop", kind="sql", config={"url": _sqlite_source(tmp_path / "shop.sqlite")}

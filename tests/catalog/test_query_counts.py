@@ -79,7 +79,7 @@ class _AssetPage(PageTests):
 
 
 class TestAssetSchemaTab(_AssetPage):
-    queries = 11
+    queries = 12  # + the dbt test results (quality) under the schema
 
 
 class TestAssetLineageTab(_AssetPage):
@@ -138,7 +138,7 @@ class TestAssetListAPI(APIListTests):
 
 
 class TestAssetDetailAPI(APIDetailTests):
-    queries = 7
+    queries = 8  # + the quality results
     missing_url = "/api/v1/assets/urn:mc:dataset:sqlite://s/no.such.table"
 
     def make_one(self) -> str:

@@ -40,6 +40,7 @@ def catalog(tmp_path):
         CELERY_BROKER_URL=REDIS_URL,
         MESH_TASK_QUEUE=queue,
         PYTHONUNBUFFERED="1",
+        SECRET_KEY=os.environ.get("SECRET_KEY") or "celery-test-" + uuid.uuid4().hex * 2,
     )
     client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
     client.ping()  # fails the test, with the reason, when Redis is down

@@ -1,7 +1,8 @@
 """Quickstart step: build a small lake from the jaffle_shop seeds and harvest it.
 
-The lake lives in ``settings.VAR_DIR / "sample_lake"`` and is rebuilt only when missing
-(idempotent)::
+The lake lives in ``settings.MESH_SAMPLE_LAKE_DIR`` (default ``<MESH_VAR_DIR>-samples/
+sample_lake``: outside ``MESH_VAR_DIR``, which is never harvestable, and inside the default
+``MESH_SOURCE_PATH_ROOTS``) and is rebuilt only when missing (idempotent)::
 
     orders/status=<status>/*.parquet   Hive-partitioned Parquet (raw_orders)
     payments/<method>.csv              a folder of same-schema CSVs (raw_payments)
@@ -65,7 +66,7 @@ def harvest_sample_lake(samples_dir: Path, out) -> list[dict]:
     seeds = Path(samples_dir) / "jaffle_shop" / "seeds"
     if not (seeds / "raw_orders.csv").exists():
         return []
-    target = Path(settings.VAR_DIR) / "sample_lake"
+    target = Path(settings.MESH_SAMPLE_LAKE_DIR)
     if build_sample_lake(seeds, target) and out is not None:
         out.write(f"built sample lake in {target}\n")
     source, _ = Source.objects.update_or_create(

@@ -26,6 +26,7 @@ from catalog.outbox import schedule_outbox_processing
 from harvesters.kinds.openlineage.convert import STATE_RANK, Converted, RunUpdate, convert
 from harvesters.kinds.openlineage.merge import prepare
 from harvesters.kinds.openlineage.validation import error, validate_event
+from harvesters.locks import lock_source
 from harvesters.report import HarvestReport
 from harvesters.signals import openlineage_runs_stored
 from harvesters.sink import CatalogSink
@@ -157,12 +158,12 @@ def ingest_events(
                 [error("$", f"could not be processed: {type(exc).__name__}: {exc}")],
             )
     pending = [p for p in pending if p.conv is not None]
-    for attempt in (1, 2):
+    for attempt in (1, 2, 3):
         try:
             stored = _store(pending, result)
             break
         except IntegrityError:  # a concurrent delivery of the same event or run won a race
-            if attempt == 2:
+            if attempt == 3:
                 raise
     for item in pending:
         status = "created" if item.digest in stored else "duplicate"
@@ -176,6 +177,9 @@ def ingest_events(
 def _store(pending: list[_Pending], result: IngestResult) -> set[str]:
     """Write the new events of ``pending`` in one transaction; returns their digests."""
     with transaction.atomic():
+        # one writer of OpenLineage events at a time (PostgreSQL advisory lock; SQLite
+        # serializes writers anyway): concurrent deliveries wait instead of colliding
+        lock_source(openlineage_source().id)
         digests = [p.digest for p in pending]
         existing = set()
         for start in range(0, len(digests), CHUNK):

@@ -33,5 +33,8 @@ def import_sample_events(samples_dir: Path, out) -> list[dict]:
             "warnings": sum(len(r.warnings) for r in result.results),
             "errors": tally["invalid"],
             "seconds": round(time.monotonic() - started, 2),
+            "problems": [
+                f"event {r.index}: {w}" for r in result.results for w in r.warnings + r.errors
+            ],
         }
     ]

@@ -293,7 +293,7 @@ def test_quickstart_step_builds_and_harvests_sample_lake(samples, settings, tmp_
     from catalog.models import Asset
     from harvesters.kinds.lake.samples import harvest_sample_lake
 
-    settings.VAR_DIR = tmp_path
+    settings.MESH_SAMPLE_LAKE_DIR = tmp_path / "sample_lake"  # never in MESH_VAR_DIR
     rows = harvest_sample_lake(samples, None)
     again = harvest_sample_lake(samples, None)
     assert [r["source"] for r in rows] == ["sample-lake"]

@@ -439,6 +439,7 @@ def test_openlineage_dataset_merges_with_harvested_table(api, make_source, monke
 
 
 def test_openlineage_source_kind_and_schema(api, db):
+    User.objects.update(is_staff=True)  # only staff or the owning team create sources
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get().key}")
     resp = api.post(
         "/api/v1/sources", {"name": "ol", "kind": "openlineage", "config": {}}, format="json"

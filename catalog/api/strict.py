@@ -1,0 +1,22 @@
+"""Strict JSON types for the API's string fields.
+
+DRF's ``CharField`` turns a JSON number into a string (``"name": 12`` → ``"12"``); the
+documented schema says string, so a number (or a boolean, list, object) is refused with
+400 ``{"<field>": ["Not a valid string."]}``. :func:`install` patches ``CharField`` (and
+its subclasses: slugs, emails, URLs, choices are separate) once, at app start.
+"""
+
+from rest_framework import fields
+
+_original = fields.CharField.to_internal_value
+
+
+def _strict_to_internal_value(self, data):
+    if not isinstance(data, str):
+        self.fail("invalid")
+    return _original(self, data)
+
+
+def install() -> None:
+    """Make every API ``CharField`` accept JSON strings only (idempotent)."""
+    fields.CharField.to_internal_value = _strict_to_internal_value

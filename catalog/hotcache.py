@@ -1,0 +1,79 @@
+"""A cache of hot anonymous API reads that can never serve stale data.
+
+``HotReadCacheMiddleware`` keeps the JSON bodies of anonymous ``GET`` requests to the read
+API (search, assets, lineage, column lineage, impact) in a per-process memory cache
+(``CACHES["hot"]``), keyed by the full URL and the **catalog version**: the highest
+outbox event id, which every write to the catalog raises in its own transaction
+(:mod:`catalog.outbox`; pruned events leave their id in the projection cursors). So a
+harvest, an OpenLineage event or an edit makes every cached answer unreachable at once;
+no TTL guessing. Requests with a token or a session (signed-in users, whose pages can
+differ) are never cached. ``MESH_HOT_CACHE_SECONDS`` (default 300; 0 turns it off) bounds
+how long an entry is kept; ``MESH_HOT_CACHE_ENTRIES`` (default 2000) how many.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db.models import Max
+from django.http import HttpResponse
+
+from catalog.models import OutboxEvent, ProjectionCursor
+
+PREFIXES = (
+    "/api/v1/search",
+    "/api/v1/assets",
+    "/api/v1/lineage",
+    "/api/v1/column-lineage",
+    "/api/v1/impact",
+)
+
+
+def catalog_version() -> int:
+    """A number that grows with every write to the catalog (0 for an empty catalog)."""
+    events = OutboxEvent.objects.aggregate(top=Max("id"))["top"] or 0
+    cursors = ProjectionCursor.objects.aggregate(top=Max("position"))["top"] or 0
+    return max(events, cursors)
+
+
+class HotReadCacheMiddleware:
+    """Serve repeated anonymous read-API GETs from memory (see the module docstring)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def _cacheable(self, request) -> bool:
+        return (
+            request.method == "GET"
+            and float(getattr(settings, "MESH_HOT_CACHE_SECONDS", 300)) > 0
+            and request.path.startswith(PREFIXES)
+            and "HTTP_AUTHORIZATION" not in request.META
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        )
+
+    def __call__(self, request):
+        if not self._cacheable(request):
+            return self.get_response(request)
+        cache = caches["hot"]
+        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        key = f"mesh:hot:{catalog_version()}:{digest}"
+        hit = cache.get(key)
+        if hit is not None:
+            body, content_type = hit
+            response = HttpResponse(body, content_type=content_type)
+            response["X-Mesh-Cache"] = "hit"
+            return response
+        response = self.get_response(request)
+        content_type = response.get("Content-Type", "")
+        if (
+            response.status_code == 200
+            and not response.streaming
+            and content_type.startswith(("application/json", "text/csv"))
+            and not response.cookies
+        ):
+            cache.set(
+                key,
+                (response.content, content_type),
+                float(getattr(settings, "MESH_HOT_CACHE_SECONDS", 300)),
+            )
+        return response

@@ -1,0 +1,45 @@
+"""Whether a source may be harvested now, for the API and the web pages.
+
+:func:`harvest_refusal` answers ``None`` (go ahead) or ``(HTTP status, body)``: 409 for
+a disabled or push-only source (OpenLineage events are pushed to us, there is nothing to
+crawl) and for a source with a queued or running harvest (one at a time per source; the
+runner also takes a per-source lock, :mod:`harvesters.locks`), 400 for a config that
+reads paths outside ``MESH_SOURCE_PATH_ROOTS`` (:mod:`harvesters.paths`).
+"""
+
+from catalog.models import HarvestRun, Source
+from harvesters.base import ConfigError
+from harvesters.paths import path_problems
+from harvesters.registry import harvester_class
+
+ACTIVE = (HarvestRun.Status.QUEUED, HarvestRun.Status.RUNNING)
+
+
+def is_push_only(source: Source) -> bool:
+    """Whether ``source`` only receives pushed data (no crawl: no "Harvest now")."""
+    try:
+        return not harvester_class(source.kind).stale_removal
+    except ConfigError:
+        return False
+
+
+def harvest_refusal(source: Source) -> tuple[int, dict] | None:
+    """``None`` if ``source`` may be harvested now, else ``(status, {"detail", ...})``."""
+    if not source.enabled:
+        return 409, {"detail": f"source '{source.name}' is disabled; enable it first"}
+    if is_push_only(source):
+        return 409, {
+            "detail": f"source '{source.name}' is push-only ({source.kind}): events are sent "
+            "to the catalog, there is nothing to harvest"
+        }
+    problems = path_problems(source.kind, source.config)
+    if problems:
+        return 400, {"detail": f"source '{source.name}' is not harvestable", "problems": problems}
+    active = source.runs.filter(status__in=ACTIVE).order_by("-id").first()
+    if active is not None:
+        return 409, {
+            "detail": f"source '{source.name}' already has a {active.status} harvest "
+            f"(run {active.id}); wait for it to finish",
+            "run": active.id,
+        }
+    return None

@@ -1,0 +1,49 @@
+"""Issue 9, item 11 (correctness side): hot anonymous reads come from memory, never stale.
+
+The speed itself is measured by ``benchmarks/bench_read_load.py``.
+"""
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.authtoken.models import Token
+
+from harvesters import registry
+from harvesters.runner import run_harvest
+
+
+@pytest.fixture(autouse=True)
+def hot_cache_on(settings):
+    """conftest turns the cache off for every test; these turn it on, on a clean cache."""
+    from django.core.cache import caches
+
+    settings.MESH_HOT_CACHE_SECONDS = 300
+    caches["hot"].clear()
+
+
+@pytest.fixture
+def list_kind(monkeypatch):
+    monkeypatch.setitem(registry.HARVESTERS, "list", "tests.harvesters.test_framework.ListHarvester")
+
+
+def test_repeated_anonymous_reads_are_cached_and_a_write_invalidates_them(
+    client, make_source, list_kind
+):
+    source = make_source("chain", "list", {"tables": ["orders"]})
+    run_harvest(source)
+    first = client.get("/api/v1/assets", {"q": "ord"})
+    again = client.get("/api/v1/assets", {"q": "ord"})
+    assert first.json() == again.json() and again["X-Mesh-Cache"] == "hit"
+    assert again.json()["count"] == 1
+    source.config = {"tables": ["orders", "order_items"]}
+    source.save()
+    run_harvest(source)  # a write: the catalog version moves on
+    fresh = client.get("/api/v1/assets", {"q": "ord"})
+    assert "X-Mesh-Cache" not in fresh and fresh.json()["count"] == 2
+
+
+def test_signed_in_reads_are_never_cached(client, make_source, list_kind):
+    run_harvest(make_source("chain", "list", {"tables": ["orders"]}))
+    token = Token.objects.create(user=User.objects.create_user("u")).key
+    for _ in range(2):
+        resp = client.get("/api/v1/assets", HTTP_AUTHORIZATION=f"Token {token}")
+        assert resp.status_code == 200 and "X-Mesh-Cache" not in resp
