@@ -5,6 +5,8 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from identity import views as identity_views
+
 urlpatterns = [
     # Source, HarvestRun and AssetSource moved to the catalog app: old admin links redirect
     re_path(
@@ -19,8 +21,13 @@ urlpatterns = [
     path("api/v1/", include("harvesters.api.urls")),
     path("api/v1/", include("lineage.api.urls")),
     path("api/v1/", include("products.api.urls")),
+    path("api/v1/", include("identity.api.urls")),
     path("", include("products.urls")),
+    path("accounts/login/", identity_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", identity_views.logout_view, name="logout"),
+    path("accounts/", include("identity.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("", include("harvesters.urls")),
     path("", include("catalog.urls")),
 ]

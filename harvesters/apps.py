@@ -11,8 +11,19 @@ class HarvestersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Add what source kinds show (a dbt job's last build) to the catalog's pages."""
+        """Add what source kinds show (a dbt job's last build) to the catalog's pages;
+        register the source rule and the ``ingest`` token scope with identity."""
+        from catalog.models import Source
         from catalog.pages import register_page_extension
+        from harvesters.api.views import HarvestNowView
         from harvesters.kinds.dbt.pages import DbtPages
+        from harvesters.kinds.openlineage.api import LineageBatchView, LineageIntakeView
+        from identity.authentication import register_view_scope
+        from identity.permissions import register_rule
 
         register_page_extension(DbtPages())
+        # Sources (create, edit, delete) belong to admins; the owning team's rule joins
+        # when sources carry an owner team (harvesters/access.py, issue 9).
+        register_rule(Source, lambda user, action, obj: False)
+        for view in (LineageIntakeView, LineageBatchView, HarvestNowView):
+            register_view_scope(view, "ingest")
