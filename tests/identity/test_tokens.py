@@ -68,11 +68,15 @@ def test_profile_page_creates_a_token_shown_once_and_revokes_it(world, events):
 def test_profile_page_refuses_bad_input_with_a_reason(world):
     client = Client()
     client.force_login(world["oscar"])
-    r = client.post("/accounts/profile/", {"name": "x", "scopes": ["read"], "expires_in_days": 9999})
+    r = client.post(
+        "/accounts/profile/", {"name": "x", "scopes": ["read"], "expires_in_days": 9999}
+    )
     assert r.status_code == 400 and "Expiry must be 1 to 365 days" in r.content.decode()
     r = client.post("/accounts/profile/", {"name": "x", "scopes": ["admin"]})
     assert r.status_code == 400 and "Only admins" in r.content.decode()
-    r = client.post("/accounts/profile/", {"name": "x", "service_account": "airflow", "scopes": ["ingest"]})
+    r = client.post(
+        "/accounts/profile/", {"name": "x", "service_account": "airflow", "scopes": ["ingest"]}
+    )
     assert r.status_code == 400 and "service-account" in r.content.decode()
     assert not ApiToken.objects.exists()
 
