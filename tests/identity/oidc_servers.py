@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.browser_server import ROOT, CatalogServer, free_port, server_env
+from tests.browser_server import ROOT, CatalogServer, server_env
 
 OIDC_DIR = ROOT / "services" / "oidc"
 CLIENT_ID, CLIENT_SECRET = "mesh-catalog", "test-only-client-secret"
@@ -70,8 +70,7 @@ def start_sso_catalog(var_dir: Path, port: int, issuer: str, extra_env: dict) ->
     )
     manage = [sys.executable, str(ROOT / "manage.py")]
     setup = (
-        "from products.models import Team; "
-        "Team.objects.create(slug='sales-eng', name='Sales Eng')"
+        "from products.models import Team; Team.objects.create(slug='sales-eng', name='Sales Eng')"
     )
     for args in (["migrate", "--noinput", "-v", "0"], ["shell", "-c", setup]):
         done = subprocess.run(manage + args, cwd=ROOT, env=env, capture_output=True, text=True)
