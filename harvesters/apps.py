@@ -15,6 +15,7 @@ class HarvestersConfig(AppConfig):
         register the source rule and the ``ingest`` token scope with identity."""
         from catalog.models import Source
         from catalog.pages import register_page_extension
+        from harvesters import security  # noqa: F401  (connects receivers)
         from harvesters.api.views import HarvestNowView
         from harvesters.kinds.dbt.pages import DbtPages
         from harvesters.kinds.openlineage.api import LineageBatchView, LineageIntakeView

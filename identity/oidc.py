@@ -17,7 +17,7 @@ from django.db import transaction
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from identity.models import GlobalRole, RoleAssignment
-from identity.signals import groups_claimed, send_security_event
+from identity.signals import groups_claimed
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ def claimed_groups(claims: dict) -> list[str]:
 
 
 def sync_global_roles(user, groups: list[str]) -> None:
-    """Make ``user``'s global roles exactly those the groups grant (sending
-    ``role_changed`` for each change). Roles granted by hand stay only when no group
+    """Make ``user``'s global roles exactly those the groups grant (each change sends
+    ``role_changed``, see :mod:`identity.receivers`). Roles granted by hand stay only when no group
     mapping is configured."""
     mapping = role_groups()
     if not mapping:
@@ -79,15 +79,8 @@ def sync_global_roles(user, groups: list[str]) -> None:
     held = set(user.global_roles.values_list("role", flat=True))
     for role in wanted - held:
         RoleAssignment.objects.create(user=user, role=role)
-    if held - wanted:
-        user.global_roles.filter(role__in=held - wanted).delete()
-    for role in sorted(wanted ^ held):
-        send_security_event(
-            sync_global_roles,
-            "role_changed",
-            subject=user.get_username(),
-            detail={"role": role, "granted": role in wanted, "by": "oidc groups"},
-        )
+    for assignment in user.global_roles.filter(role__in=held - wanted):
+        assignment.delete()  # one by one: each sends its post_delete
     is_staff = "admin" in wanted
     if user.is_staff != is_staff and not user.is_superuser:
         user.is_staff = is_staff
