@@ -163,3 +163,20 @@ def test_anonymous_writes_get_401_with_a_bearer_challenge(world):
     r = APIClient().post("/api/v1/lineage", EVENT, format="json")
     assert r.status_code == 401 and r["WWW-Authenticate"].startswith("Bearer")
     assert bearer("mcat_not-a-token").get("/api/v1/products").status_code == 401
+
+
+def test_admin_lists_tokens_without_keys_and_revokes(world, events):
+    made = create(world["olivia"], name="laptop", scopes=["read"])
+    admin = Client()
+    world["staff"].is_superuser = True
+    world["staff"].save()
+    admin.force_login(world["staff"])
+    page = admin.get("/admin/identity/apitoken/").content.decode()
+    assert "laptop" in page and made["key"] not in page
+    assert admin.get("/admin/identity/apitoken/add/").status_code == 403
+    admin.post(
+        "/admin/identity/apitoken/",
+        {"action": "revoke", "_selected_action": [made["id"]]},
+    )
+    assert bearer(made["key"]).get("/api/v1/products").status_code == 401
+    assert events[-1]["action"] == "token_revoked" and events[-1]["actor"] == world["staff"]
