@@ -298,6 +298,8 @@ MESH_OIDC_ROLE_GROUPS = os.environ.get("MESH_OIDC_ROLE_GROUPS", "")
 MESH_OIDC_TEAM_PREFIX = os.environ.get("MESH_OIDC_TEAM_PREFIX", "team:")
 # When true, team memberships the groups claim no longer grants are removed at sign-in.
 MESH_OIDC_TEAMS_AUTHORITATIVE = env_bool("MESH_OIDC_TEAMS_AUTHORITATIVE", False)
+# Source secrets at rest (harvesters/vault.py): comma-separated Fernet keys, first encrypts.
+MESH_SECRETS_KEYS = env_list("MESH_SECRETS_KEYS", "")
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 if MESH_OIDC_ENABLED:
     AUTHENTICATION_BACKENDS.insert(0, "identity.oidc.CatalogOIDCBackend")

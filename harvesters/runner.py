@@ -21,6 +21,7 @@ from harvesters.base import ConfigError, HarvestError
 from harvesters.registry import harvester_class
 from harvesters.report import HarvestReport
 from harvesters.sink import CatalogSink
+from harvesters.vault import SecretError, resolve
 from lineage.models import FieldLineageEdge, LineageEdge
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,11 @@ def run_harvest(
     stale_removed = 0
     try:
         cls = harvester_class(source.kind)
-        harvester = cls(cls.parse_config(source.config), report)
+        try:  # secrets may be encrypted or referenced (harvesters/vault.py)
+            raw = resolve(source.config)
+        except SecretError as exc:
+            raise ConfigError(str(exc)) from None
+        harvester = cls(cls.parse_config(raw), report)
         with transaction.atomic():
             sink = CatalogSink(
                 source,

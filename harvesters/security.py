@@ -1,4 +1,5 @@
-"""Security events of sources: a change of a source's connection settings (its ``config``:
+"""Source secrets are sealed (encrypted, :mod:`harvesters.vault`) before every save, and
+security events of sources are sent: a change of a source's connection settings (its ``config``:
 URLs, users, passwords, key files) sends ``identity.signals.security_event``
 ``source_credential_changed`` naming the source and the changed keys, never their values."""
 
@@ -6,7 +7,14 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from catalog.models import Source
+from harvesters.vault import seal
 from identity.signals import send_security_event
+
+
+@receiver(pre_save, sender=Source, dispatch_uid="harvesters-source-seal")
+def seal_secrets(sender, instance, **kwargs) -> None:
+    """Encrypt clear secrets of the config before it is stored (``MESH_SECRETS_KEYS``)."""
+    instance.config = seal(instance.config)
 
 
 @receiver(pre_save, sender=Source, dispatch_uid="harvesters-source-config-before")
