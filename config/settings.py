@@ -262,6 +262,8 @@ CELERY_BEAT_SCHEDULE = {
 # Identity (issue 10): read policy, team roles, API tokens, single sign-on (OpenID Connect).
 # Every variable is documented in README.md ("Configuration", "Single sign-on").
 # ---------------------------------------------------------------------------------------
+# The token API's `kind` enum, named apart from the asset and source kinds.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["TokenKindEnum"] = "identity.models.TOKEN_KINDS"
 # Anonymous visitors may read catalog metadata (pages and API) when true.
 MESH_PUBLIC_READ = env_bool("MESH_PUBLIC_READ", True)
 # Team roles (products.TeamMembership.role) that may edit the team's products and assets.

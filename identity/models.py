@@ -14,6 +14,7 @@ from django.utils import timezone
 
 TOKEN_PREFIX = "mcat_"
 SCOPES = ("read", "write", "ingest", "admin")
+TOKEN_KINDS = (("personal", "Personal"), ("service", "Service account"))
 
 
 class GlobalRole(models.TextChoices):
@@ -69,7 +70,7 @@ class ApiToken(models.Model):
     and harvest pushes), ``admin`` (staff powers of its user; implies all). ``expires_at``
     None means never (only migrated DRF tokens have that)."""
 
-    KINDS = (("personal", "Personal"), ("service", "Service account"))
+    KINDS = TOKEN_KINDS
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"

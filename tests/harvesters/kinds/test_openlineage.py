@@ -439,7 +439,10 @@ def test_openlineage_dataset_merges_with_harvested_table(api, make_source, monke
 
 
 def test_openlineage_source_kind_and_schema(api, db):
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get().key}")
+    token = Token.objects.get()
+    token.user.is_staff = True  # sources belong to staff (or their owning team): issue 10
+    token.user.save()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     resp = api.post(
         "/api/v1/sources", {"name": "ol", "kind": "openlineage", "config": {}}, format="json"
     )
