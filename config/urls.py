@@ -1,11 +1,13 @@
 """Root URL configuration: web pages, the REST API, its OpenAPI schema and docs."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from identity import views as identity_views
+from identity.oidc import authenticate_view
 
 urlpatterns = [
     # Source, HarvestRun and AssetSource moved to the catalog app: old admin links redirect
@@ -27,10 +29,15 @@ urlpatterns = [
     path("accounts/logout/", identity_views.logout_view, name="logout"),
     path("accounts/", include("identity.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("oidc/", include("mozilla_django_oidc.urls")),
     path("", include("harvesters.urls")),
     path("", include("catalog.urls")),
 ]
+
+if settings.MESH_OIDC_ENABLED:  # single sign-on: MESH_OIDC_ISSUER and MESH_OIDC_CLIENT_ID
+    urlpatterns += [
+        path("oidc/authenticate/", authenticate_view, name="oidc_authentication_init"),
+        path("oidc/", include("mozilla_django_oidc.urls")),
+    ]
 
 handler404 = "catalog.views.page_not_found"
 handler500 = "catalog.views.server_error"

@@ -21,6 +21,6 @@ class IdentityConfig(AppConfig):
         from identity import receivers  # noqa: F401  (connects receivers)
 
         if getattr(settings, "MESH_OIDC_ENABLED", False):
-            from identity.oidc import discover
+            from identity.oidc import discover_quietly
 
-            discover()
+            discover_quietly()

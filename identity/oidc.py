@@ -14,7 +14,9 @@ import urllib.request
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpResponse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
 from identity.models import GlobalRole, RoleAssignment
 from identity.signals import groups_claimed
@@ -33,8 +35,7 @@ ENDPOINTS = {
 def discover(timeout: float = 10.0) -> None:
     """Set the ``OIDC_OP_*`` settings still empty from the issuer's discovery document.
 
-    Raises ``ImproperlyConfigured``-like RuntimeError naming the issuer when the document
-    cannot be read (the catalog then refuses to start with sign-on half configured)."""
+    Raises RuntimeError naming the URL and the reason when the document cannot be read."""
     issuer = settings.MESH_OIDC_ISSUER
     if all(getattr(settings, name, "") for name in ENDPOINTS.values()):
         return
@@ -47,6 +48,29 @@ def discover(timeout: float = 10.0) -> None:
     for key, name in ENDPOINTS.items():
         if not getattr(settings, name, "") and document.get(key):
             setattr(settings, name, document[key])
+
+
+def discover_quietly() -> None:
+    """:func:`discover` at start-up: a provider that is down is logged (ERROR), not fatal,
+    so ``migrate`` and the pages still work; sign-in retries it."""
+    try:
+        discover(timeout=5.0)
+    except RuntimeError as exc:
+        logger.error("single sign-on: %s (retried at the next sign-in)", exc)
+
+
+def authenticate_view(request):
+    """``/oidc/authenticate/``: discover the provider if start-up could not, then
+    mozilla-django-oidc's redirect to the authorization endpoint; 503 with the reason
+    when the provider cannot be reached."""
+    try:
+        discover()
+    except RuntimeError as exc:
+        logger.error("single sign-on: %s", exc)
+        return HttpResponse(
+            "The single sign-on provider cannot be reached; try again later.", status=503
+        )
+    return OIDCAuthenticationRequestView.as_view()(request)
 
 
 def role_groups() -> dict[str, str]:
