@@ -213,3 +213,43 @@ def test_form_matrix(matrix_world, url, role):
     assert response.status_code == 403, (role, url, response.status_code)
     # posting the form is refused the same way, and changes nothing
     assert client.post(url, {"name": "Hijacked", "slug": "hijack"}).status_code == 403
+
+
+# Forms and actions on one object: (method, URL template) -> roles allowed. Allowed GETs
+# answer 200, allowed POSTs redirect (302) back to the product.
+OBJECT_FORMS = {
+    ("GET", "/products/orders/ports/{port}/"): EDITORS,
+    ("GET", "/products/orders/ports/{port}/delete/"): EDITORS,
+    ("POST", "/products/orders/ports/{port}/delete/"): EDITORS,
+    ("GET", "/products/orders/inputs/{input}/"): EDITORS,
+    ("GET", "/products/orders/slos/{slo}/"): EDITORS,
+    ("POST", "/products/orders/slos/{slo}/check/"): EDITORS,
+    ("POST", "/products/orders/slos/{slo}/delete/"): EDITORS,
+    ("POST", "/products/orders/members/{member}/delete/"): EDITORS,
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("form", sorted(OBJECT_FORMS), ids=lambda f: f"{f[0]} {f[1]}")
+def test_object_form_matrix(matrix_world, role, form):
+    from products.models import SLO, InputPort, ProductMember
+
+    method, template = form
+    w = matrix_world
+    url = template.format(
+        port=w["port"].pk,
+        input=InputPort.objects.create(product=w["orders"], name="raw").pk,
+        slo=SLO.objects.create(port=w["port"], name="rows", kind="volume", min_value=1).pk,
+        member=ProductMember.objects.create(product=w["orders"], username="x", role="owner").pk,
+    )
+    client = Client()
+    if role != "anonymous":
+        client.force_login(w[USERS[role]])
+    response = client.generic(method, url)
+    status = response.status_code
+    if role == "anonymous":
+        assert status == 302 and response["Location"].startswith("/accounts/login/")
+    elif role in OBJECT_FORMS[form]:
+        assert status == (200 if method == "GET" else 302), (role, url, status)
+    else:
+        assert status == 403, (role, url, status)
