@@ -70,3 +70,4 @@ bench: install
 	$(PY) benchmarks/gen_catalog.py 100000 && $(PY) benchmarks/bench_search.py 100000 --rebuild --backends sqlite,opensearch
 	$(PY) benchmarks/bench_openlineage.py
 	$(PY) benchmarks/bench_pages.py
+	$(PY) benchmarks/bench_auth.py

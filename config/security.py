@@ -58,9 +58,11 @@ def apply(ns: dict) -> None:
         "csp.middleware.CSPMiddleware",
     )
     middleware.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
+    # axes first (it refuses locked-out credentials), then the backends settings chose
+    # (the identity block: password sign-in, and OpenID Connect when configured)
     ns["AUTHENTICATION_BACKENDS"] = [
         "axes.backends.AxesStandaloneBackend",
-        "django.contrib.auth.backends.ModelBackend",
+        *ns.get("AUTHENTICATION_BACKENDS", ["django.contrib.auth.backends.ModelBackend"]),
     ]
     # -- login throttling (django-axes)
     ns["AXES_FAILURE_LIMIT"] = int(os.environ.get("MESH_LOGIN_FAILURE_LIMIT", "10"))
@@ -96,6 +98,14 @@ def apply(ns: dict) -> None:
             "frame-ancestors": ["'none'"],
         }
     }
+    # signing on and out through OpenID Connect posts a form that redirects to the
+    # identity provider: allow its origin as a form target
+    issuer = ns.get("MESH_OIDC_ISSUER", "")
+    if issuer:
+        from urllib.parse import urlsplit
+
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(issuer))
+        ns["CONTENT_SECURITY_POLICY"]["DIRECTIVES"]["form-action"].append(origin)
     # -- API docs served from the installed sidecar package, never from a CDN; every
     # operation documents its error responses; a malformed ``page`` is a 400
     ns["SPECTACULAR_SETTINGS"].update(

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "mozilla_django_oidc",
+    "identity",
     "catalog",
     "lineage",
     "harvesters",
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "identity.middleware.ReadPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -69,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "identity.views.sso_context",
             ],
         },
     },
@@ -113,10 +117,11 @@ LOGOUT_REDIRECT_URL = "/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "identity.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PERMISSION_CLASSES": ["identity.permissions.CatalogPermission"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -268,6 +273,54 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# ---------------------------------------------------------------------------------------
+# Identity (issue 10): read policy, team roles, API tokens, single sign-on (OpenID Connect).
+# Every variable is documented in README.md ("Configuration", "Single sign-on").
+# ---------------------------------------------------------------------------------------
+# The token API's `kind` enum, named apart from the asset and source kinds.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["TokenKindEnum"] = "identity.models.TOKEN_KINDS"
+# Anonymous visitors may read catalog metadata (pages and API) when true.
+MESH_PUBLIC_READ = env_bool("MESH_PUBLIC_READ", True)
+# Team roles (products.TeamMembership.role) that may edit the team's products and assets.
+MESH_TEAM_EDIT_ROLES = env_list("MESH_TEAM_EDIT_ROLES", "owner,steward")
+# API tokens: default and longest lifetime in days.
+MESH_TOKEN_DEFAULT_DAYS = int(os.environ.get("MESH_TOKEN_DEFAULT_DAYS", "90"))
+MESH_TOKEN_MAX_DAYS = int(os.environ.get("MESH_TOKEN_MAX_DAYS", "365"))
+# Password sign-in (the quickstart's); switch off when everyone signs on through OIDC.
+MESH_PASSWORD_LOGIN = env_bool("MESH_PASSWORD_LOGIN", True)
+# OpenID Connect (mozilla-django-oidc): on when MESH_OIDC_ISSUER and the client id are set.
+# Endpoints are discovered from <issuer>/.well-known/openid-configuration at start-up
+# unless given one by one.
+MESH_OIDC_ISSUER = os.environ.get("MESH_OIDC_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("MESH_OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("MESH_OIDC_CLIENT_SECRET", "")
+MESH_OIDC_ENABLED = bool(MESH_OIDC_ISSUER and OIDC_RP_CLIENT_ID)
+MESH_OIDC_LABEL = os.environ.get("MESH_OIDC_LABEL", "single sign-on")
+OIDC_RP_SCOPES = os.environ.get("MESH_OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = os.environ.get("MESH_OIDC_SIGN_ALGO", "RS256")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("MESH_OIDC_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("MESH_OIDC_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("MESH_OIDC_USERINFO_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("MESH_OIDC_JWKS_ENDPOINT", "")
+OIDC_OP_LOGOUT_ENDPOINT = os.environ.get("MESH_OIDC_END_SESSION_ENDPOINT", "")
+OIDC_STORE_ID_TOKEN = True  # for RP-initiated logout (id_token_hint)
+OIDC_CREATE_USER = True
+OIDC_USE_PKCE = True
+# Claims: the username, and the list of groups mapped to global roles and team memberships.
+MESH_OIDC_USERNAME_CLAIM = os.environ.get("MESH_OIDC_USERNAME_CLAIM", "preferred_username")
+MESH_OIDC_GROUPS_CLAIM = os.environ.get("MESH_OIDC_GROUPS_CLAIM", "groups")
+# "role=group,role=group": e.g. admin=catalog-admins,auditor=catalog-auditors
+MESH_OIDC_ROLE_GROUPS = os.environ.get("MESH_OIDC_ROLE_GROUPS", "")
+# Groups "<prefix><team slug>[:<team role>]" make the user a member of that (existing) team.
+MESH_OIDC_TEAM_PREFIX = os.environ.get("MESH_OIDC_TEAM_PREFIX", "team:")
+# When true, team memberships the groups claim no longer grants are removed at sign-in.
+MESH_OIDC_TEAMS_AUTHORITATIVE = env_bool("MESH_OIDC_TEAMS_AUTHORITATIVE", False)
+# Source secrets at rest (harvesters/vault.py): comma-separated Fernet keys, first encrypts.
+MESH_SECRETS_KEYS = env_list("MESH_SECRETS_KEYS", "")
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+if MESH_OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.insert(0, "identity.oidc.CatalogOIDCBackend")
+# ---------------------------------------------------------------------------------------
 # Hardening: login throttling, CSP, HTTPS settings, secret-key check, source
 # confinement, run liveness (config/security.py documents each variable).
 from config.security import apply as _apply_security  # noqa: E402

@@ -1,10 +1,14 @@
 """Root URL configuration: web pages, the REST API, its OpenAPI schema and docs."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from identity import views as identity_views
+from identity.oidc import authenticate_view
 
 admin.site.site_header = "Mesh Catalog administration"
 admin.site.site_title = "Mesh Catalog administration"
@@ -28,11 +32,21 @@ urlpatterns = [
     path("api/v1/", include("harvesters.api.urls")),
     path("api/v1/", include("lineage.api.urls")),
     path("api/v1/", include("products.api.urls")),
+    path("api/v1/", include("identity.api.urls")),
     path("", include("products.urls")),
+    path("accounts/login/", identity_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", identity_views.logout_view, name="logout"),
+    path("accounts/", include("identity.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("harvesters.urls")),
     path("", include("catalog.urls")),
 ]
+
+if settings.MESH_OIDC_ENABLED:  # single sign-on: MESH_OIDC_ISSUER and MESH_OIDC_CLIENT_ID
+    urlpatterns += [
+        path("oidc/authenticate/", authenticate_view, name="oidc_authentication_init"),
+        path("oidc/", include("mozilla_django_oidc.urls")),
+    ]
 
 handler404 = "catalog.views.page_not_found"
 handler500 = "catalog.views.server_error"

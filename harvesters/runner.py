@@ -26,6 +26,7 @@ from harvesters.registry import harvester_class
 from harvesters.report import HarvestReport
 from harvesters.secrets import redact_report, secret_values
 from harvesters.sink import CatalogSink
+from harvesters.vault import SecretError, resolve
 from lineage.models import FieldLineageEdge, LineageEdge
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,11 @@ def _attempt(
         if forbidden:
             raise HarvestError("; ".join(forbidden))
         cls = harvester_class(source.kind)
-        harvester = cls(cls.parse_config(source.config), report)
+        try:  # secrets may be encrypted or referenced (harvesters/vault.py)
+            raw = resolve(source.config)
+        except SecretError as exc:
+            raise ConfigError(str(exc)) from None
+        harvester = cls(cls.parse_config(raw), report)
         with transaction.atomic():
             lock_source(source.id)
             sink = CatalogSink(

@@ -11,7 +11,9 @@ class ProductsConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog.pages import register_page_extension
-        from products import signals  # noqa: F401  (connects receivers)
+        from products import signals, sso  # noqa: F401  (connects receivers)
         from products.pages import ProductPages
+        from products.permissions import register
 
         register_page_extension(ProductPages())
+        register()  # object rules and team roles into identity.permissions

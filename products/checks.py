@@ -36,6 +36,7 @@ from sqlglot import exp
 
 from catalog.models import AssetSource, QualityResult
 from harvesters.sqlparsing.dialects import sqlglot_dialect
+from harvesters.vault import SecretError, resolve
 from products.freshness import sample_after_harvest, sample_slo
 from products.models import SLO, SLIKind, SLISample
 from products.slo import record_sample
@@ -86,7 +87,10 @@ def connection_url(slo: SLO) -> str:
     )
     if link is None or not link.source.config.get("url"):
         raise CheckError(f"no SQL source with a URL reported {asset.urn}")
-    return link.source.config["url"]
+    try:  # secrets may be encrypted or referenced (harvesters.vault)
+        return resolve(link.source.config)["url"]
+    except SecretError as exc:
+        raise CheckError(f"source '{link.source.name}': {exc}") from None
 
 
 def table_ref(slo: SLO, engine) -> str:

@@ -80,3 +80,6 @@ for launcher in services/neo4j services/opensearch; do
   [ -f "$launcher/pom.xml" ] || continue
   "$launcher/build.sh" || fail "could not build $launcher (see the Maven output above)"
 done
+
+# The OpenID Connect provider of the single sign-on tests (npm ci from package-lock.json).
+services/oidc/build.sh || fail "could not install the test OIDC provider (services/oidc)"

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated, IsAuthenticatedOrReadOnly
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,6 +15,7 @@ from harvesters.api.serializers import HarvestRunSerializer, SourceSerializer
 from harvesters.filtersets import SourceFilterSet
 from harvesters.guard import harvest_refusal
 from harvesters.tasks import enqueue_harvest
+from identity.permissions import ReadPolicyPermission
 
 
 class SourceListView(generics.ListCreateAPIView):
@@ -28,7 +29,15 @@ class SourceListView(generics.ListCreateAPIView):
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
     filterset_class = SourceFilterSet
-    permission_classes = [IsAuthenticatedOrReadOnly, CanManageSource]
+    permission_classes = [ReadPolicyPermission, CanManageSource]
+
+    def create(self, request, *args, **kwargs):
+        """Refuse (403) a caller who may not own a source for the requested
+        ``owner_team`` before the body is validated, then create as usual."""
+        owner = request.data.get("owner_team", "") if hasattr(request.data, "get") else ""
+        if not can_manage_source(request.user, owner_team=str(owner or "")):
+            raise PermissionDenied(NOT_ALLOWED)
+        return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer) -> None:
         owner = serializer.validated_data.get("owner_team", "")
@@ -44,7 +53,7 @@ class SourceDetailView(generics.RetrieveUpdateDestroyAPIView):
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
-    permission_classes = [IsAuthenticatedOrReadOnly, CanManageSource]
+    permission_classes = [ReadPolicyPermission, CanManageSource]
 
     def perform_update(self, serializer) -> None:
         owner = serializer.validated_data.get("owner_team")

@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from identity.decorators import read_access
 from products.forms import DomainCreateForm, DomainForm, form_groups
 from products.models import Domain
 from products.permissions import (
@@ -80,7 +81,7 @@ def flatten_tree(nodes: list[dict]) -> list[dict]:
     return flat
 
 
-@login_required
+@read_access
 def domain_list(request):
     """All domains as a nested tree (parent → sub-domains), each with its owner team and
     product counts (own, and including sub-domains). Everyone signed in; the "New
@@ -92,7 +93,7 @@ def domain_list(request):
     )
 
 
-@login_required
+@read_access
 def domain_detail(request, slug: str):
     """A domain: description, owner team, its sub-domains (with product counts) and its
     products with SLO health, and its edit history. Everyone signed in; 404 if unknown.

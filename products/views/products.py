@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from identity.decorators import read_access
 from products.checks import run_check
 from products.drift import contract_drift
 from products.filtersets import ProductFilterSet
@@ -110,7 +111,7 @@ def _no_team(user) -> bool:
     return not is_admin(user) and not editable_teams(user).exists()
 
 
-@login_required
+@read_access
 def product_list(request):
     """All data products (up to 500), filtered by domain, owner team, status, tag and
     text (:class:`ProductListFilterSet`), with their SLO health. Everyone signed in.
@@ -146,7 +147,7 @@ def _health(slos, samples: dict, now) -> dict:
     return {"state": next((s for s in HEALTH_ORDER if counts.get(s)), "none"), "counts": counts}
 
 
-@login_required
+@read_access
 def product_detail(request, uid: str):
     """A product: description, output ports (asset, server, contract drift, SLOs with
     history charts), input ports, product lineage, members and edit history. Everyone
@@ -189,7 +190,7 @@ def product_detail(request, uid: str):
     return render(request, "products/product_detail.html", context)
 
 
-@login_required
+@read_access
 def product_descriptor(request, uid: str):
     """Download the product as ODPS v1.0.0 YAML (everyone signed in; 404 if unknown)."""
     product = get_object_or_404(DataProduct, uid=uid)
@@ -200,7 +201,7 @@ def product_descriptor(request, uid: str):
     return response
 
 
-@login_required
+@read_access
 def contract_document(request, uid: str):
     """Download an ODCS data contract as YAML, exactly as it was stored (everyone signed
     in; 404 if unknown)."""

@@ -9,13 +9,14 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from identity.decorators import read_access
 from products.forms import TeamForm, TeamMemberFormSet
 from products.models import DataProduct, EditRecord, Team, TeamMembership
 from products.permissions import is_admin
 from products.services import TeamEdit
 
 
-@login_required
+@read_access
 def team_list(request):
     """All teams with members (username, role), owned domains and products, and each
     team's edit history (newest first, collapsed)."""

@@ -26,8 +26,9 @@ def list_kind(monkeypatch):
 
 @pytest.fixture
 def token_client(db):
-    """An API client authenticated with a DRF token."""
-    user = User.objects.create_user("harvester-bot", is_staff=True)  # staff manage sources
+    """An API client authenticated with a DRF token of a staff user (sources belong to
+    staff or their owning team: issue 10)."""
+    user = User.objects.create_user("harvester-bot", is_staff=True)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client

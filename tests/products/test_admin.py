@@ -201,7 +201,8 @@ def test_team_page_lists_members_roles_and_products(mesh):
     assert "/teams/sales/edit/" not in html and "New team" not in html  # not staff
 
 
-def test_non_staff_cannot_edit_teams(mesh):
+def test_non_staff_cannot_edit_teams(mesh, settings):
+    settings.MESH_PUBLIC_READ = False  # reads private: sign in first (issue 10)
     client = _login("alice")  # an owner of the team, but not staff
     assert client.get("/teams/sales/edit/").status_code == 403
     assert client.get("/teams/new/").status_code == 403

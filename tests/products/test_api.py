@@ -54,7 +54,8 @@ def uids(response) -> list[str]:
     return [r["uid"] for r in response.json()["results"]]
 
 
-def test_reading_needs_sign_in(world):
+def test_reading_needs_sign_in(world, settings):
+    settings.MESH_PUBLIC_READ = False  # reads private: sign in first (issue 10)
     assert client_for(None).get("/api/v1/products").status_code in (401, 403)
     assert client_for(world["outsider"]).get("/api/v1/products").status_code == 200
 

@@ -35,7 +35,8 @@ def bind(world):  # noqa: F811
     return port
 
 
-def test_contract_lifecycle_over_the_api(world):  # noqa: F811
+def test_contract_lifecycle_over_the_api(world, settings):  # noqa: F811
+    settings.MESH_PUBLIC_READ = False  # reads private: sign in first (issue 10)
     owner, outsider = client_for(world["owner"]), client_for(world["outsider"])
     assert client_for(None).get("/api/v1/contracts").status_code in (401, 403)
     # a contract no port names yet: any signed-in user may store it

@@ -275,7 +275,8 @@ def world(db):
     }
 
 
-def test_pages_need_sign_in_and_render(world):
+def test_pages_need_sign_in_and_render(world, settings):
+    settings.MESH_PUBLIC_READ = False  # reads private: sign in first (issue 10)
     assert Client().get("/products/").status_code == 302
     c = login(world["outsider"])
     page = c.get("/products/").content.decode()

@@ -16,9 +16,16 @@ from rest_framework.views import APIView
 from harvesters.kinds.openlineage.auth import BearerTokenAuthentication
 from harvesters.kinds.openlineage.ingest import ingest_events, max_event_bytes
 from harvesters.kinds.openlineage.validation import SPEC_URL, error, parse_json
+from identity.authentication import ApiTokenAuthentication
 from lineage.api.views import LineageView
 
-AUTHENTICATION = [TokenAuthentication, BearerTokenAuthentication, SessionAuthentication]
+# API tokens (scope ``ingest``) first; DRF tokens not yet migrated, by either keyword, after.
+AUTHENTICATION = [
+    ApiTokenAuthentication,
+    TokenAuthentication,
+    BearerTokenAuthentication,
+    SessionAuthentication,
+]
 ERRORS = OpenApiResponse(
     OpenApiTypes.OBJECT,
     description='``{"errors": [{"path": "$.run.runId", "message": "..."}]}``',
