@@ -1,0 +1,47 @@
+"""Receivers that turn other apps' events into audit entries.
+
+* :func:`on_security_event`: the receiver for identity's ``security_event`` signal
+  (token created or revoked, role changed, source credentials changed...); connected
+  where that signal exists (``identity.signals.security_event``), callable directly.
+* product history rows (:class:`products.models.EditRecord`, written by every product
+  and team edit) that change a product's owning team or members, or a team's members,
+  become ``product.ownership_changed`` and ``team.membership_changed`` entries.
+"""
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from audit.services import record
+from products.models import EditRecord
+
+OWNERSHIP_FIELDS = ("owner_team", "members")
+
+
+def on_security_event(sender, action, actor=None, subject=None, detail=None, **kw) -> None:
+    """Record a security event: ``action`` (e.g. ``token.created``), ``actor`` (user or
+    None), ``subject`` (model instance, ``(type, id, label)`` or label), ``detail``
+    (JSON; never a secret). ``before``/``after`` may come as keyword arguments."""
+    record(action, actor, subject, before=kw.get("before"), after=kw.get("after"), detail=detail)
+
+
+@receiver(post_save, sender=EditRecord, dispatch_uid="audit-edit-record")
+def on_edit_record(sender, instance: EditRecord, created=False, **kwargs) -> None:
+    """A new product/team history row that changes ownership or membership is audited
+    (same transaction as the edit)."""
+    if not created or not instance.changes:
+        return
+    changes = instance.changes
+    if instance.team_id and "members" in changes:
+        action, subject, keys = "team.membership_changed", instance.team, ("members",)
+    elif instance.product_id and any(k in changes for k in OWNERSHIP_FIELDS):
+        action, subject, keys = "product.ownership_changed", instance.product, OWNERSHIP_FIELDS
+    else:
+        return
+    record(
+        action,
+        instance.user,
+        subject,
+        before={k: changes[k][0] for k in keys if k in changes},
+        after={k: changes[k][1] for k in keys if k in changes},
+        detail={"edit": instance.action, "history_id": instance.pk},
+    )
