@@ -459,6 +459,7 @@ def renew(req: AccessRequest, user, *, end_date, purpose: str = "") -> AccessReq
     level and role with a new end date, linked to this one (``renews``); approved like
     any request. Raises PermissionDenied, StateConflict, ValidationError,
     DuplicateRequest."""
+    req = AccessRequest.objects.select_related("port__product").get(pk=req.pk)
     if user.pk != req.consumer_id:
         raise PermissionDenied("Only the consumer may renew their grant.")
     _require(req, [State.ACTIVE, State.EXPIRED, State.REVOKED, State.PROVISIONING_FAILED], "renew")

@@ -14,7 +14,7 @@ revoke, since other grants may need it).
 import psycopg
 from psycopg import sql
 
-from access.provisioners import Outcome, ProvisioningError, Provisioner
+from access.provisioners import Outcome, Provisioner, ProvisioningError
 
 PRIVILEGES = {"read": ["SELECT"], "write": ["SELECT", "INSERT", "UPDATE", "DELETE"]}
 

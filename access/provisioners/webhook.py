@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
-from access.provisioners import Outcome, ProvisioningError, Provisioner
+from access.provisioners import Outcome, Provisioner, ProvisioningError
 
 SIGNATURE_HEADER = "X-Mesh-Signature"
 

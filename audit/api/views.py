@@ -37,3 +37,9 @@ class AuditList(generics.ListAPIView):
             response["Content-Disposition"] = 'attachment; filename="audit.csv"'
             return response
         return super().get(request, *args, **kwargs)
+
+    def perform_content_negotiation(self, request, force=False):
+        """``format=csv`` is answered by :meth:`get`, not by a renderer."""
+        if request.query_params.get("format") == "csv":
+            return super().perform_content_negotiation(request, force=True)
+        return super().perform_content_negotiation(request, force)
