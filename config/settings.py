@@ -217,6 +217,7 @@ MESH_QUICKSTART_STEPS: list[str] = [
     "harvesters.kinds.lake.samples.harvest_sample_lake",
     "products.samples.load_sample_products",
     "harvesters.kinds.openlineage.samples.import_sample_events",
+    "access.samples.load_sample_access",
 ]
 
 # Sample sources for the quickstart.

@@ -40,6 +40,12 @@ def mesh(db):
         product=product, name="invoices", asset=asset, asset_urn=asset.urn
     )
     return SimpleNamespace(
-        **users, staff=staff, team=team, domain_team=domain_team, domain=domain,
-        product=product, port=port, asset=asset,
+        **users,
+        staff=staff,
+        team=team,
+        domain_team=domain_team,
+        domain=domain,
+        product=product,
+        port=port,
+        asset=asset,
     )

@@ -23,20 +23,23 @@ def test_api_flow(mesh, django_capture_on_commit_callbacks):
     dup = consumer.post("/api/v1/access-requests", body, content_type="application/json")
     assert dup.status_code == 409 and dup.json()["existing"] == rid
     bad = consumer.post(
-        "/api/v1/access-requests", {"port": mesh.port.pk, "end_date": str(in_days(999))},
+        "/api/v1/access-requests",
+        {"port": mesh.port.pk, "end_date": str(in_days(999))},
         content_type="application/json",
     )
     assert bad.status_code == 400 and set(bad.json()) == {"purpose", "end_date"}
     assert consumer.post(f"/api/v1/access-requests/{rid}/approve").status_code == 403
     assert _client(mesh.member).post(f"/api/v1/access-requests/{rid}/approve").status_code in (
-        403, 404
+        403,
+        404,
     )
     todo = owner.get("/api/v1/access-requests?scope=to_approve").json()
     assert [r["id"] for r in todo["results"]] == [rid]
     assert consumer.get("/api/v1/access-requests?state=requested").json()["count"] == 1
     with django_capture_on_commit_callbacks(execute=True):
         ok = owner.post(
-            f"/api/v1/access-requests/{rid}/approve", {"end_date": str(in_days(10))},
+            f"/api/v1/access-requests/{rid}/approve",
+            {"end_date": str(in_days(10))},
             content_type="application/json",
         )
     assert ok.status_code == 200 and ok.json()["end_date"] == str(in_days(10))
@@ -44,7 +47,8 @@ def test_api_flow(mesh, django_capture_on_commit_callbacks):
     assert again.status_code == 409 and again.json()["state"] == "provisioning"
     assert owner.post(f"/api/v1/grants/{rid}/mark-provisioned").json()["state"] == "active"
     too_far = owner.post(
-        f"/api/v1/grants/{rid}/extend", {"end_date": str(in_days(500))},
+        f"/api/v1/grants/{rid}/extend",
+        {"end_date": str(in_days(500))},
         content_type="application/json",
     )
     assert too_far.status_code == 400 and "end_date" in too_far.json()

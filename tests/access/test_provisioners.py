@@ -38,7 +38,7 @@ def can_select(role: str) -> bool:
     with psycopg.connect(f"{SERVER}/chinook", autocommit=True) as conn:
         conn.execute(psycopg.sql.SQL("SET ROLE {}").format(psycopg.sql.Identifier(role)))
         try:
-            conn.execute('SELECT count(*) FROM public.invoice').fetchone()
+            conn.execute("SELECT count(*) FROM public.invoice").fetchone()
             return True
         except psycopg.errors.InsufficientPrivilege:
             return False
@@ -163,7 +163,9 @@ def test_webhook_signed_grant_and_revoke_with_retry(
     settings.MESH_ACCESS_PROVISIONERS = {
         "webhook": {
             "BACKEND": "access.provisioners.webhook.WebhookProvisioner",
-            "URL": hook_server, "SECRET": secret, "RETRIES": 3,
+            "URL": hook_server,
+            "SECRET": secret,
+            "RETRIES": 3,
         }
     }
     PortAccessPolicy.objects.create(port=mesh.port, provisioner="webhook")
@@ -177,5 +179,6 @@ def test_webhook_signed_grant_and_revoke_with_retry(
         assert hmac.compare_digest(signature, expected)
         events.append(json.loads(body))
     assert [(e["event"], e["principal"], e["product"]) for e in events] == [
-        ("grant", "analyst", "invoicing"), ("revoke", "analyst", "invoicing"),
+        ("grant", "analyst", "invoicing"),
+        ("revoke", "analyst", "invoicing"),
     ]

@@ -38,12 +38,18 @@ def test_request_approve_provision_revoke_is_audited_and_chained(
     req.refresh_from_db()
     assert req.state == State.REVOKED and req.warehouse_revoked
     actions = list(
-        AuditEntry.objects.filter(subject_type="access.accessrequest").order_by("seq")
+        AuditEntry.objects.filter(subject_type="access.accessrequest")
+        .order_by("seq")
         .values_list("action", flat=True)
     )
     assert actions == [
-        "access.requested", "access.approved", "access.provisioning", "access.awaiting_manual",
-        "access.provisioned", "access.revoked", "access.deprovisioned",
+        "access.requested",
+        "access.approved",
+        "access.provisioning",
+        "access.awaiting_manual",
+        "access.provisioned",
+        "access.revoked",
+        "access.deprovisioned",
     ]
     assert verify().ok
 
@@ -123,9 +129,7 @@ def test_personal_data_adds_a_data_protection_step(mesh):
     assert list(to_approve(dpo)) == []
     services.approve(req, mesh.owner)
     req.refresh_from_db()
-    assert (req.state, req.step, req.step_kind) == (
-        State.REQUESTED, 1, "domain:data-protection"
-    )
+    assert (req.state, req.step, req.step_kind) == (State.REQUESTED, 1, "domain:data-protection")
     assert list(to_approve(mesh.owner)) == []
     assert list(to_approve(dpo)) == [req]
     with pytest.raises(PermissionDenied):

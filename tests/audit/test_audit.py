@@ -23,8 +23,16 @@ def staff(db):
 
 
 def _three(actor):
-    return [record(f"test.event{i}", actor, ("test.thing", str(i), f"thing {i}"),
-                   before={"n": i}, after={"n": i + 1}) for i in range(3)]
+    return [
+        record(
+            f"test.event{i}",
+            actor,
+            ("test.thing", str(i), f"thing {i}"),
+            before={"n": i},
+            after={"n": i + 1},
+        )
+        for i in range(3)
+    ]
 
 
 def test_entries_are_chained_and_verify_passes(staff, capsys):
@@ -85,11 +93,18 @@ def test_postgres_trigger_refuses_update_and_delete(staff):
 
 
 def test_security_event_receiver_records_without_secrets(staff):
-    on_security_event(None, action="token.created", actor=staff,
-                      subject=("identity.token", "7", "ci token"), detail={"scopes": ["read"]})
+    on_security_event(
+        None,
+        action="token.created",
+        actor=staff,
+        subject=("identity.token", "7", "ci token"),
+        detail={"scopes": ["read"]},
+    )
     entry = AuditEntry.objects.get(action="token.created")
     assert (entry.actor_name, entry.subject_label, entry.detail) == (
-        "auditor-staff", "ci token", {"scopes": ["read"]}
+        "auditor-staff",
+        "ci token",
+        {"scopes": ["read"]},
     )
 
 
