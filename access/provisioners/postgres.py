@@ -5,7 +5,8 @@ warehouse server without database (``postgresql://admin@db:5432``; env
 ``MESH_ACCESS_PG_URL``), ``connect_timeout`` seconds (default 5). The database is the
 port's ``server["database"]`` or the first part of its asset's qualified name
 (``database.schema.table``); objects are the policy's ``grant_objects``
-(``schema.table``) or the asset's ``schema.table``. Identifiers are quoted with
+(``schema.table``, or ``database.schema.table`` naming the database too) or the
+asset's ``schema.table``. Identifiers are quoted with
 :mod:`psycopg.sql`, never built as strings. Read grants ``SELECT``, write grants
 ``SELECT, INSERT, UPDATE, DELETE``; schema ``USAGE`` is granted (and left in place on
 revoke, since other grants may need it).
@@ -34,7 +35,10 @@ def port_objects(request) -> tuple[str, list[tuple[str, str]]]:
         names = [".".join(parts[-2:])]
     objects = []
     for name in names:
-        schema, _, table = str(name).rpartition(".")
+        bits = str(name).split(".")
+        if len(bits) == 3:  # database.schema.table names the database too
+            database = bits[0]
+        schema, table = (bits[-2] if len(bits) > 1 else ""), bits[-1]
         objects.append((schema or (port.server or {}).get("schema") or "public", table))
     if not database or not objects:
         raise ProvisioningError(

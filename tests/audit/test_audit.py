@@ -87,9 +87,12 @@ def test_verify_detects_a_removed_row_and_a_removed_tail(staff):
 def test_postgres_trigger_refuses_update_and_delete(staff):
     record("test.x", staff, "x")
     for sql in ("UPDATE audit_auditentry SET action = 'y'", "DELETE FROM audit_auditentry"):
-        with pytest.raises(Exception, match="append-only"):
-            with transaction.atomic(), connection.cursor() as cur:
-                cur.execute(sql)
+        with (
+            pytest.raises(Exception, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
+            cur.execute(sql)
 
 
 def test_security_event_receiver_records_without_secrets(staff):
