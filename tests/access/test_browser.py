@@ -110,7 +110,7 @@ def test_request_approve_query_revoke_audit(browser, flow_server):
     tab.click("#request-form button[type=submit]")
     tab.wait_for_url(re.compile(r"/access/requests/\d+/$"))
     request_id = int(re.search(r"/requests/(\d+)/", tab.url).group(1))
-    assert tab.inner_text("#request-state") == "Requested"
+    assert tab.text_content("#request-state").strip() == "Requested"
     shot(tab, "access-1-requested")
     ctx.close()
     assert errors == []
@@ -138,10 +138,10 @@ def test_request_approve_query_revoke_audit(browser, flow_server):
 
     # the approver revokes; the query is refused
     tab.goto(f"/access/requests/{request_id}/")
-    assert tab.inner_text("#request-state") == "Active"
+    assert tab.text_content("#request-state").strip() == "Active"
     tab.click("#revoke-button")
     tab.wait_for_url(re.compile(rf"/access/requests/{request_id}/$"))
-    assert tab.inner_text("#request-state") == "Revoked"
+    assert tab.text_content("#request-state").strip() == "Revoked"
     assert not can_select(ROLE)
 
     # the audit page lists every step; the chain verifies
