@@ -121,7 +121,7 @@ def _lock(req: AccessRequest) -> AccessRequest:
     """Re-read ``req`` locked for update (inside a transaction) so concurrent actions
     see each other's state."""
     return (
-        AccessRequest.objects.select_for_update()
+        AccessRequest.objects.select_for_update(of=("self",))
         .select_related("port__product__domain", "consumer")
         .get(pk=req.pk)
     )
