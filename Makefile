@@ -59,3 +59,4 @@ bench: install
 	$(PY) benchmarks/gen_catalog.py 100000 && $(PY) benchmarks/bench_search.py 100000 --rebuild
 	$(PY) benchmarks/bench_openlineage.py
 	$(PY) benchmarks/bench_pages.py
+	$(PY) benchmarks/bench_access.py

@@ -157,6 +157,7 @@ def detail(request, pk: int):
             "approver": approver and req.state == State.REQUESTED,
             "manager": manager,
             "live": req.state in LIVE_GRANT_STATES,
+            "renewable": req.state in (State.ACTIVE, State.EXPIRED, State.REVOKED),
             "approvals": req.approvals.select_related("approver"),
             "comments": req.comments.select_related("author"),
             "events": entries_for(req),

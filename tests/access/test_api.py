@@ -87,6 +87,10 @@ def test_pages_badge_inbox_my_access_and_product_section(mesh, django_capture_on
     page = _client(mesh.other).get(f"/products/{mesh.product.uid}/").content
     assert f"/access/ports/{mesh.port.pk}/section".encode() in page
     assert _client(mesh.other).get(f"/access/requests/{req.pk}/").status_code == 403
+    asset_page = _client(mesh.other).get(f"/assets/{mesh.asset.urn}").content
+    assert f"/access/assets/{mesh.asset.pk}/panel".encode() in asset_page
+    panel = _client(mesh.other).get(f"/access/assets/{mesh.asset.pk}/panel").content
+    assert f"/access/ports/{mesh.port.pk}/request".encode() in panel
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(mesh.owner)
     assert strict.post(f"/access/requests/{req.pk}/revoke").status_code == 403
