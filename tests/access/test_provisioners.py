@@ -182,3 +182,27 @@ def test_webhook_signed_grant_and_revoke_with_retry(
         ("grant", "analyst", "invoicing"),
         ("revoke", "analyst", "invoicing"),
     ]
+
+
+def test_revoke_survives_a_warehouse_outage(
+    pg_port, chinook_role, settings, django_capture_on_commit_callbacks
+):
+    """The revoke is recorded at once; while the warehouse is unreachable the grant stays
+    ``warehouse_revoked=False`` (the role still can read), and the next sweep — after a
+    restart, say — revokes it there."""
+    req = _active(pg_port, chinook_role, django_capture_on_commit_callbacks)
+    good = settings.MESH_ACCESS_PROVISIONERS
+    settings.MESH_ACCESS_PROVISIONERS = {
+        **good,
+        "postgres": {**good["postgres"], "URL": "postgresql://postgres@127.0.0.1:1"},
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        services.revoke(req, pg_port.owner, reason="contract ended")
+    req.refresh_from_db()
+    assert req.state == State.REVOKED and not req.warehouse_revoked
+    assert "PostgreSQL refused" in req.last_error
+    assert can_select(chinook_role)
+    settings.MESH_ACCESS_PROVISIONERS = good
+    assert sweep()["deprovisioned"] == 1
+    assert AccessRequest.objects.get(pk=req.pk).warehouse_revoked
+    assert not can_select(chinook_role)
