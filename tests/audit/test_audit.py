@@ -148,3 +148,14 @@ def test_api_filters_csv_and_permission(client, staff):
     assert page.status_code == 200 and b"test.event2" in page.content
     assert client.delete("/api/v1/audit").status_code == 405
     assert AuditEntry.objects.count() == 4
+
+
+def test_source_config_changes_are_audited_without_values(db):
+    from catalog.models import Source
+
+    source = Source.objects.create(name="wh", kind="sql", config={"url": "postgresql://a:pw1@h/d"})
+    source.config = {"url": "postgresql://a:pw2@h/d"}
+    source.save()
+    entry = AuditEntry.objects.get(action="source.credentials_changed")
+    assert entry.detail == {"changed_keys": ["url"]}
+    assert "pw" not in str(entry.before) + str(entry.after) + str(entry.detail)
