@@ -292,14 +292,18 @@ def comment(req: AccessRequest, user, text: str) -> AccessComment:
     return note
 
 
-def provision(req: AccessRequest, *, actor=None) -> AccessRequest:
+def provision(req: AccessRequest, *, actor=None, resume: bool = False) -> AccessRequest:
     """Execute the grant (task body; idempotent). From ``approved`` or
-    ``provisioning_failed``: ``provisioning`` → ``active`` (or stays ``provisioning`` for
-    the manual provisioner) or ``provisioning_failed`` with the backend's message and a
-    next retry time (exponential backoff). Other states: returned unchanged."""
+    ``provisioning_failed`` (and ``provisioning`` with ``resume``: a run interrupted by a
+    crash): ``provisioning`` → ``active`` (or stays ``provisioning`` for the manual
+    provisioner) or ``provisioning_failed`` with the backend's message and a next retry
+    time (exponential backoff). Other states: returned unchanged."""
+    allowed = [State.APPROVED, State.PROVISIONING_FAILED]
+    if resume:
+        allowed.append(State.PROVISIONING)
     with transaction.atomic():
         req = _lock(req)
-        if req.state not in (State.APPROVED, State.PROVISIONING_FAILED):
+        if req.state not in allowed:
             return req
         before = _snapshot(req)
         _save(req, state=State.PROVISIONING, attempts=req.attempts + 1)

@@ -4,7 +4,8 @@ All are idempotent and resumable: state lives in the database, so a task that di
 half-way is picked up by the next :func:`sweep` (beat entry ``access-sweep``, every
 ``MESH_ACCESS_SWEEP_SECONDS``), which expires grants past their end date, revokes in the
 warehouse every ended grant not yet revoked there, retries failed provisioning whose
-backoff has passed and sends reminders ``MESH_ACCESS_REMIND_DAYS`` before an end date.
+backoff has passed, resumes grants whose provisioning was lost or interrupted, and sends
+reminders ``MESH_ACCESS_REMIND_DAYS`` before an end date.
 """
 
 import datetime as dt
@@ -16,6 +17,9 @@ from django.utils import timezone
 from access import services
 from access.models import LIVE_GRANT_STATES, AccessRequest, State
 from audit.services import record
+
+LOST_AFTER_SECONDS = 60  # an approved grant whose task never ran
+STUCK_AFTER_SECONDS = 15 * 60  # a provisioning run that never finished
 
 
 @shared_task(name="access.tasks.provision_request")
@@ -50,6 +54,17 @@ def sweep() -> dict:
     failed = AccessRequest.objects.filter(state=State.PROVISIONING_FAILED, next_retry_at__lte=now)
     for req in failed:
         services.provision(req)
+        counts["retried"] += 1
+    # approved but never provisioned (the process died before its task ran), or
+    # interrupted while provisioning (not manual grants, which wait for an owner)
+    lost = AccessRequest.objects.filter(
+        state=State.APPROVED, updated_at__lt=now - dt.timedelta(seconds=LOST_AFTER_SECONDS)
+    ) | AccessRequest.objects.filter(
+        state=State.PROVISIONING,
+        updated_at__lt=now - dt.timedelta(seconds=STUCK_AFTER_SECONDS),
+    ).exclude(provisioner="manual")
+    for req in lost:
+        services.provision(req, resume=True)
         counts["retried"] += 1
     remind_before = now.date() + dt.timedelta(days=settings.MESH_ACCESS_REMIND_DAYS)
     for req in AccessRequest.objects.filter(

@@ -164,3 +164,22 @@ def test_renew_creates_a_linked_request(mesh):
         services.renew(req, mesh.other, end_date=in_days(60))
     services.extend(req, mesh.owner, end_date=in_days(90))
     assert AccessRequest.objects.get(pk=req.pk).end_date == in_days(90)
+
+
+def test_sweep_resumes_a_grant_whose_task_was_lost(mesh):
+    """Approved, then the process died before the provisioning task ran: the sweep
+    provisions it (manual here: it waits for an owner, and is not resumed again)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from access.tasks import sweep
+
+    req = _request(mesh)
+    services.approve(req, mesh.owner)  # no on_commit run: the task is "lost"
+    AccessRequest.objects.filter(pk=req.pk).update(
+        updated_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    assert sweep()["retried"] == 1
+    assert AccessRequest.objects.get(pk=req.pk).state == State.PROVISIONING
+    assert sweep()["retried"] == 0
