@@ -36,7 +36,8 @@ def load_sample_access(samples_dir: Path, out) -> list[dict]:
         consumer = users.objects.filter(username=DEMO_CONSUMER[0]).first()
         if consumer is None:
             consumer = users.objects.create_user(*DEMO_CONSUMER)
-            out.write("Created demo consumer consumer / consumer (local demo only).")
+            if out is not None:
+                out.write("Created demo consumer consumer / consumer (local demo only).")
         port = OutputPort.objects.filter(asset__isnull=False).order_by("pk").first()
         if port is not None and not AccessRequest.objects.filter(consumer=consumer).exists():
             services.create_request(
