@@ -71,3 +71,4 @@ bench: install
 	$(PY) benchmarks/bench_openlineage.py
 	$(PY) benchmarks/bench_pages.py
 	$(PY) benchmarks/bench_auth.py
+	$(PY) benchmarks/bench_access.py

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "lineage",
     "harvesters",
     "products",
+    "audit",
+    "access",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +234,7 @@ MESH_QUICKSTART_STEPS: list[str] = [
     "harvesters.kinds.lake.samples.harvest_sample_lake",
     "products.samples.load_sample_products",
     "harvesters.kinds.openlineage.samples.import_sample_events",
+    "access.samples.load_sample_access",
 ]
 
 # Sample sources for the quickstart.
@@ -270,6 +273,34 @@ CELERY_BEAT_SCHEDULE = {
     "products-slo-checks": {
         "task": "products.tasks.run_slo_checks",
         "schedule": float(os.environ.get("MESH_SLO_CHECK_SECONDS", "900")),
+    },
+    # access: expire grants, revoke ended grants in the warehouse, retry failed
+    # provisioning, remind consumers before the end date
+    "access-sweep": {
+        "task": "access.tasks.sweep",
+        "schedule": float(os.environ.get("MESH_ACCESS_SWEEP_SECONDS", "300")),
+    },
+}
+
+# Access requests: the longest grant (days), the reminder lead time (days), the default
+# provisioner of ports without a policy, and the provisioners by name (dotted path +
+# options, like CACHES; loaded with catalog.backends.load_backend).
+MESH_ACCESS_MAX_DAYS = int(os.environ.get("MESH_ACCESS_MAX_DAYS", "365"))
+MESH_ACCESS_REMIND_DAYS = int(os.environ.get("MESH_ACCESS_REMIND_DAYS", "7"))
+MESH_ACCESS_DEFAULT_PROVISIONER = os.environ.get("MESH_ACCESS_DEFAULT_PROVISIONER", "manual")
+MESH_ACCESS_PROVISIONERS = {
+    "manual": {"BACKEND": "access.provisioners.manual.ManualProvisioner"},
+    "postgres": {
+        "BACKEND": "access.provisioners.postgres.PostgresProvisioner",
+        "URL": os.environ.get("MESH_ACCESS_PG_URL", ""),
+        "CONNECT_TIMEOUT": int(os.environ.get("MESH_ACCESS_PG_CONNECT_TIMEOUT", "5")),
+    },
+    "webhook": {
+        "BACKEND": "access.provisioners.webhook.WebhookProvisioner",
+        "URL": os.environ.get("MESH_ACCESS_WEBHOOK_URL", ""),
+        "SECRET": os.environ.get("MESH_ACCESS_WEBHOOK_SECRET", ""),
+        "TIMEOUT": float(os.environ.get("MESH_ACCESS_WEBHOOK_TIMEOUT", "10")),
+        "RETRIES": int(os.environ.get("MESH_ACCESS_WEBHOOK_RETRIES", "3")),
     },
 }
 

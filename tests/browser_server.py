@@ -77,12 +77,15 @@ def server_env(var_dir: Path, samples_dir: Path) -> dict[str, str]:
     return env
 
 
-def start_catalog_server(var_dir: Path, samples_dir: Path, timeout: float = 180) -> CatalogServer:
+def start_catalog_server(
+    var_dir: Path, samples_dir: Path, timeout: float = 180, extra_env: dict | None = None
+) -> CatalogServer:
     """Prepare the quickstart data in ``var_dir`` and serve it; returns when the home page
     answers 200. Raises RuntimeError with the command output if a step fails or the
-    server does not come up within ``timeout`` seconds."""
+    server does not come up within ``timeout`` seconds. ``extra_env`` adds variables
+    (e.g. provisioner settings) to the server's environment."""
     var_dir.mkdir(parents=True, exist_ok=True)
-    env = server_env(var_dir, samples_dir)
+    env = {**server_env(var_dir, samples_dir), **(extra_env or {})}
     manage = [sys.executable, str(ROOT / "manage.py")]
     for args in (["migrate", "--noinput", "-v", "0"], ["quickstart", "--no-serve"]):
         done = subprocess.run(

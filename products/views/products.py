@@ -50,6 +50,7 @@ from products.odps import (
     resolve_asset,
     resolve_product_links,
 )
+from products.pages import port_sections
 from products.permissions import can_edit, editable_teams, is_admin
 from products.services import PRODUCT_DENIED, ProductEdit
 from products.slo import (
@@ -186,6 +187,7 @@ def product_detail(request, uid: str):
         "history": product.history.select_related("user")[:50],
         "health": _health(all_slos, samples, now),
         "can_edit": can_edit(request.user, product),
+        "port_sections": port_sections(),
     }
     return render(request, "products/product_detail.html", context)
 
