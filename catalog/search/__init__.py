@@ -2,7 +2,7 @@
 
 ``settings.MESH_SEARCH = {"default": {"BACKEND": "catalog.search.sqlite_fts.SQLiteFTSBackend",
 "PATH": ...}}``; other options are passed lower-cased to the backend class. Every backend
-passes ``tests/test_search_contract.py``. The web catalog calls :func:`search` and
+passes ``tests/catalog/test_search_contract.py``. The web catalog calls :func:`search` and
 :func:`suggest`; the API (``/api/v1/search``) returns the same shapes.
 """
 

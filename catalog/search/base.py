@@ -9,7 +9,7 @@ and answers :class:`SearchQuery` with :class:`SearchResults`. The shape of a doc
      "tags": [str], "owners": [str], "sources": [str], "popularity": float,
      "domain": [str], "data_product": [str]}
 
-Ranking contract (every backend, checked by ``tests/test_search_contract.py``):
+Ranking contract (every backend, checked by ``tests/catalog/test_search_contract.py``):
 
 1. an exact, case-insensitive match of the whole query with the name or the qualified
    name comes first;
@@ -179,7 +179,7 @@ class SearchBackend:
     """A search index of asset documents.
 
     Subclasses take their settings options as lower-case keyword arguments (e.g.
-    ``path=...``) and implement every method below; ``tests/test_search_contract.py``
+    ``path=...``) and implement every method below; ``tests/catalog/test_search_contract.py``
     defines the behaviour they must pass.
     """
 

@@ -2,7 +2,7 @@
 
 ``settings.LINEAGE_GRAPH = {"default": {"BACKEND": "lineage.graph.sql.SQLGraphBackend",
 ...options}}``. Every backend answers the same traversal questions over the SQL
-lineage edges (or a projection of them) and passes ``tests/test_graph_contract.py``.
+lineage edges (or a projection of them) and passes ``tests/lineage/test_graph_contract.py``.
 """
 
 from functools import cache

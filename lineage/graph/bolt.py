@@ -25,7 +25,7 @@ old graph or the new one, never a half-built one.
 
 Options (``LINEAGE_GRAPH["default"]``): ``URI`` (``bolt://host:7687``), ``USER``,
 ``PASSWORD``, ``DATABASE`` (default: the server's default database). Tested against Neo4j
-Community 5.26 LTS (``tests/test_graph_contract.py``).
+Community 5.26 LTS (``tests/lineage/test_graph_contract.py``).
 """
 
 import threading

@@ -16,14 +16,14 @@ from harvesters.runner import run_harvest
 from lineage import queries
 from lineage.graph.bolt import close_shared_driver
 from lineage.models import LineageEdge
+from tests.lineage.test_graph_contract import EDGES, urn
 from tests.neo4j_server import free_port, start_neo4j
-from tests.test_graph_contract import EDGES, urn
 
 pytestmark = pytest.mark.django_db
 
 
 def test_down_graph_store_keeps_events_and_catches_up(make_source, monkeypatch, tmp_path):
-    monkeypatch.setitem(registry.HARVESTERS, "edges", "tests.test_graph_contract.EdgesHarvester")
+    monkeypatch.setitem(registry.HARVESTERS, "edges", "tests.lineage.test_graph_contract.EdgesHarvester")
     bolt_port = free_port()
     uri = f"bolt://127.0.0.1:{bolt_port}"  # nothing listens there yet
     graph = {"default": {"BACKEND": "lineage.graph.bolt.BoltGraphBackend", "URI": uri}}

@@ -2,7 +2,7 @@
 
 Neo4j is a real Neo4j Community 5.26 server started for the session by the
 ``neo4j_server`` fixture (``tests/neo4j_server.py``), or the one ``NEO4J_URI`` names; if
-it cannot start, these tests fail. ``tests/test_graph_neo4j.py`` adds what is specific to
+it cannot start, these tests fail. ``tests/lineage/test_graph_neo4j.py`` adds what is specific to
 the Bolt backend (schema, generations, round trips, parity on real and generated graphs).
 """
 

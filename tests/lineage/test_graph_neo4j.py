@@ -21,7 +21,7 @@ from lineage.graph import get_graph_backend
 from lineage.graph.bolt import BoltGraphBackend
 from lineage.graph.projection import GraphProjection
 from lineage.models import FieldLineageEdge, LineageEdge
-from tests.test_graph_contract import (
+from tests.lineage.test_graph_contract import (
     EDGES,
     JOB_EDGES,
     NS,
