@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "lineage",
     "harvesters",
     "products",
+    "usage",
 ]
 
 MIDDLEWARE = [
@@ -186,7 +187,12 @@ MESH_SEARCH = {
 }
 # Functions adding facet values to search documents: dotted paths of
 # ``enrich(asset_ids) -> {asset_id: {"domain": [...], "data_product": [...]}}``.
-MESH_SEARCH_ENRICHERS: list[str] = ["products.links.search_facets"]
+MESH_SEARCH_ENRICHERS: list[str] = [
+    "products.links.search_facets",
+    "usage.store.search_popularity",
+]
+# Usage metrics (issue 14): the window (days, today included) popularity is computed over
+MESH_USAGE_POPULARITY_DAYS = int(os.environ.get("MESH_USAGE_POPULARITY_DAYS", "30"))
 
 # Lineage graph store (a projection of the SQL lineage edges): dotted path + options.
 # MESH_GRAPH_BACKEND=bolt (or the dotted path lineage.graph.bolt.BoltGraphBackend) uses
@@ -254,4 +260,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "products.tasks.run_slo_checks",
         "schedule": float(os.environ.get("MESH_SLO_CHECK_SECONDS", "900")),
     },
+    # the popularity window moves every day: rescore once a day
+    "usage-popularity": {"task": "usage.tasks.compute_popularity", "schedule": 86400.0},
 }

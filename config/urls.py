@@ -14,6 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # usage first: its assets/<urn>/usage must win over the catalog's assets/<path:urn>
+    path("api/v1/", include("usage.api.urls")),
     path("api/v1/", include("catalog.api.urls")),
     # harvesters first: its /api/v1/lineage view adds OpenLineage POST to lineage's GET
     path("api/v1/", include("harvesters.api.urls")),

@@ -55,6 +55,7 @@ def run_harvest(
     try:
         cls = harvester_class(source.kind)
         harvester = cls(cls.parse_config(source.config), report)
+        harvester.source, harvester.run = source, run
         with transaction.atomic():
             sink = CatalogSink(
                 source,
