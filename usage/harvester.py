@@ -8,8 +8,7 @@ in the run's transaction, replacing this source's rows for the days the log cove
 """
 
 from collections.abc import Iterator
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -82,14 +81,15 @@ class UsageHarvester(Harvester):
         namespace = cfg.urn_namespace()
         tables = resolve_tables(namespace, usage, self.report)
         if self.source is not None:
-            store_usage(self.source, usage, tables, datetime.now(dt_timezone.utc))
+            store_usage(self.source, usage, tables, datetime.now(UTC))
         for (up, down), _days in sorted(usage.edges.items()):
             if tables[up].asset_id and tables[down].asset_id:
                 yield LineageRecord(tables[up].urn, tables[down].urn)
         for up, up_col, down, down_col, subtype in sorted(usage.field_edges):
             up_t, down_t = tables[up], tables[down]
             if up_t.asset_id and down_t.asset_id:
-                up_name, down_name = up_t.fields.get(up_col), down_t.fields.get(down_col)
+                up_name = up_t.fields.get(up_col.lower())
+                down_name = down_t.fields.get(down_col.lower())
                 if up_name and down_name:
                     yield FieldLineageRecord(
                         up_t.urn, up_name, down_t.urn, down_name, "DIRECT", subtype

@@ -6,7 +6,7 @@ Both feed :meth:`usage.aggregate.UsageAggregator.add`. Bad lines are reported pe
 
 import json
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 from harvesters.base import HarvestError
@@ -142,7 +142,7 @@ def read_pg_stat_statements(
 
     dsn = url.replace("+psycopg", "", 1)
     wanted = databases or [urlsplit(dsn).path.lstrip("/") or "postgres"]
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     try:
         with psycopg.connect(dsn, connect_timeout=10) as conn:
             rows = conn.execute(PGSS_QUERY, (wanted, max_statements)).fetchall()

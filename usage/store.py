@@ -31,8 +31,7 @@ DAY_MODELS = (UsageDay, ColumnUsageDay, UserUsageDay, CoUsageDay, QueryUsageDay)
 @dataclass(slots=True)
 class Table:
     """A table named by queries: its URN, the catalog asset (None: unknown) and the
-    asset's field names by lower-cased name (filled for tables written or read by
-    write statements)."""
+    asset's field names by lower-cased name (the parser lower-cases names)."""
 
     urn: str
     asset_id: int | None = None
@@ -69,8 +68,7 @@ def resolve_tables(namespace: str, usage: TableUsage, report: HarvestReport) -> 
             report.counts["tables_unknown"] += 1
             report.warn(f"table {name}", f"not in the catalog under {namespace}; kept as unknown")
     report.counts["tables"] = len(tables)
-    wanted = {e[0] for e in usage.field_edges} | {e[2] for e in usage.field_edges}
-    ids = {tables[n].asset_id: tables[n] for n in wanted if tables[n].asset_id}
+    ids = {t.asset_id: t for t in tables.values() if t.asset_id}
     for asset_id, name in Field.objects.filter(asset_id__in=list(ids)).values_list(
         "asset_id", "name"
     ):
@@ -97,7 +95,7 @@ def store_usage(source: Source, usage: TableUsage, tables: dict[str, Table], now
     rows(UsageDay, usage.days.items(), lambda k, v: UsageDay(
         **base(*k), queries=v[0], writes=v[1], rows=v[2], duration_ms=v[3], users=len(v[4])))
     rows(ColumnUsageDay, usage.columns.items(), lambda k, v: ColumnUsageDay(
-        **base(k[0], k[2]), column=k[1], selected=v[0], filtered=v[1], joined=v[2]))
+        **base(k[0], k[2]), column=tables[k[0]].fields.get(k[1].lower(), k[1])[:255], selected=v[0], filtered=v[1], joined=v[2]))
     rows(UserUsageDay, usage.users.items(), lambda k, v: UserUsageDay(
         **base(k[0], k[1]), user=k[2][:255], queries=v))
     rows(CoUsageDay, usage.co_used.items(), lambda k, v: CoUsageDay(
