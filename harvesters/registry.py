@@ -45,7 +45,9 @@ def register_kind(path: str) -> str:
     """
     kind = import_string(path).kind
     if not kind or HARVESTERS.get(kind, path) != path:
-        raise ValueError(f"{path}: kind {kind!r} is empty or already taken by {HARVESTERS.get(kind)}")
+        raise ValueError(
+            f"{path}: kind {kind!r} is empty or already taken by {HARVESTERS.get(kind)}"
+        )
     HARVESTERS[kind] = path
     return kind
 

@@ -27,7 +27,9 @@ def parse_window(value) -> int:
     try:
         days = int(value)
     except (TypeError, ValueError):
-        raise ValueError(f"window must be a whole number of days, not {str(value)[:20]!r}") from None
+        raise ValueError(
+            f"window must be a whole number of days, not {str(value)[:20]!r}"
+        ) from None
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"window must be between 1 and {MAX_DAYS} days")
     return days

@@ -100,7 +100,9 @@ def _check(line: dict) -> str:
     for key in REQUIRED:
         value = line.get(key)
         if not isinstance(value, str) or not value.strip():
-            return f"missing key '{key}'" if value is None else f"'{key}' must be a non-empty string"
+            return (
+                f"missing key '{key}'" if value is None else f"'{key}' must be a non-empty string"
+            )
     rows, duration = line.get("rows"), line.get("duration_ms")
     if rows is not None and (type(rows) is not int or rows < 0):
         return "'rows' must be a non-negative integer"

@@ -92,15 +92,39 @@ def store_usage(source: Source, usage: TableUsage, tables: dict[str, Table], now
         t = tables[table]
         return {"source": source, "urn": t.urn, "asset_id": t.asset_id, "day": day}
 
-    rows(UsageDay, usage.days.items(), lambda k, v: UsageDay(
-        **base(*k), queries=v[0], writes=v[1], rows=v[2], duration_ms=v[3], users=len(v[4])))
-    rows(ColumnUsageDay, usage.columns.items(), lambda k, v: ColumnUsageDay(
-        **base(k[0], k[2]), column=tables[k[0]].fields.get(k[1].lower(), k[1])[:255], selected=v[0], filtered=v[1], joined=v[2]))
-    rows(UserUsageDay, usage.users.items(), lambda k, v: UserUsageDay(
-        **base(k[0], k[1]), user=k[2][:255], queries=v))
-    rows(CoUsageDay, usage.co_used.items(), lambda k, v: CoUsageDay(
-        **base(k[0], k[2]), other_urn=tables[k[1]].urn, other_asset_id=tables[k[1]].asset_id,
-        queries=v))
+    rows(
+        UsageDay,
+        usage.days.items(),
+        lambda k, v: UsageDay(
+            **base(*k), queries=v[0], writes=v[1], rows=v[2], duration_ms=v[3], users=len(v[4])
+        ),
+    )
+    rows(
+        ColumnUsageDay,
+        usage.columns.items(),
+        lambda k, v: ColumnUsageDay(
+            **base(k[0], k[2]),
+            column=tables[k[0]].fields.get(k[1].lower(), k[1])[:255],
+            selected=v[0],
+            filtered=v[1],
+            joined=v[2],
+        ),
+    )
+    rows(
+        UserUsageDay,
+        usage.users.items(),
+        lambda k, v: UserUsageDay(**base(k[0], k[1]), user=k[2][:255], queries=v),
+    )
+    rows(
+        CoUsageDay,
+        usage.co_used.items(),
+        lambda k, v: CoUsageDay(
+            **base(k[0], k[2]),
+            other_urn=tables[k[1]].urn,
+            other_asset_id=tables[k[1]].asset_id,
+            queries=v,
+        ),
+    )
     rows(QueryUsageDay, usage.queries.items(), lambda k, v: QueryUsageDay(
         **base(k[0], k[1]), shape_id=shape_ids[k[2]], queries=v))  # fmt: skip
     compute_popularity(now)
@@ -112,10 +136,14 @@ def _shape_ids(usage: TableUsage) -> dict[str, int]:
     ids: dict[str, int] = {}
     for start in range(0, len(fps), 500):
         chunk = fps[start : start + 500]
-        ids.update(QueryShape.objects.filter(fingerprint__in=chunk).values_list("fingerprint", "id"))
+        ids.update(
+            QueryShape.objects.filter(fingerprint__in=chunk).values_list("fingerprint", "id")
+        )
     QueryShape.objects.bulk_create(
         [
-            QueryShape(fingerprint=fp, text=usage.shapes[fp].text, writes=bool(usage.shapes[fp].outputs))
+            QueryShape(
+                fingerprint=fp, text=usage.shapes[fp].text, writes=bool(usage.shapes[fp].outputs)
+            )
             for fp in fps
             if fp not in ids
         ],
@@ -125,7 +153,9 @@ def _shape_ids(usage: TableUsage) -> dict[str, int]:
     missing = [fp for fp in fps if fp not in ids]
     for start in range(0, len(missing), 500):
         chunk = missing[start : start + 500]
-        ids.update(QueryShape.objects.filter(fingerprint__in=chunk).values_list("fingerprint", "id"))
+        ids.update(
+            QueryShape.objects.filter(fingerprint__in=chunk).values_list("fingerprint", "id")
+        )
     return ids
 
 
@@ -165,7 +195,9 @@ def compute_popularity(now: datetime | None = None, days: int | None = None) -> 
         for start in range(0, len(gone), 500):
             Popularity.objects.filter(asset_id__in=gone[start : start + 500]).delete()
         rows = [
-            Popularity(asset_id=a, score=s, queries=queries[a], users=users.get(a, 0), computed_at=now)
+            Popularity(
+                asset_id=a, score=s, queries=queries[a], users=users.get(a, 0), computed_at=now
+            )
             for a, s in scores.items()
         ]
         Popularity.objects.bulk_create(

@@ -6,7 +6,6 @@ every bad line named in the run report. Runs on SQLite and on PostgreSQL."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from catalog.models import Asset, Source
 from catalog.search.documents import iter_documents
@@ -14,12 +13,9 @@ from catalog.urns import dataset_urn
 from harvesters.base import ConfigError
 from harvesters.registry import validate_source_config
 from lineage.models import FieldLineageEdge, LineageEdge
-from tests.usage.querylog import chinook_log, jaffle_log
+from tests.usage.conftest import CHINOOK_NS, JAFFLE_NS
 from usage.models import ColumnUsageDay, Popularity, UsageDay
 from usage.queries import asset_usage, top_assets
-
-CHINOOK_NS = "sqlite://Chinook_Sqlite"
-JAFFLE_NS = "duckdb://jaffle_shop"
 
 
 def chinook(name: str) -> Asset:
@@ -28,30 +24,6 @@ def chinook(name: str) -> Asset:
 
 def jaffle(name: str) -> Asset:
     return Asset.objects.get(urn=dataset_urn(JAFFLE_NS, f"jaffle_shop.main.{name}"))
-
-
-@pytest.fixture
-def harvested(make_source, harvest, samples, tmp_path):
-    """Chinook and the jaffle shop harvested by ``sql``, then their query logs by ``usage``;
-    returns ``(chinook usage run, jaffle usage run, today)``."""
-    chinook_db = samples / "chinook" / "Chinook_Sqlite.sqlite"
-    jaffle_db = samples / "jaffle_shop" / "jaffle_shop.duckdb"
-    for name, url in (
-        ("chinook", f"sqlite:///{chinook_db}"),
-        ("jaffle", f"duckdb:///{jaffle_db}?access_mode=read_only"),
-    ):
-        assert harvest(make_source(name, "sql", {"url": url})).status == "succeeded"
-    today = timezone.now().date()
-    runs = []
-    for name, namespace, log in (
-        ("chinook-usage", CHINOOK_NS, chinook_log(today)),
-        ("jaffle-usage", JAFFLE_NS, jaffle_log(today)),
-    ):
-        path = tmp_path / f"{name}.jsonl"
-        path.write_bytes(log)
-        config = {"path": str(path), "namespace": namespace, "platform": "sqlite"}
-        runs.append(harvest(make_source(name, "usage", config)))
-    return (*runs, today)
 
 
 def test_counts_per_asset_and_day(harvested):
@@ -78,7 +50,9 @@ def test_counts_per_asset_and_day(harvested):
             3,
         ),
     ]
-    columns = {c["column"]: (c["selected"], c["filtered"], c["joined"]) for c in customer["columns"]}
+    columns = {
+        c["column"]: (c["selected"], c["filtered"], c["joined"]) for c in customer["columns"]
+    }
     assert columns == {
         "FirstName": (8, 0, 0),
         "LastName": (5, 0, 0),
@@ -87,7 +61,9 @@ def test_counts_per_asset_and_day(harvested):
     }
     invoice = asset_usage(chinook("Invoice"))
     assert invoice["totals"] == {"queries": 3, "writes": 0, "users": 1, "rows": 21}
-    assert {c["column"]: (c["selected"], c["filtered"], c["joined"]) for c in invoice["columns"]} == {
+    assert {
+        c["column"]: (c["selected"], c["filtered"], c["joined"]) for c in invoice["columns"]
+    } == {
         "Total": (3, 3, 0),
         "CustomerId": (0, 0, 3),
     }
