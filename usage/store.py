@@ -5,13 +5,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from catalog.models import Asset, Field, OutboxEvent, Source
 from catalog.outbox import schedule_outbox_processing
 from catalog.urns import dataset_urn
+from harvesters.bulk import TableWriter
 from harvesters.report import HarvestReport
 from usage.aggregate import TableUsage
 from usage.models import (
@@ -85,48 +86,50 @@ def store_usage(source: Source, usage: TableUsage, tables: dict[str, Table], now
             model.objects.filter(source=source, day__in=days[start : start + 500]).delete()
     shape_ids = _shape_ids(usage)
 
-    def rows(model, items, make):
-        model.objects.bulk_create((make(k, v) for k, v in items), batch_size=BATCH)
+    field = UsageDay._meta.get_field("day")
+    db_days = {day: field.get_db_prep_save(day, connection) for day in days}
+    head = ("source", "asset", "urn", "day")
 
-    def base(table, day):
+    def base(table, day) -> tuple:
         t = tables[table]
-        return {"source": source, "urn": t.urn, "asset_id": t.asset_id, "day": day}
+        return (source.id, t.asset_id, t.urn, db_days[day])
 
-    rows(
+    def write(model, columns, rows) -> None:
+        # raw tuples (harvesters.bulk): bulk_create's model instances cost most of the time
+        TableWriter(model, head + columns).insert(list(rows))
+
+    write(
         UsageDay,
-        usage.days.items(),
-        lambda k, v: UsageDay(
-            **base(*k), queries=v[0], writes=v[1], rows=v[2], duration_ms=v[3], users=len(v[4])
-        ),
+        ("queries", "writes", "rows", "duration_ms", "users"),
+        ((*base(*k), v[0], v[1], v[2], v[3], len(v[4])) for k, v in usage.days.items()),
     )
-    rows(
+    write(
         ColumnUsageDay,
-        usage.columns.items(),
-        lambda k, v: ColumnUsageDay(
-            **base(k[0], k[2]),
-            column=tables[k[0]].fields.get(k[1].lower(), k[1])[:255],
-            selected=v[0],
-            filtered=v[1],
-            joined=v[2],
+        ("column", "selected", "filtered", "joined"),
+        (
+            (*base(k[0], k[2]), tables[k[0]].fields.get(k[1].lower(), k[1])[:255], *v)
+            for k, v in usage.columns.items()
         ),
     )
-    rows(
+    write(
         UserUsageDay,
-        usage.users.items(),
-        lambda k, v: UserUsageDay(**base(k[0], k[1]), user=k[2][:255], queries=v),
+        ("user", "queries"),
+        ((*base(k[0], k[1]), k[2][:255], v) for k, v in usage.users.items()),
     )
-    rows(
+    write(
         CoUsageDay,
-        usage.co_used.items(),
-        lambda k, v: CoUsageDay(
-            **base(k[0], k[2]),
-            other_urn=tables[k[1]].urn,
-            other_asset_id=tables[k[1]].asset_id,
-            queries=v,
+        ("other_urn", "other_asset", "queries"),
+        (
+            (*base(k[0], k[2]), tables[k[1]].urn, tables[k[1]].asset_id, v)
+            for k, v in usage.co_used.items()
         ),
     )
-    rows(QueryUsageDay, usage.queries.items(), lambda k, v: QueryUsageDay(
-        **base(k[0], k[1]), shape_id=shape_ids[k[2]], queries=v))  # fmt: skip
+    write(
+        QueryUsageDay,
+        ("shape", "queries"),
+        ((*base(k[0], k[1]), shape_ids[k[2]], v) for k, v in usage.queries.items()),
+    )
+    # fmt: skip
     compute_popularity(now)
 
 
