@@ -1,8 +1,8 @@
 """Counting usage in memory while a log is read; each query shape is parsed once.
 
 :class:`UsageAggregator` takes statements (``add``) and keeps one counter per
-(shape, day, user): a million-line log with 5,000 shapes costs 5,000 parses and a few
-dictionary updates per line. :meth:`UsageAggregator.tables` then spreads the counters
+(shape, day, user): a million-line log with 5,000 shapes costs 5,000 parses (after the
+read, in the SQL parse pool) and a few dictionary updates per line. :meth:`UsageAggregator.tables` then spreads the counters
 over the tables, columns, users and co-used tables of each shape.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from itertools import permutations
 
 from harvesters.report import HarvestReport
-from harvesters.sqlparsing.lineage import parse_sql_lineage
+from harvesters.sqlparsing.pool import ParseFailure, parse_many
 from usage.fingerprint import fingerprint, normalise
 
 #: subtypes of INDIRECT column edges counted as "filtered" and "joined"
@@ -83,6 +83,7 @@ class UsageAggregator:
         self.default_database = default_database or ""
         self.default_schema = default_schema or ""
         self.shapes: dict[tuple, Shape] = {}
+        self.pending: dict[tuple, tuple[str, str]] = {}  # key -> (first query, its item)
         self.counts: dict[tuple, list] = {}
 
     def add(
@@ -101,9 +102,8 @@ class UsageAggregator:
         ``rows`` and ``duration_ms`` are their totals; ``item`` names the statement in
         the report (``file:line``)."""
         key = (normalise(query), database or self.default_database, schema or self.default_schema)
-        shape = self.shapes.get(key)
-        if shape is None:
-            shape = self.shapes[key] = self._parse(query, key, item)
+        if key not in self.pending:
+            self.pending[key] = (query, item)  # parsed once, by parse_all()
         counter_key = (key, day, user)
         counter = self.counts.get(counter_key)
         if counter is None:
@@ -114,11 +114,23 @@ class UsageAggregator:
             counter[2] += duration_ms or 0.0
         self.report.counts["statements"] += calls
 
-    def _parse(self, query: str, key: tuple, item: str) -> Shape:
+    def parse_all(self) -> None:
+        """Parse each new shape once (its first query as logged), in the SQL parse pool
+        (``MESH_SQL_PARSE_WORKERS`` processes) when there are many."""
+        keys = [k for k in self.pending if k not in self.shapes]
+        jobs = [(self.pending[k][0], k[1] or None, k[2] or None) for k in keys]
+        for key, lineage in zip(keys, parse_many(jobs, self.dialect, None), strict=True):
+            self.shapes[key] = self._shape(key, lineage, self.pending[key][1])
+        self.pending.clear()
+
+    def _shape(self, key: tuple, lineage, item: str) -> Shape:
         text, database, schema = key
         shape = Shape(fingerprint(text, database, schema), text)
         self.report.counts["query_shapes"] += 1
-        lineage = parse_sql_lineage(query, self.dialect, database or None, schema or None)
+        if isinstance(lineage, ParseFailure):
+            shape.error = f"parser failed: {lineage}"
+            self.report.warn(item or shape.fingerprint[:12], f"query not used: {shape.error}")
+            return shape
         shape.inputs = tuple(lineage.inputs)
         shape.outputs = tuple(lineage.outputs)
         if not shape.inputs and not shape.outputs:
@@ -145,6 +157,7 @@ class UsageAggregator:
     def tables(self) -> TableUsage:
         """Spread the counters over tables (see :class:`TableUsage`); unparsed statements
         are counted in ``report.counts["statements_unparsed"]``."""
+        self.parse_all()
         out = TableUsage()
         for (key, day, user), (calls, rows, duration) in self.counts.items():
             shape = self.shapes[key]
