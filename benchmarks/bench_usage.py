@@ -19,6 +19,7 @@ Usage::
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -125,6 +126,7 @@ def child(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - started
     print(json.dumps({
         "status": run.status, "seconds": seconds, "base_mb": base, "peak_mb": peak_mb(),
+        "load": os.getloadavg()[0],
         "counts": run.counts, "errors": run.errors[:3],
     }))  # fmt: skip
 
@@ -159,13 +161,16 @@ def main() -> None:
     counts = results[0]["counts"]
     backend = "postgresql" if args.database_url else "sqlite"
     print(f"\nUsage harvest benchmark ({machine()})\n")
-    print("| lines | shapes | backend | runs | median s | lines/s | peak MB (base) | "
-          "statements | unparsed | tables | lineage edges |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| lines | shapes | backend | runs | median s | lines/s | read s | parse s | store s "
+          "| peak MB (base) | load | statements | unparsed | tables | lineage edges |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     print(
         f"| {args.lines:,} | {counts.get('query_shapes', 0):,} | {backend} | {args.runs} "
         f"| {seconds:.1f} | {args.lines / seconds:,.0f} "
+        f"| {counts.get('read_seconds', 0):.1f} | {counts.get('parse_seconds', 0):.1f} "
+        f"| {counts.get('store_seconds', 0):.1f} "
         f"| {max(r['peak_mb'] for r in results):.0f} ({results[0]['base_mb']:.0f}) "
+        f"| {max(r['load'] for r in results):.1f} "
         f"| {counts.get('statements', 0):,} | {counts.get('statements_unparsed', 0):,} "
         f"| {counts.get('tables', 0):,} | {counts.get('lineage_edges', 0):,} |"
     )

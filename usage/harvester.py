@@ -7,6 +7,7 @@ origin, like any harvested edge. Usage counts are written by :func:`usage.store.
 in the run's transaction, replacing this source's rows for the days the log covers.
 """
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Literal
@@ -70,6 +71,7 @@ class UsageHarvester(Harvester):
         cfg = self.config
         dialect = sqlglot_dialect(cfg.platform or ("postgres" if cfg.url else ""))
         aggregator = UsageAggregator(self.report, dialect, cfg.default_database, cfg.default_schema)
+        started = time.monotonic()
         if cfg.mode == "query-log":
             read_query_log(cfg.path, aggregator, self.report, cfg.max_lines)
         else:
@@ -77,11 +79,18 @@ class UsageHarvester(Harvester):
                 cfg.url, aggregator, self.report, cfg.databases,
                 cfg.default_schema or "public", cfg.max_statements,
             )  # fmt: skip
+        read = time.monotonic()
+        aggregator.parse_all()
+        parsed = time.monotonic()
         usage = aggregator.tables()
         namespace = cfg.urn_namespace()
         tables = resolve_tables(namespace, usage, self.report)
         if self.source is not None:
             store_usage(self.source, usage, tables, datetime.now(UTC))
+        counts = self.report.counts
+        counts["read_seconds"] = round(read - started, 3)
+        counts["parse_seconds"] = round(parsed - read, 3)
+        counts["store_seconds"] = round(time.monotonic() - parsed, 3)
         for (up, down), _days in sorted(usage.edges.items()):
             if tables[up].asset_id and tables[down].asset_id:
                 yield LineageRecord(tables[up].urn, tables[down].urn)
