@@ -18,18 +18,21 @@ ROLES = ("usage_alice", "usage_bob")
 def query_as_roles() -> None:
     """usage_alice looks customers up by country 3 times, usage_bob joins customers and
     invoices twice (constants differ; pg_stat_statements folds them into one entry)."""
-    with psycopg.connect(f"{SERVER}/chinook", autocommit=True) as conn:
+    # The extension lives in the server's ``postgres`` database (its view shows every
+    # database's statements): in chinook's public schema its views would be harvested.
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        for role in ROLES:
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-            if not exists:
-                conn.execute(f"CREATE ROLE {role}")
-            conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
         conn.execute(
             "SELECT pg_stat_statements_reset(r.oid, d.oid, 0) FROM pg_roles r, pg_database d "
             "WHERE r.rolname = ANY(%s) AND d.datname = 'chinook'",
             (list(ROLES),),
         )
+    with psycopg.connect(f"{SERVER}/chinook", autocommit=True) as conn:
+        for role in ROLES:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            if not exists:
+                conn.execute(f"CREATE ROLE {role}")
+            conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
         conn.execute("SET ROLE usage_alice")
         for country in ("USA", "Canada", "France"):
             conn.execute(f"SELECT first_name, last_name FROM customer WHERE country = '{country}'")
@@ -47,7 +50,8 @@ def test_pg_stat_statements_harvest(make_source, harvest, samples):
     url = ensure_chinook(samples / "chinook" / "Chinook_PostgreSql.sql")
     assert harvest(make_source("chinook-pg", "sql", {"url": url})).status == "succeeded"
     query_as_roles()
-    config = {"mode": "pg_stat_statements", "url": url, "databases": ["chinook"]}
+    stats_url = url.rsplit("/", 1)[0] + "/postgres"  # read from the extension's database
+    config = {"mode": "pg_stat_statements", "url": stats_url, "databases": ["chinook"]}
     run = harvest(make_source("chinook-pg-usage", "usage", config))
     assert run.status in ("succeeded", "partial"), run.errors
     assert not run.errors, run.errors
