@@ -14,6 +14,7 @@ from harvesters.base import ConfigError
 from harvesters.registry import validate_source_config
 from lineage.models import FieldLineageEdge, LineageEdge
 from tests.usage.conftest import CHINOOK_NS, JAFFLE_NS
+from usage.harvester import UsageHarvester
 from usage.models import ColumnUsageDay, Popularity, UsageDay
 from usage.queries import asset_usage, top_assets
 
@@ -163,3 +164,18 @@ def test_missing_log_fails_the_run(make_source, harvest, tmp_path):
     assert run.status == "failed"
     assert "cannot read query log" in run.errors[0]["message"]
     assert "No such file" in run.errors[0]["message"]
+
+
+def test_kind_registered_by_the_usage_app(db):
+    from harvesters import registry
+
+    assert registry.HARVESTERS["usage"] == "usage.harvester.UsageHarvester"
+    assert registry.register_kind("usage.harvester.UsageHarvester") == "usage"  # idempotent
+    with pytest.raises(ValueError, match="already taken"):
+        registry.register_kind("tests.usage.test_harvest.SqlImpostor")
+
+
+class SqlImpostor(UsageHarvester):
+    """A class claiming the ``sql`` kind another class owns."""
+
+    kind = "sql"
