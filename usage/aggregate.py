@@ -84,6 +84,7 @@ class UsageAggregator:
         self.default_schema = default_schema or ""
         self.shapes: dict[tuple, Shape] = {}
         self.pending: dict[tuple, tuple[str, str]] = {}  # key -> (first query, its item)
+        self.statements = 0  # counted here, reported by tables(): a Counter costs per line
         self.counts: dict[tuple, list] = {}
 
     def add(
@@ -112,7 +113,7 @@ class UsageAggregator:
             counter[0] += calls
             counter[1] += rows or 0
             counter[2] += duration_ms or 0.0
-        self.report.counts["statements"] += calls
+        self.statements += calls
 
     def parse_all(self) -> None:
         """Parse each new shape once (its first query as logged), in the SQL parse pool
@@ -158,6 +159,7 @@ class UsageAggregator:
         """Spread the counters over tables (see :class:`TableUsage`); unparsed statements
         are counted in ``report.counts["statements_unparsed"]``."""
         self.parse_all()
+        self.report.counts["statements"] = self.statements
         out = TableUsage()
         for (key, day, user), (calls, rows, duration) in self.counts.items():
             shape = self.shapes[key]

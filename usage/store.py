@@ -3,6 +3,7 @@
 import bisect
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -26,6 +27,7 @@ from usage.models import (
 )
 
 BATCH = 2000
+CHUNK_ROWS = 20_000  # rows per raw insert
 DAY_MODELS = (UsageDay, ColumnUsageDay, UserUsageDay, CoUsageDay, QueryUsageDay)
 
 
@@ -96,7 +98,10 @@ def store_usage(source: Source, usage: TableUsage, tables: dict[str, Table], now
 
     def write(model, columns, rows) -> None:
         # raw tuples (harvesters.bulk): bulk_create's model instances cost most of the time
-        TableWriter(model, head + columns).insert(list(rows))
+        # in chunks, so the rows of a big log never sit in memory as one list
+        writer, rows = TableWriter(model, head + columns), iter(rows)
+        while chunk := list(islice(rows, CHUNK_ROWS)):
+            writer.insert(chunk)
 
     write(
         UsageDay,
