@@ -156,12 +156,14 @@ class UsageAggregator:
         return shape
 
     def tables(self) -> TableUsage:
-        """Spread the counters over tables (see :class:`TableUsage`); unparsed statements
-        are counted in ``report.counts["statements_unparsed"]``."""
+        """Spread the counters over tables (see :class:`TableUsage`), consuming them (a
+        second call returns nothing); unparsed statements are counted in
+        ``report.counts["statements_unparsed"]``."""
         self.parse_all()
         self.report.counts["statements"] = self.statements
         out = TableUsage()
-        for (key, day, user), (calls, rows, duration) in self.counts.items():
+        counts, self.counts = self.counts, {}  # freed as soon as spread
+        for (key, day, user), (calls, rows, duration) in counts.items():
             shape = self.shapes[key]
             if shape.error:
                 self.report.counts["statements_unparsed"] += calls
