@@ -12,6 +12,7 @@ class UsageConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        """Register the ``usage`` kind and the asset page's Usage tab."""
         from catalog.pages import register_page_extension
         from harvesters.registry import register_kind
         from usage.pages import UsagePages

@@ -11,8 +11,10 @@ class Command(BaseCommand):
     help = "Recompute usage popularity scores and update the search index."
 
     def add_arguments(self, parser):
+        """``--days N``: the window (default ``MESH_USAGE_POPULARITY_DAYS``)."""
         parser.add_argument("--days", type=int, default=None, help="window in days")
 
     def handle(self, *args, days=None, **options):
+        """Recompute and print how many scores changed."""
         changed = compute_popularity(days=days)
         self.stdout.write(f"{changed} popularity scores changed")
