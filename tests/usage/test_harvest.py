@@ -179,3 +179,16 @@ class SqlImpostor(UsageHarvester):
     """A class claiming the ``sql`` kind another class owns."""
 
     kind = "sql"
+
+
+def test_compute_popularity_over_another_window(harvested):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("compute_popularity", days=1, stdout=out)  # today only: alice's day drops
+    assert out.getvalue() == "3 popularity scores changed\n"
+    scores = {p.asset.name: p.score for p in Popularity.objects.select_related("asset")}
+    # today: orders 6, Customer 3, Invoice 3 change; Track, customers 62.5 and the 1s 37.5 stay
+    assert scores["orders"] == 100.0 and scores["Customer"] == 87.5 == scores["Invoice"]
