@@ -6,6 +6,7 @@ every bad line named in the run report. Runs on SQLite and on PostgreSQL."""
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from catalog.models import Asset, Source
 from catalog.search.documents import iter_documents
@@ -14,6 +15,7 @@ from harvesters.base import ConfigError
 from harvesters.registry import validate_source_config
 from lineage.models import FieldLineageEdge, LineageEdge
 from tests.usage.conftest import CHINOOK_NS, JAFFLE_NS
+from tests.usage.querylog import jaffle_log
 from usage.harvester import UsageHarvester
 from usage.models import ColumnUsageDay, Popularity, UsageDay
 from usage.queries import asset_usage, top_assets
@@ -192,3 +194,12 @@ def test_compute_popularity_over_another_window(harvested):
     scores = {p.asset.name: p.score for p in Popularity.objects.select_related("asset")}
     # today: orders 6, Customer 3, Invoice 3 change; Track, customers 62.5 and the 1s 37.5 stay
     assert scores["orders"] == 100.0 and scores["Customer"] == 87.5 == scores["Invoice"]
+
+
+def test_max_lines_bounds_the_read(make_source, harvest, tmp_path):
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(jaffle_log(timezone.now().date()))
+    config = {"path": str(path), "namespace": JAFFLE_NS, "max_lines": 3}
+    run = harvest(make_source("bounded", "usage", config))
+    assert run.status == "succeeded" and run.counts["lines"] == 3
+    assert {"item": "log.jsonl", "message": "stopped after max_lines=3"} in run.warnings
