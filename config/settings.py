@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "products",
     "audit",
     "access",
+    "usage",
 ]
 
 MIDDLEWARE = [
@@ -205,7 +206,12 @@ if MESH_SEARCH["default"]["BACKEND"].endswith("OpenSearchBackend"):
     )
 # Functions adding facet values to search documents: dotted paths of
 # ``enrich(asset_ids) -> {asset_id: {"domain": [...], "data_product": [...]}}``.
-MESH_SEARCH_ENRICHERS: list[str] = ["products.links.search_facets"]
+MESH_SEARCH_ENRICHERS: list[str] = [
+    "products.links.search_facets",
+    "usage.store.search_popularity",
+]
+# Usage metrics (issue 14): the window (days, today included) popularity is computed over
+MESH_USAGE_POPULARITY_DAYS = int(os.environ.get("MESH_USAGE_POPULARITY_DAYS", "30"))
 
 # Lineage graph store (a projection of the SQL lineage edges): dotted path + options.
 # MESH_GRAPH_BACKEND=bolt (or the dotted path lineage.graph.bolt.BoltGraphBackend) uses
@@ -280,6 +286,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "access.tasks.sweep",
         "schedule": float(os.environ.get("MESH_ACCESS_SWEEP_SECONDS", "300")),
     },
+    # the popularity window moves every day: rescore once a day
+    "usage-popularity": {"task": "usage.tasks.compute_popularity", "schedule": 86400.0},
 }
 
 # Access requests: the longest grant (days), the reminder lead time (days), the default

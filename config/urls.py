@@ -27,6 +27,8 @@ urlpatterns = [
     # Swagger UI from the drf-spectacular-sidecar package (no CDN); the split view serves
     # its script as a separate file, so the Content-Security-Policy needs no inline script
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # usage first: its assets/<urn>/usage must win over the catalog's assets/<path:urn>
+    path("api/v1/", include("usage.api.urls")),
     path("api/v1/", include("catalog.api.urls")),
     # harvesters first: its /api/v1/lineage view adds OpenLineage POST to lineage's GET
     path("api/v1/", include("harvesters.api.urls")),

@@ -41,6 +41,12 @@ class Harvester:
     def __init__(self, config: HarvesterConfig, report: HarvestReport) -> None:
         self.config = config
         self.report = report
+        #: the ``catalog.Source`` and ``catalog.HarvestRun`` being harvested, set by the
+        #: runner before :meth:`records` (None when a harvester runs on its own); kinds that
+        #: store more than records (``usage``) write their own tables through them, inside
+        #: the run's transaction
+        self.source = None
+        self.run = None
 
     def records(self) -> Iterator[Record]:
         """Yield the records of this source; see :mod:`harvesters.records`."""

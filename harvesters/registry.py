@@ -36,6 +36,22 @@ def _kinds(paths: tuple[str, ...]) -> dict[str, str]:
 HARVESTERS: dict[str, str] = _kinds(KIND_CLASSES)
 
 
+def register_kind(path: str) -> str:
+    """Add the harvester class at dotted ``path`` as a source kind, for upper apps that
+    bring their own kind (``usage``) from their ``AppConfig.ready()``; returns the kind.
+
+    Idempotent for the same path; ValueError when the class sets no kind or another
+    class already claims it.
+    """
+    kind = import_string(path).kind
+    if not kind or HARVESTERS.get(kind, path) != path:
+        raise ValueError(
+            f"{path}: kind {kind!r} is empty or already taken by {HARVESTERS.get(kind)}"
+        )
+    HARVESTERS[kind] = path
+    return kind
+
+
 def harvester_class(kind: str) -> type[Harvester]:
     """Return the harvester class for ``kind``; ConfigError if the kind is unknown."""
     try:

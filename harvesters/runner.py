@@ -95,6 +95,7 @@ def _attempt(
         except SecretError as exc:
             raise ConfigError(str(exc)) from None
         harvester = cls(cls.parse_config(raw), report)
+        harvester.source, harvester.run = source, run
         with transaction.atomic():
             lock_source(source.id)
             sink = CatalogSink(

@@ -18,17 +18,22 @@ BEFORE = [
     ("harvesters", "0001_initial"),
     ("lineage", "0003_drop_redundant_edge_indexes"),
 ]
+#: apps created after the move (their tables need ``catalog.Source``): unapplied first
+AFTER_THE_MOVE = ("usage",)
 
 
 def _before():
     """``BEFORE`` plus every other app at its latest migration."""
-    moved = {app for app, _ in BEFORE}
+    moved = {app for app, _ in BEFORE} | set(AFTER_THE_MOVE)
     return BEFORE + [node for node in _leaves() if node[0] not in moved]
 
 
 def _migrate(targets):
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
+    if any(app not in {a for a, _ in targets} for app in AFTER_THE_MOVE):
+        executor.migrate([(app, None) for app in AFTER_THE_MOVE])
+        executor = MigrationExecutor(connection)
     executor.migrate(targets)
     return MigrationExecutor(connection).loader.project_state(targets).apps
 

@@ -178,7 +178,8 @@ def test_asset_page_header_schema_and_description(catalog, db, client):
     assert names[:3] == ["customer_id", "first_name", "last_name"]
     assert len(names) == 7
     assert 'id="column-filter"' in html and 'data-filter-table="schema-table"' in html
-    assert resp.context["tabs"] == ["schema", "lineage", "impact"]
+    # the usage app (issue 14) adds its Usage tab after the lineage tabs
+    assert resp.context["tabs"] == ["schema", "lineage", "impact", "usage"]
     assert "basic information about a customer" in html
 
 

@@ -1,0 +1,69 @@
+"""Usage endpoints: ``GET /api/v1/assets/<urn>/usage`` and ``GET /api/v1/usage/top``."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.models import Asset
+from usage.api.serializers import AssetUsageSerializer, TopAssetSerializer
+from usage.queries import asset_usage, parse_window, top_assets
+
+WINDOW = OpenApiParameter(
+    "window",
+    int,
+    description="Days of usage to sum, ending today (1-365; default MESH_USAGE_POPULARITY_DAYS, 30)",
+)
+
+
+def _window(request) -> int:
+    try:
+        return parse_window(request.query_params.get("window"))
+    except ValueError as exc:
+        raise ValidationError({"window": [str(exc)]}) from None
+
+
+class AssetUsageView(APIView):
+    """Usage of one asset over a window: daily counts, top users, columns, co-used
+    assets, top queries. 404 for an unknown URN; 400 for a bad ``window``."""
+
+    @extend_schema(parameters=[WINDOW], responses=AssetUsageSerializer, tags=["usage"])
+    def get(self, request, urn: str):
+        """Return the asset's usage (see :func:`usage.queries.asset_usage`)."""
+        asset = get_object_or_404(Asset, urn=urn)
+        return Response(AssetUsageSerializer(asset_usage(asset, _window(request))).data)
+
+
+class TopUsageView(APIView):
+    """The most queried assets over a window, filtered by platform, domain or product.
+    400 for a bad ``window`` or ``limit``."""
+
+    @extend_schema(
+        parameters=[
+            WINDOW,
+            OpenApiParameter("platform", str, description="asset platform, e.g. postgres"),
+            OpenApiParameter("domain", str, description="domain name or slug of the product"),
+            OpenApiParameter("product", str, description="data product name or uid"),
+            OpenApiParameter("limit", int, description="how many assets (1-200, default 20)"),
+        ],
+        responses=TopAssetSerializer(many=True),
+        tags=["usage"],
+    )
+    def get(self, request):
+        """Return ``[{urn, name, platform, queries, users, popularity}]``, most used first."""
+        params = request.query_params
+        try:
+            limit = int(params.get("limit") or 20)
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 200:
+            raise ValidationError({"limit": ["limit must be a whole number from 1 to 200"]})
+        rows = top_assets(
+            _window(request),
+            params.get("platform", ""),
+            params.get("domain", ""),
+            params.get("product", ""),
+            limit,
+        )
+        return Response(TopAssetSerializer(rows, many=True).data)

@@ -1,0 +1,110 @@
+"""Usage tables: per asset and day, per column, per user, co-used assets, query shapes.
+
+Every row belongs to the ``usage`` source that harvested it (``source``), so a new harvest
+of a source replaces that source's rows for the days it covers (idempotent re-harvests).
+``urn`` is the dataset URN the query named; ``asset`` is the catalog asset of that URN or
+None when the catalog does not know the table (kept, shown as unknown).
+"""
+
+from django.db import models
+
+from catalog.models import Asset, Source
+
+
+class QueryShape(models.Model):
+    """A normalised query (literals replaced by ``?``, whitespace collapsed), shared by
+    all sources; ``fingerprint`` is the SHA-1 of the text with its default database and
+    schema."""
+
+    fingerprint = models.CharField(max_length=40, unique=True)
+    text = models.TextField()
+    writes = models.BooleanField(default=False)
+
+
+class _SourceDay(models.Model):
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    asset = models.ForeignKey(
+        Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    urn = models.CharField(max_length=768)
+    day = models.DateField()
+
+    class Meta:
+        abstract = True
+
+
+class UsageDay(_SourceDay):
+    """One asset on one day: ``queries`` (statements that read or wrote it), ``writes``
+    (of them, statements that wrote it), ``users`` (distinct users), ``rows`` (rows
+    returned or written, summed where the log says), ``duration_ms`` (summed)."""
+
+    queries = models.PositiveIntegerField(default=0)
+    writes = models.PositiveIntegerField(default=0)
+    users = models.PositiveIntegerField(default=0)
+    rows = models.BigIntegerField(default=0)
+    duration_ms = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "urn", "day"], name="usage_day_unique")
+        ]
+        indexes = [models.Index(fields=["asset", "day"]), models.Index(fields=["day"])]
+
+
+class ColumnUsageDay(_SourceDay):
+    """One column of an asset on one day: statements that ``selected`` it (a DIRECT
+    source of an output column), ``filtered`` on it (WHERE/HAVING) or ``joined`` on it."""
+
+    column = models.CharField(max_length=255)
+    selected = models.PositiveIntegerField(default=0)
+    filtered = models.PositiveIntegerField(default=0)
+    joined = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["asset", "day"])]
+
+
+class UserUsageDay(_SourceDay):
+    """Statements a user ran against an asset on one day."""
+
+    user = models.CharField(max_length=255)
+    queries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["asset", "day"])]
+
+
+class CoUsageDay(_SourceDay):
+    """Statements on one day that read ``urn`` together with ``other_urn`` (joins,
+    subqueries, unions)."""
+
+    other_urn = models.CharField(max_length=768)
+    other_asset = models.ForeignKey(
+        Asset, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    queries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["asset", "day"])]
+
+
+class QueryUsageDay(_SourceDay):
+    """Statements of one query shape that touched an asset on one day."""
+
+    shape = models.ForeignKey(QueryShape, on_delete=models.CASCADE, related_name="+")
+    queries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["asset", "day"])]
+
+
+class Popularity(models.Model):
+    """An asset's popularity: ``score`` is the percentile (0–100) of its ``queries`` over
+    the last ``MESH_USAGE_POPULARITY_DAYS`` days among assets with any usage (0 when
+    unused); recomputed after each usage harvest and by ``manage.py compute_popularity``."""
+
+    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, related_name="popularity")
+    score = models.FloatField(default=0.0)
+    queries = models.PositiveIntegerField(default=0)
+    users = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
