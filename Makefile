@@ -35,7 +35,7 @@ test: install services
 	$(VENV)/bin/lint-imports
 	$(PY) tests/check_services.py
 	$(PY) -m pytest -q
-	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -m "not browser"
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -m "not browser or sso"
 
 ## Fuzz the REST API against its OpenAPI schema (Schemathesis, all checks, bounded:
 ## SCHEMA_EXAMPLES cases per operation, SCHEMA_SECONDS of fuzzing); fails on any 5xx or
@@ -49,7 +49,7 @@ test-sqlite: install
 	$(PY) -m pytest -q
 
 test-postgres: install
-	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -m "not browser"
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest -q -m "not browser or sso"
 
 lint: install
 	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(VENV)/bin/lint-imports

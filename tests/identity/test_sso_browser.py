@@ -15,7 +15,9 @@ from tests.browser_server import free_port
 from tests.catalog.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 from tests.identity.oidc_servers import start_provider, start_sso_catalog
 
-pytestmark = pytest.mark.browser
+# also run by the PostgreSQL pass of `make test` (-m "not browser or sso"): the catalog
+# server then keeps its data in a PostgreSQL database of its own
+pytestmark = [pytest.mark.browser, pytest.mark.sso]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 USERS = {
     "alice": {
@@ -32,6 +34,7 @@ USERS = {
 def sso(tmp_path_factory):
     """The provider and a catalog signed on to it (password sign-in switched off)."""
     work = tmp_path_factory.mktemp("sso")
+    database = server_database()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     provider, issuer = start_provider(USERS, f"{base}/oidc/callback/", f"{base}/", work)
@@ -44,15 +47,46 @@ def sso(tmp_path_factory):
                 "MESH_OIDC_ROLE_GROUPS": "auditor=catalog-auditors,admin=catalog-admins",
                 "MESH_PASSWORD_LOGIN": "false",
                 "LOG_LEVEL": "INFO",
+                **database,
             },
         )
     except BaseException:
         provider.kill()
+        drop_server_database(database)
         raise
-    yield {"catalog": catalog, "issuer": issuer, "work": work}
+    yield {"catalog": catalog, "issuer": issuer, "work": work, "env": database}
     catalog.stop()
     provider.terminate()
     provider.wait(timeout=10)
+    drop_server_database(database)
+
+
+def server_database() -> dict[str, str]:
+    """``{"DATABASE_URL": ...}`` of a fresh PostgreSQL database for the catalog server when
+    the suite runs on PostgreSQL (``DATABASE_URL``), else ``{}`` (SQLite in its folder)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return {}
+    import uuid
+
+    import psycopg
+
+    name = f"mesh_sso_{uuid.uuid4().hex[:8]}"
+    server = url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return {"DATABASE_URL": f"{server}/{name}"}
+
+
+def drop_server_database(database: dict[str, str]) -> None:
+    """Drop the database :func:`server_database` made (nothing for SQLite)."""
+    if not database:
+        return
+    import psycopg
+
+    server, name = database["DATABASE_URL"].rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -74,7 +108,7 @@ def manage_shell(sso, code: str) -> str:
     """Run ``code`` in ``manage.py shell`` against the SSO catalog's database."""
     from tests.browser_server import ROOT, server_env
 
-    env = server_env(sso["catalog"].var_dir, sso["catalog"].var_dir)
+    env = {**server_env(sso["catalog"].var_dir, sso["catalog"].var_dir), **sso["env"]}
     done = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
         cwd=ROOT, env=env, capture_output=True, text=True,
