@@ -5,16 +5,21 @@ Roles: ``anonymous``; ``viewer`` (signed in, in no team); ``member`` (plain memb
 the owning team: may not edit); ``owner`` and ``steward`` (owning team with an editing
 role); ``auditor`` (global role: reads only); ``admin`` (staff). Allowed answers 2xx with
 a valid body; denied answers 401 (anonymous) or 403 (403 for tokens not one's own is 404:
-another user's token is not even visible).
+another user's token is not even visible; likewise access requests and grants, see
+:data:`HIDDEN`). Access requests and grants are oscar's (the viewer), created per cell in
+the state the action accepts, so a cell tests permission, not state.
 """
 
+import datetime as dt
 import json
 
 import pytest
 import yaml
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from access.models import AccessRequest, State
 from catalog.models import Source
 from identity.models import ApiToken
 from tests.identity.test_tokens import EVENT
@@ -31,6 +36,8 @@ USERS = {
 EDITORS = {"owner", "steward", "admin"}
 SIGNED_IN = set(ROLES) - {"anonymous"}
 ADMINS = {"admin"}
+CONSUMER = {"viewer"}  # oscar, the consumer of every access request of the matrix
+APPROVERS = {"owner", "steward", "admin"}  # owning-team owner/steward, staff
 CONTRACT_YAML = """
 apiVersion: v3.0.2
 kind: DataContract
@@ -66,9 +73,32 @@ API_MATRIX = {
     ("POST", "/api/v1/sources/{id}/harvest"): ADMINS,
     ("POST", "/api/v1/tokens"): SIGNED_IN,
     ("DELETE", "/api/v1/tokens/{id}"): {"owner", "admin"},  # olivia's token
+    # Access requests and grants (access/permissions.py, access/services.py). Every one is
+    # oscar's (the viewer: signed in, in no team) on the Orders port, whose owning team
+    # Sales Eng has approvers (olivia owner, sam steward), so the domain fallback is unused.
+    ("POST", "/api/v1/access-requests"): SIGNED_IN,  # any signed-in user requests
+    ("POST", "/api/v1/access-requests/{id}/approve"): APPROVERS,  # never one's own
+    ("POST", "/api/v1/access-requests/{id}/deny"): APPROVERS,
+    ("POST", "/api/v1/access-requests/{id}/withdraw"): CONSUMER,
+    ("POST", "/api/v1/access-requests/{id}/comment"): CONSUMER | APPROVERS,
+    ("POST", "/api/v1/grants/{id}/revoke"): CONSUMER | APPROVERS,  # consumer gives it up
+    ("POST", "/api/v1/grants/{id}/extend"): APPROVERS,  # not the consumer
+    ("POST", "/api/v1/grants/{id}/renew"): CONSUMER,
+    ("POST", "/api/v1/grants/{id}/retry"): APPROVERS,
+    ("POST", "/api/v1/grants/{id}/mark-provisioned"): APPROVERS,  # not the consumer
 }
 # Cells the hardening branch (issue 9: harvesters/access.py) closes; until it is merged
 # the harvest endpoint lets any signed-in user queue a harvest.
+
+# Denied roles that may not even see the object answer 404, not 403 (like another user's
+# token): access requests and grants are visible only to their consumer, to whoever may
+# approve or manage them and to staff (access/api/views.py ``_visible``), so neither a
+# plain member of the owning team nor the auditor sees oscar's request.
+HIDDEN = {
+    op: {"member", "auditor"}
+    for op in API_MATRIX
+    if op[1].startswith(("/api/v1/access-requests/{id}/", "/api/v1/grants/{id}/"))
+}
 
 FORM_MATRIX = {
     "/products/new/": EDITORS,
@@ -112,6 +142,24 @@ def matrix_world(world, tmp_path, settings):
     )
     world["token"], _ = ApiToken.issue(world["olivia"], "ci", ["read"], None)
     return world
+
+
+def access_request(w: dict, state: str = State.REQUESTED) -> AccessRequest:
+    """oscar's read request on the Orders port in ``state`` (the manual provisioner, so a
+    retry never reaches a warehouse), ending in 30 days."""
+    return AccessRequest.objects.create(
+        consumer=w["oscar"],
+        port=w["port"],
+        purpose="monthly revenue report",
+        end_date=in_days(30),
+        state=state,
+        provisioner="manual",
+    )
+
+
+def in_days(n: int) -> str:
+    """Today (UTC) plus ``n`` days, ISO formatted."""
+    return (timezone.now().date() + dt.timedelta(days=n)).isoformat()
 
 
 def request_for(method: str, path: str, w: dict, admin: APIClient):
@@ -158,7 +206,43 @@ def request_for(method: str, path: str, w: dict, admin: APIClient):
         ("POST", "/api/v1/tokens"): ("/api/v1/tokens", {"name": "t", "scopes": ["read"]}, None),
         ("DELETE", "/api/v1/tokens/{id}"): (f"/api/v1/tokens/{w['token'].pk}", None, None),
     }  # fmt: skip
+    if path.startswith("/api/v1/access-requests"):
+        return access_call(path, w)
+    if path.startswith("/api/v1/grants/"):
+        return grant_call(path, w)
     return table[(method, path)]
+
+
+def access_call(path: str, w: dict):
+    """URL and body of an access-request operation, creating the open request it acts on."""
+    if path == "/api/v1/access-requests":
+        body = {"port": w["port"].pk, "purpose": "churn model", "end_date": in_days(30)}
+        return path, body, None
+    action = path.rsplit("/", 1)[1]
+    body = {
+        "approve": {"comment": "ok"},
+        "deny": {"reason": "no business need"},
+        "withdraw": None,
+        "comment": {"text": "which columns?"},
+    }[action]
+    return f"/api/v1/access-requests/{access_request(w).pk}/{action}", body, None
+
+
+def grant_call(path: str, w: dict):
+    """URL and body of a grant operation, creating the grant in a state the action accepts
+    (active; failed provisioning for retry; manual provisioning awaiting confirmation)."""
+    action = path.rsplit("/", 1)[1]
+    state = {"retry": State.PROVISIONING_FAILED, "mark-provisioned": State.PROVISIONING}.get(
+        action, State.ACTIVE
+    )
+    body = {
+        "revoke": {"reason": "project ended"},
+        "extend": {"end_date": in_days(60)},
+        "renew": {"end_date": in_days(90)},
+        "retry": None,
+        "mark-provisioned": None,
+    }[action]
+    return f"/api/v1/grants/{access_request(w, state).pk}/{action}", body, None
 
 
 def test_the_matrix_covers_every_write_endpoint_of_the_schema(db):
@@ -190,7 +274,7 @@ def test_api_write_matrix(matrix_world, settings, request, operation, role):
         assert 200 <= status < 300, detail
     elif role == "anonymous":
         assert status == 401, detail
-    elif path == "/api/v1/tokens/{id}":
+    elif path == "/api/v1/tokens/{id}" or role in HIDDEN.get(operation, ()):
         assert status == 404, detail
     else:
         assert status == 403, detail
