@@ -6,16 +6,29 @@ django-filter ignores an empty value (``?status=``) and uses the last of repeate
 :class:`StrictFilterBackend` answers 400 naming the parameter instead.
 """
 
+from decimal import Decimal, InvalidOperation
+
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 
 BOOLEAN_VALUES = {"true", "false"}
+#: the largest id or count a database column holds (64-bit signed); beyond it SQLite
+#: raises OverflowError and PostgreSQL a DataError, so such a value is a 400
+LARGEST = 2**63 - 1
+
+
+def _out_of_range(value: str) -> bool:
+    """Whether a number filter's value is a number too large for a database integer."""
+    try:
+        return abs(Decimal(value)) > LARGEST
+    except (InvalidOperation, ValueError):
+        return False  # not a number: the filter itself answers 400
 
 
 class StrictFilterBackend(DjangoFilterBackend):
     """DjangoFilterBackend plus: choice and boolean filters must be given once and not
-    empty; booleans must be ``true`` or ``false``."""
+    empty; booleans must be ``true`` or ``false``; numbers must fit a database integer."""
 
     def get_filterset(self, request, queryset, view):
         """The view's filterset, after checking the raw query parameters."""
@@ -26,6 +39,9 @@ class StrictFilterBackend(DjangoFilterBackend):
         for name, flt in filterset.filters.items():
             values = request.query_params.getlist(name)
             if not values:
+                continue
+            if isinstance(flt, django_filters.NumberFilter) and any(map(_out_of_range, values)):
+                problems[name] = [f"must be at most {LARGEST}"]
                 continue
             multiple = isinstance(flt, django_filters.MultipleChoiceFilter)
             strict = isinstance(flt, django_filters.ChoiceFilter | django_filters.BooleanFilter)

@@ -112,3 +112,12 @@ def test_pages_badge_inbox_my_access_and_product_section(mesh, django_capture_on
     strict.force_login(mesh.owner)
     assert strict.post(f"/access/requests/{req.pk}/revoke").status_code == 403
     assert AccessRequest.objects.get().state == State.ACTIVE
+
+
+def test_a_number_filter_beyond_a_database_integer_is_a_400(mesh):
+    """Found by schemathesis: ``?port=<20 digits>`` overflowed SQLite (500)."""
+    consumer = _client(mesh.consumer)
+    for url in ("/api/v1/access-requests", "/api/v1/grants"):
+        response = consumer.get(url, {"port": "9" * 20})
+        assert response.status_code == 400, (url, response.content)
+        assert "port" in response.json()
