@@ -13,22 +13,16 @@ Usage: ``python tests/schema_fuzz.py [--max-examples 8] [--max-time 240] [--seed
 import argparse
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: make the tests package importable
+from tests.gunicorn_server import staff_token, start_gunicorn  # noqa: E402
+
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> int:
@@ -55,55 +49,9 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
             timeout=600,
         )
-        token = (
-            subprocess.run(
-                [
-                    *manage,
-                    "shell",
-                    "--no-imports",
-                    "-c",
-                    "from django.contrib.auth.models import User; "
-                    "from rest_framework.authtoken.models import Token; "
-                    "u = User.objects.create_user('fuzzer', is_staff=True); "
-                    "print(Token.objects.create(user=u).key)",
-                ],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "config.wsgi",
-                "-w",
-                "2",
-                "--threads",
-                "4",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "120",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
+        token = staff_token(env, "fuzzer")
+        server, base = start_gunicorn(env, threads=4, ready_path="/api/schema/")
         try:
-            for _ in range(120):
-                try:
-                    urllib.request.urlopen(f"{base}/api/schema/", timeout=5).read()
-                    break
-                except OSError:
-                    time.sleep(0.5)
             cmd = [
                 str(BIN / "schemathesis"),
                 "run",

@@ -12,12 +12,9 @@ import contextlib
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,16 +28,10 @@ from rest_framework.authtoken.models import Token
 
 from harvesters import registry
 from harvesters.models import HarvestRun, Source
+from tests.gunicorn_server import staff_token, start_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 SERVER = os.environ.get("MESH_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -64,53 +55,8 @@ def pg_catalog(tmp_path_factory):
         subprocess.run(
             [*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True, timeout=300
         )
-        token = (
-            subprocess.run(
-                [
-                    *manage,
-                    "shell",
-                    "--no-imports",
-                    "-c",
-                    "from django.contrib.auth.models import User; "
-                    "from rest_framework.authtoken.models import Token; "
-                    "u = User.objects.create_user('pipeline', is_staff=True); "
-                    "print(Token.objects.create(user=u).key)",
-                ],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "config.wsgi",
-                "-w",
-                "2",
-                "--threads",
-                "8",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "120",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(120):
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"{url}/api/v1/sources", timeout=5).read()
-                break
-            time.sleep(0.5)
+        token = staff_token(env, "pipeline")
+        server, url = start_gunicorn(env, threads=8, ready_path="/api/v1/sources")
         yield {"url": url, "token": token, "env": env, "conninfo": f"{SERVER}/{name}"}
     finally:
         if server is not None:
@@ -243,7 +189,9 @@ def test_concurrent_harvests_of_one_source_all_succeed(pg_catalog):
 
 
 def test_second_harvest_of_a_running_source_is_refused_with_409(db, client, monkeypatch):
-    monkeypatch.setitem(registry.HARVESTERS, "list", "tests.harvesters.test_framework.ListHarvester")
+    monkeypatch.setitem(
+        registry.HARVESTERS, "list", "tests.harvesters.test_framework.ListHarvester"
+    )
     token = Token.objects.create(user=User.objects.create_user("ops", is_staff=True)).key
     source = Source.objects.create(name="busy", kind="list", config={"tables": ["a"]})
     running = HarvestRun.objects.create(source=source, status=HarvestRun.Status.RUNNING)
