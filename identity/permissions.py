@@ -118,6 +118,8 @@ class CatalogPermission(BasePermission):
     Anonymous writers (and readers when reads are private) get 401, others 403."""
 
     message = "You may not change this."
+    #: reads follow MESH_PUBLIC_READ (see :func:`reads_open_to_anonymous`)
+    follows_read_policy = True
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
@@ -138,7 +140,20 @@ class CatalogPermission(BasePermission):
 class ReadPolicyPermission(BasePermission):
     """Reads per ``MESH_PUBLIC_READ``; anything else needs a signed-in user."""
 
+    follows_read_policy = True
+
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:
             return may_read(request.user)
         return bool(request.user and request.user.is_authenticated)
+
+
+def reads_open_to_anonymous(view, method: str) -> bool:
+    """Whether ``method`` on ``view`` is readable without signing in: a safe method, the
+    read policy open (``MESH_PUBLIC_READ``) and the view guarded by the catalog's
+    read-policy permissions (``follows_read_policy``). Used by the OpenAPI schema to declare optional auth."""
+    from django.conf import settings
+
+    if method.upper() not in SAFE_METHODS or not getattr(settings, "MESH_PUBLIC_READ", True):
+        return False
+    return any(getattr(p, "follows_read_policy", False) for p in view.get_permissions())

@@ -72,6 +72,7 @@ class IsOwnerOrReadOnly(BasePermission):
     anonymous, 403 otherwise), judged by :func:`identity.permissions.can`."""
 
     message = "Only members of the owning team (or admins) may change this."
+    follows_read_policy = True  # reads per MESH_PUBLIC_READ (the OpenAPI schema says so)
 
     def has_permission(self, request, view) -> bool:
         if request.method in SAFE_METHODS:

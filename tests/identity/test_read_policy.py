@@ -84,3 +84,20 @@ def test_sign_in_and_static_stay_reachable_when_private(world, settings):
     settings.MESH_PUBLIC_READ = False
     assert Client().get("/accounts/login/").status_code == 200
     assert APIClient().get("/api/schema/").status_code in (200, 401)
+
+
+def test_the_schema_declares_which_reads_need_no_sign_in(client, db):
+    """Found by schemathesis: reads open to anyone (MESH_PUBLIC_READ) were documented as
+    needing a token; reads that need a user (tokens, access requests) still say so."""
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    security = {
+        path: ops["get"].get("security", schema.get("security"))
+        for path, ops in schema["paths"].items()
+        if "get" in ops
+    }
+    for path in ("/api/v1/assets", "/api/v1/products", "/api/v1/domains", "/api/v1/lineage"):
+        assert {} in security[path], path
+    for path in ("/api/v1/tokens", "/api/v1/access-requests", "/api/v1/audit"):
+        assert {} not in security[path], path
