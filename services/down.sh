@@ -3,10 +3,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DIR=${MESH_SERVICES_DIR:-$(pwd)/var/services}
+PG_PORT=${MESH_PG_PORT:-5432}
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -s "$DIR/pg/postmaster.pid" ]; then
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/pg" -m fast stop
-  else "$PGBIN/pg_ctl" -D "$DIR/pg" -m fast stop; fi
+if [ "$(id -u)" = 0 ]; then
+  PGDATA=${MESH_PG_DATA:-/var/lib/mesh-catalog/pg-$PG_PORT}
+  [ -s "$PGDATA/postmaster.pid" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop
+else
+  PGDATA=${MESH_PG_DATA:-$DIR/pg}
+  [ -s "$PGDATA/postmaster.pid" ] && "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop
 fi
 [ -s "$DIR/redis.pid" ] && kill "$(cat "$DIR/redis.pid")" 2>/dev/null && rm -f "$DIR/redis.pid"
 exit 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install (Debian packages) and start the servers the test suite needs, on loopback:
-#   PostgreSQL  127.0.0.1:${MESH_PG_PORT:-5432}, superuser `postgres`, trust auth, data in $MESH_SERVICES_DIR/pg
+#   PostgreSQL  127.0.0.1:${MESH_PG_PORT:-5432}, superuser `postgres`, trust auth, data in
+#               $MESH_PG_DATA (default /var/lib/mesh-catalog/pg-<port> as root, else var/services/pg)
 #   Redis       127.0.0.1:${MESH_REDIS_PORT:-6379}, no persistence
 # and build the Neo4j and OpenSearch launchers (services/neo4j, services/opensearch) with
 # Maven; the test suite starts those two itself (tests/servers.py) on free loopback ports.
@@ -40,26 +41,31 @@ wait_port() {  # name port seconds
 if port_open "$PG_PORT"; then
   echo "services: PostgreSQL already answering on 127.0.0.1:$PG_PORT"
 else
-  PGDATA=$DIR/pg
+  PGDATA=${MESH_PG_DATA:-$DIR/pg}
   RUNAS=()
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || fail "PostgreSQL: no 'postgres' system user to run the server as"
-    mkdir -p "$PGDATA" && chown postgres: "$PGDATA" "$DIR" && chmod 700 "$PGDATA"
+    # the server runs as `postgres`, which may not reach into a checkout under a private
+    # folder: as root the cluster lives in /var/lib/mesh-catalog unless told otherwise
+    PGDATA=${MESH_PG_DATA:-/var/lib/mesh-catalog/pg-$PG_PORT}
+    mkdir -p "$PGDATA" && chown postgres: "$PGDATA" && chmod 700 "$PGDATA"
     RUNAS=(runuser -u postgres --)
   fi
+  PGLOG=$PGDATA.log
+  if [ -n "${RUNAS[*]}" ]; then touch "$PGLOG" && chown postgres: "$PGLOG"; fi
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
     "${RUNAS[@]}" "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 \
       --locale=C.UTF-8 >"$DIR/pg-initdb.log" 2>&1 \
       || { tail -20 "$DIR/pg-initdb.log" >&2; fail "PostgreSQL: initdb failed"; }
   fi
   # pg_stat_statements is preloaded so the usage harvester can be tested live.
-  "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$DIR/pg.log" -w -t 60 start -o \
+  "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t 60 start -o \
     "-h 127.0.0.1 -p $PG_PORT -k $PGDATA -c max_connections=200 -c fsync=off \
      -c synchronous_commit=off -c full_page_writes=off \
      -c shared_preload_libraries=pg_stat_statements" >/dev/null \
-    || { tail -20 "$DIR/pg.log" >&2; fail "PostgreSQL did not start on 127.0.0.1:$PG_PORT"; }
+    || { tail -20 "$PGLOG" >&2; fail "PostgreSQL did not start on 127.0.0.1:$PG_PORT"; }
   wait_port PostgreSQL "$PG_PORT" 30 || fail "PostgreSQL is not listening on 127.0.0.1:$PG_PORT"
-  echo "services: PostgreSQL started on 127.0.0.1:$PG_PORT (data $PGDATA, log $DIR/pg.log)"
+  echo "services: PostgreSQL started on 127.0.0.1:$PG_PORT (data $PGDATA, log $PGLOG)"
 fi
 
 # Redis
