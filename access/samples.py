@@ -22,6 +22,7 @@ def load_sample_access(samples_dir: Path, out) -> list[dict]:
     started = time.monotonic()
     users = get_user_model()
     row = {
+        "section": "access requests",  # printed on a line of its own, not as a source
         "source": "sample access request",
         "status": "succeeded",
         "assets": 0,
@@ -47,5 +48,8 @@ def load_sample_access(samples_dir: Path, out) -> list[dict]:
                 end_date=timezone.now().date() + dt.timedelta(days=90),
             )
         row["assets"] = AccessRequest.objects.filter(state="requested").count()
+        row["note"] = (
+            f"{row['assets']} open request(s) from consumer; sign in as admin and open the Inbox"
+        )
     row["seconds"] = round(time.monotonic() - started, 2)
     return [row]

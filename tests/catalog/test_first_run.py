@@ -68,6 +68,8 @@ def test_quickstart_prints_its_table_first_and_only_sources_in_it(quickstart):
         "openlineage",
     ], quickstart
     assert "sample data products" not in quickstart
+    assert not any(line.startswith("sample access request") for line in lines), quickstart
+    assert any(line.startswith("access requests: succeeded, 1 open") for line in lines)
     assert any(line.startswith("data products: succeeded") for line in lines)
 
 

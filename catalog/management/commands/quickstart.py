@@ -72,6 +72,9 @@ class Command(BaseCommand):
                         f"{r.get('warnings', 0)} warnings, {r.get('errors', 0)} invalid "
                         f"descriptors (http://{addrport}/products/)"
                     )
+                elif r.get("section"):
+                    note = f", {r['note']}" if r.get("note") else ""
+                    self.stdout.write(f"{r['section']}: {r.get('status')}{note}")
             self.stdout.write(f"total {time.monotonic() - started:.1f}s")
         self._ensure_demo_user()
         if not no_serve:
