@@ -57,3 +57,20 @@ def _hot_read_cache_off(settings):
     with different data: the hot read cache (catalog.hotcache) is off unless a test turns
     it on."""
     settings.MESH_HOT_CACHE_SECONDS = 0
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright, one per test module; fails with a
+    clear message when it is not installed."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_server import CHROMIUM, CHROMIUM_ARGS
+
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()

@@ -20,7 +20,7 @@ from django.conf import settings
 
 from tests.access.test_provisioners import can_select
 from tests.browser_server import ROOT, server_env, start_catalog_server
-from tests.catalog.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, shot
+from tests.catalog.test_browser import TIMEOUT_MS, shot
 from tests.pg_chinook import SERVER, ensure_chinook
 
 pytestmark = pytest.mark.browser
@@ -66,19 +66,6 @@ def flow_server(tmp_path_factory):
     server.port_id = int(done.stdout.strip().splitlines()[-1])
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 def _tab(browser, server, user: str):

@@ -18,15 +18,6 @@ from tests.browser_server import DEMO_USER, start_catalog_server
 pytestmark = pytest.mark.browser
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 JAFFLE = "urn:mc:dataset:duckdb://jaffle_shop/jaffle_shop.main."
 TIMEOUT_MS = 15_000
@@ -40,20 +31,6 @@ def server(tmp_path_factory):
     )
     yield catalog
     catalog.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium; fails with a clear message when it is not installed."""
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ password at the provider signs nobody in; password sign-in can be switched off."
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.browser_server import free_port
-from tests.catalog.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.catalog.test_browser import ARTIFACTS, TIMEOUT_MS
 from tests.identity.oidc_servers import start_provider, start_sso_catalog
 
 # also run by the PostgreSQL pass of `make test` (-m "not browser or sso"): the catalog
@@ -90,18 +89,11 @@ def drop_server_database(database: dict[str, str]) -> None:
 
 
 @pytest.fixture
-def page(sso):
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: apt-get install -y chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(base_url=sso["catalog"].base_url)
-        context.set_default_timeout(TIMEOUT_MS)
-        yield context.new_page()
-        browser.close()
+def page(browser, sso):
+    context = browser.new_context(base_url=sso["catalog"].base_url)
+    context.set_default_timeout(TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
 
 
 def manage_shell(sso, code: str) -> str:
