@@ -13,3 +13,17 @@ openlineage_runs_stored = Signal()
 :class:`lineage.models.JobRun`; kwargs ``updates``: the batch's
 :class:`harvesters.kinds.openlineage.convert.RunUpdate` list (``job_urn``,
 ``event_type``, ...)."""
+
+run_changes_recorded = Signal()
+"""Sent robustly after a harvest run's change set (its diff) is stored; sender
+:class:`catalog.models.HarvestRun`; kwargs ``run`` (the run) and ``changes``: a list of
+dicts ``{"kind": "asset_added"|"asset_removed"|"asset_changed"|"schema_changed"|
+"edge_added"|"edge_removed", "urn": str, "detail": dict}``; a ``schema_changed`` detail
+holds ``added``, ``removed`` (column names), ``type_changed`` (``[name, old, new]``
+lists) and ``breaking`` (bool: a column removed or its type changed)."""
+
+quality_results_stored = Signal()
+"""Sent robustly after data-quality results (dbt tests, OpenLineage assertions) are
+written; sender :class:`catalog.models.Asset`; kwargs ``results``: a list of dicts
+``{"asset_urn": str, "name": str, "status": "pass"|"fail"|"warn"|"error"|"skipped",
+"when": datetime}``."""
