@@ -70,7 +70,12 @@ def shared_driver(uri: str, user: str = "", password: str = "") -> Driver:
     key = (uri, user, password)
     with _DRIVERS_LOCK:
         if key not in _DRIVERS:
-            _DRIVERS[key] = GraphDatabase.driver(uri, auth=(user, password) if user else None)
+            _DRIVERS[key] = GraphDatabase.driver(
+                uri,
+                auth=(user, password) if user else None,
+                # a first rebuild reads a property not set yet: no warning in the log
+                notifications_min_severity="OFF",
+            )
         return _DRIVERS[key]
 
 
