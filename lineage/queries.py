@@ -9,10 +9,10 @@ from typing import NamedTuple
 
 from django.shortcuts import get_object_or_404
 
+from catalog.idlists import id_set
 from catalog.models import Asset, Field, Ownership
 from lineage.graph import get_graph_backend
 from lineage.graph.base import BOTH
-from lineage.graph.sql import in_list_size
 from lineage.impact_filter import direct_impact, field_edge_subtypes
 
 
@@ -28,24 +28,20 @@ class AssetRow(NamedTuple):
 
 
 def _assets_by_id(ids) -> dict[int, AssetRow]:
-    ids, size = list(ids), in_list_size()
-    found: dict[int, AssetRow] = {}
-    for start in range(0, len(ids), size):
-        for row in Asset.objects.filter(id__in=ids[start : start + size]).values_list(
-            "id", "urn", "name", "type", "platform"
-        ):
-            found[row[0]] = AssetRow(*row)
-    return found
+    """``{id: AssetRow}`` of ``ids``: one query (:func:`catalog.idlists.id_set`)."""
+    rows = Asset.objects.filter(id__in=id_set(ids)).values_list(
+        "id", "urn", "name", "type", "platform"
+    )
+    return {row[0]: AssetRow(*row) for row in rows}
 
 
 def _owners_by_asset(ids) -> dict[int, list[str]]:
-    ids, size = list(ids), in_list_size()
+    """``{asset id: [owner name, ...]}`` of ``ids``: one query."""
     owners: dict[int, list[str]] = defaultdict(list)
-    for start in range(0, len(ids), size):
-        for asset_id, name in Ownership.objects.filter(
-            asset_id__in=ids[start : start + size]
-        ).values_list("asset_id", "owner__name"):
-            owners[asset_id].append(name)
+    for asset_id, name in Ownership.objects.filter(asset_id__in=id_set(ids)).values_list(
+        "asset_id", "owner__name"
+    ):
+        owners[asset_id].append(name)
     return owners
 
 
