@@ -181,8 +181,10 @@ class GraphBackend:
                         graph.parent[node] = near
                         fresh.add(node)
                 frontier = next_frontier
-        # Keep only edges whose both ends were reached (a depth bound cuts the rest).
-        graph.edges = {e for e in graph.edges if e[0] in graph.depth and e[1] in graph.depth}
+        # Keep only edges whose both ends were reached (a depth bound cuts the rest;
+        # unbounded, every edge's far end was reached).
+        if depth is not None:
+            graph.edges = {e for e in graph.edges if e[0] in graph.depth and e[1] in graph.depth}
         return graph
 
 
