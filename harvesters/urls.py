@@ -11,4 +11,5 @@ urlpatterns = [
     path("sources/<int:pk>/harvest", views.harvest_now, name="harvest"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
     path("runs/<int:pk>/progress", views.run_progress, name="run-progress"),
+    path("runs/<int:pk>/cancel", views.cancel, name="run-cancel"),
 ]

@@ -190,6 +190,26 @@ class SQLHarvester(Harvester):
         finally:
             engine.dispose()
 
+    def probe(self) -> str:
+        """Test connection: connect and list the schemas this source would harvest
+        (read-only); HarvestError with the reason when the database cannot be reached."""
+        engine = self._engine()
+        try:
+            try:
+                conn = engine.connect()
+            except Exception as exc:  # noqa: BLE001 - driver errors vary by database
+                raise HarvestError(
+                    f"cannot connect to {safe_url(self.config.url)}: {_reason(exc)}"
+                ) from None
+            with conn:
+                duck = conn.dialect.name == "duckdb"
+                introspector = DuckDBIntrospector(conn) if duck else SAIntrospector(conn)
+                schemas = [s for s in introspector.schema_names() if self._schema_included(s)]
+        finally:
+            engine.dispose()
+        shown = ", ".join(schemas[:5]) + (", ..." if len(schemas) > 5 else "")
+        return f"connected to {safe_url(self.config.url)}: {len(schemas)} schema(s) ({shown})"
+
     # -- connection -------------------------------------------------------------------
     def _engine(self) -> sa.Engine:
         url_text = self.config.url
