@@ -90,6 +90,11 @@ class ProbeSerializer(serializers.Serializer):
 
     kind = serializers.CharField(required=False)
     config = serializers.JSONField(required=False)
+    owner_team = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="new sources: the team that would own it (the caller must be staff or in it)",
+    )
 
 
 class ProbeResultSerializer(serializers.Serializer):
@@ -110,14 +115,22 @@ class SourceProbeView(APIView):
     creating the source (a read-only probe bounded by ``MESH_PROBE_TIMEOUT_SECONDS``)
     → 200 ``{ok, message, seconds}`` (``ok`` false with the reason in words when the
     source cannot be reached, the config is invalid or the probe timed out); 503 when
-    too many tests are running. Needs a signed-in caller (token)."""
+    too many tests are running. 403 unless the caller is staff or a member of the
+    ``owner_team`` given (whoever may create the source may test it)."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ProbeSerializer, responses={200: ProbeResultSerializer})
+    @extend_schema(
+        operation_id="sources_test_connection_new",
+        request=ProbeSerializer,
+        responses={200: ProbeResultSerializer},
+    )
     def post(self, request):
         body = ProbeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        owner = body.validated_data.get("owner_team") or ""
+        if not can_manage_source(request.user, owner_team=owner):
+            raise PermissionDenied(NOT_ALLOWED)
         config = body.validated_data.get("config") or {}
         if not isinstance(config, dict):
             return Response({"config": ["expected an object"]}, status=400)
@@ -132,7 +145,11 @@ class SourceProbeStoredView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ProbeSerializer, responses={200: ProbeResultSerializer})
+    @extend_schema(
+        operation_id="sources_test_connection_stored",
+        request=ProbeSerializer,
+        responses={200: ProbeResultSerializer},
+    )
     def post(self, request, pk: int):
         source = get_object_or_404(Source, pk=pk)
         if not can_manage_source(request.user, source):

@@ -65,13 +65,22 @@ PLATFORMS = {"postgresql": "postgres", "mariadb": "mysql"}
 class SQLConfig(HarvesterConfig):
     """Configuration of a ``sql`` source; see the module docstring for each key."""
 
-    url: str
-    namespace: str | None = None
-    include_schemas: list[str] | None = None
-    exclude_schemas: list[str] = PydanticField(default_factory=list)
-    include_views: bool = True
-    row_counts: bool = True
-    connect_timeout: float = PydanticField(default=10, gt=0)
+    url: str = PydanticField(
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pass@db:5432/chinook or "
+        "sqlite:////data/Chinook_Sqlite.sqlite (DuckDB files are opened read-only)"
+    )
+    namespace: str | None = PydanticField(None, description="OpenLineage namespace override")
+    include_schemas: list[str] | None = PydanticField(
+        None, description="fnmatch patterns of the schemas to harvest (default: all)"
+    )
+    exclude_schemas: list[str] = PydanticField(
+        default_factory=list, description="fnmatch patterns of schemas to skip, e.g. sales_*"
+    )
+    include_views: bool = PydanticField(True, description="harvest views and their lineage")
+    row_counts: bool = PydanticField(True, description="count the rows of every table")
+    connect_timeout: float = PydanticField(
+        default=10, gt=0, description="seconds to wait for the database to answer"
+    )
 
 
 @dataclass(slots=True)
