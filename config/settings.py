@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "django_celery_beat",
     "mozilla_django_oidc",
     "identity",
     "catalog",
@@ -157,6 +158,20 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Beat reads its entries from the database (django-celery-beat): the CELERY_BEAT_SCHEDULE
+# entries below are synced into it at start, and each source's schedule
+# (harvesters/schedules.py) is a PeriodicTask row, changed without restarting beat.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A scheduled harvest message waits this long for a worker before it expires; within
+# that window a schedule that fired while the workers were down runs once when they
+# come back (harvesters.tasks.scheduled_harvest), not once per missed tick.
+MESH_SCHEDULE_EXPIRE_SECONDS = int(os.environ.get("MESH_SCHEDULE_EXPIRE_SECONDS", str(7 * 86400)))
+# The shortest interval a source schedule may have, in seconds.
+MESH_SCHEDULE_MIN_SECONDS = int(os.environ.get("MESH_SCHEDULE_MIN_SECONDS", "60"))
+# "Test connection": seconds a probe of a source may take before it is abandoned, and
+# how many probes may hang at once per process (more are refused with 503).
+MESH_PROBE_TIMEOUT_SECONDS = float(os.environ.get("MESH_PROBE_TIMEOUT_SECONDS", "10"))
+MESH_PROBE_MAX_RUNNING = int(os.environ.get("MESH_PROBE_MAX_RUNNING", "4"))
 
 # Cache: carries live harvest progress between processes. A file cache under var/
 # by default; set CACHE_URL=redis://host:6379/1 to share it across machines.

@@ -52,6 +52,24 @@ class Harvester:
         """Yield the records of this source; see :mod:`harvesters.records`."""
         raise NotImplementedError
 
+    def probe(self) -> str:
+        """Test connection: reach the source read-only and say what was found, in words.
+
+        This default reads up to the first record of :meth:`records` and stops; kinds
+        override it with something cheaper (``sql``: connect and list the schemas).
+        Raises :class:`HarvestError` with the reason when the source cannot be reached.
+        """
+        records = self.records()
+        try:
+            first = next(iter(records), None)
+        finally:
+            close = getattr(records, "close", None)
+            if close:
+                close()
+        if first is None:
+            return "reached the source: it has nothing to harvest yet"
+        return f"reached the source: first item {getattr(first, 'urn', type(first).__name__)}"
+
     @classmethod
     def parse_config(cls, raw: dict) -> HarvesterConfig:
         """Validate ``raw`` into ``config_class``.

@@ -18,6 +18,7 @@ from django.utils import timezone
 from catalog.models import Asset, AssetSource, HarvestRun, OutboxEvent, Source
 from catalog.outbox import schedule_outbox_processing
 from harvesters.base import ConfigError, HarvestError
+from harvesters.cancel import CancelWatch, cancel_key
 from harvesters.liveness import Heartbeat
 from harvesters.locks import lock_source
 from harvesters.paths import forbidden_problems
@@ -46,11 +47,17 @@ def run_harvest(
     ``run.errors``; its traceback is logged at DEBUG level on this module's logger.
     A harvester whose class sets ``stale_removal = False`` (push-based kinds such as
     ``openlineage``) gets no stale removal: nothing is ever soft-deleted by its runs.
+    A run cancelled while running (:mod:`harvesters.cancel`) keeps what it read, removes
+    nothing and ends ``cancelled``.
     """
     if run is None:
         run = HarvestRun.objects.create(source=source)
-    run.status, run.started_at = HarvestRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at"])
+    now = timezone.now()
+    starting = HarvestRun.objects.filter(pk=run.pk).exclude(status=HarvestRun.Status.CANCELLED)
+    if not starting.update(status=HarvestRun.Status.RUNNING, started_at=now):
+        run.refresh_from_db()  # cancelled while queued: nothing to do
+        return run
+    run.status, run.started_at = HarvestRun.Status.RUNNING, now
     started = time.monotonic()
     with Heartbeat(run.id):
         for attempt in range(1, WRITE_ATTEMPTS + 1):
@@ -71,6 +78,7 @@ def run_harvest(
     }
     run.save()
     cache.delete(progress_key(run.id))
+    cache.delete(cancel_key(run.id))
     return run
 
 
@@ -106,9 +114,12 @@ def _attempt(
             )
             done = 0
             published = 0.0
+            watch = CancelWatch(run.id)
             for record in harvester.records():
                 sink.add(record)
                 done += 1
+                if watch.requested():
+                    break
                 if done % 200 == 0:
                     # The cache write costs milliseconds (file cache): at most a few a second.
                     now = time.monotonic()
@@ -121,7 +132,11 @@ def _attempt(
                 on_progress(done)
             cache.set(progress_key(run.id), {"done": done, "stage": "writing"}, 3600)
             sink.flush()
-            if harvester.stale_removal:
+            if watch.request is not None:  # cancelled: keep what was read, remove nothing
+                who = watch.request.get("by") or "a user"
+                report.warn("run", f"cancelled by {who} after {done} records; nothing removed")
+                status = HarvestRun.Status.CANCELLED
+            elif harvester.stale_removal:
                 status, stale_removed = _remove_stale(source, run, report, sink.seen_urns)
             else:  # push-based kinds (openlineage): nothing is crawled, nothing goes stale
                 status = HarvestRun.Status.PARTIAL if report.errors else HarvestRun.Status.SUCCEEDED

@@ -1,5 +1,6 @@
 """Celery tasks of the harvesters."""
 
+import logging
 import threading
 
 from celery import shared_task
@@ -7,8 +8,12 @@ from django.conf import settings
 from django.db import connection
 
 from catalog.models import HarvestRun, Source
+from harvesters.guard import claim_run
 from harvesters.liveness import is_alive, mark_lost, reap_lost_runs
 from harvesters.runner import run_harvest
+from harvesters.schedules import fired_at
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="harvesters.harvest_source", acks_late=True)
@@ -26,11 +31,36 @@ def harvest_source(source_id: int, run_id: int | None = None) -> int:
         # A redelivered message (acks_late: the worker died before acknowledging it).
         if run.status == HarvestRun.Status.RUNNING and is_alive(run.id):
             return run.id  # another worker is on it
-        if run.status in (HarvestRun.Status.SUCCEEDED, HarvestRun.Status.PARTIAL):
-            return run.id  # it finished; only the acknowledgement was lost
+        if run.status in (
+            HarvestRun.Status.SUCCEEDED,
+            HarvestRun.Status.PARTIAL,
+            HarvestRun.Status.CANCELLED,
+        ):
+            return run.id  # it finished (or was cancelled); only the acknowledgement was lost
         if run.status == HarvestRun.Status.RUNNING:
             mark_lost(run)
         run = HarvestRun.objects.create(source=source, status=HarvestRun.Status.QUEUED)
+    return run_harvest(source, run).id
+
+
+@shared_task(name="harvesters.scheduled_harvest", bind=True, acks_late=True)
+def scheduled_harvest(self, source_id: int, expire_seconds: int | None = None) -> int | None:
+    """Beat task of a source's schedule (:mod:`harvesters.schedules`): harvest the source
+    in this worker unless it must not start now; returns the run id or None.
+
+    Skipped (logged at INFO) when the source is gone, disabled or push-only, has a run
+    queued or running (a schedule never starts a second run), or already has a run
+    that started after this message was sent (``expires - expire_seconds``): the ticks
+    beat sent while no worker was up run once, not once each.
+    """
+    source = Source.objects.filter(pk=source_id).first()
+    if source is None:
+        return None
+    since = fired_at(self.request.expires, expire_seconds)
+    run, reason = claim_run(source, since=since)
+    if run is None:
+        log.info("scheduled harvest of %s skipped: %s", source.name, reason)
+        return None
     return run_harvest(source, run).id
 
 

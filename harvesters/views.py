@@ -17,10 +17,12 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import HarvestRun, Source
 from harvesters.access import can_manage_source
+from harvesters.cancel import CancelRefused, cancel_run
 from harvesters.guard import harvest_refusal, is_push_only
 from harvesters.liveness import reap_lost_runs
 from harvesters.progress import progress_key
 from harvesters.registry import HARVESTERS
+from harvesters.schedules import schedules_for
 from harvesters.tasks import enqueue_harvest
 
 RUNS_PER_SOURCE = 5
@@ -74,6 +76,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
             asset_count=Count("asset_links", filter=Q(asset_links__removed=False))
         ).prefetch_related(Prefetch("runs", queryset=recent))
     )
+    schedules = schedules_for(sources)
     rows = []
     for source in sources:
         runs = list(source.runs.all())[:RUNS_PER_SOURCE]
@@ -85,6 +88,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
                 "can_harvest": can_manage_source(request.user, source),
                 "runs": [run_summary(r) for r in runs],
                 "active_run": next((r for r in runs if r.status in ACTIVE), None),
+                "schedule": schedules.get(source.pk),
             }
         )
     return render(request, "harvesters/sources.html", {"rows": rows})
@@ -122,7 +126,8 @@ def harvest_now(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("harvesters:sources"))
     run = enqueue_harvest(source)
     if _is_htmx(request):
-        return render(request, "harvesters/_run_progress.html", run_summary(run), status=202)
+        context = {**run_summary(run), "can_cancel": True}
+        return render(request, "harvesters/_run_progress.html", context, status=202)
     return redirect(reverse("harvesters:sources") + f"#source-{source.name}")
 
 
@@ -132,6 +137,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     (for HTMX, together with an out-of-band refresh of the source's last runs table)."""
     run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
     context = run_summary(run)
+    context["can_cancel"] = context["active"] and can_manage_source(request.user, run.source)
     if not context["active"] and _is_htmx(request):
         # refresh the source's run table too (an HTMX out-of-band swap)
         runs = run.source.runs.order_by("-started_at", "-id")[:RUNS_PER_SOURCE]
@@ -142,4 +148,37 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """``GET /runs/<id>/``: one run with its counts, every warning and error."""
     run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
-    return render(request, "harvesters/run.html", run_summary(run))
+    context = run_summary(run)
+    context["can_cancel"] = context["active"] and can_manage_source(request.user, run.source)
+    return render(request, "harvesters/run.html", context)
+
+
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """``POST /runs/<id>/cancel`` (signed in, CSRF; staff or the owning team): cancel a
+    queued run, or ask a running one to stop (:mod:`harvesters.cancel`). HTMX gets the
+    run's progress fragment (409 with the reason when it already ended); plain posts
+    go back to the run page."""
+    run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("harvesters:run", args=[pk]))
+    if not can_manage_source(request.user, run.source):
+        return HttpResponse(
+            '<p class="notice notice--error" role="alert">Only staff or members of the '
+            "source's owning team may cancel its runs.</p>",
+            status=403,
+        )
+    try:
+        cancel_run(run, request.user.get_username())
+    except CancelRefused as exc:
+        if _is_htmx(request):
+            return HttpResponse(
+                f'<p class="notice notice--error" role="alert">{escape(exc.detail)}</p>',
+                status=exc.status,
+            )
+        return redirect(reverse("harvesters:run", args=[pk]))
+    if _is_htmx(request):
+        run.refresh_from_db()
+        context = {**run_summary(run), "can_cancel": True, "cancelling": True}
+        return render(request, "harvesters/_run_progress.html", context)
+    return redirect(reverse("harvesters:run", args=[pk]))

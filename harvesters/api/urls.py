@@ -4,10 +4,13 @@ from django.urls import path
 
 from harvesters.api.views import (
     HarvestNowView,
+    RunCancelView,
     RunDetailView,
     RunListView,
     SourceDetailView,
     SourceListView,
+    SourceProbeStoredView,
+    SourceProbeView,
 )
 from harvesters.kinds.openlineage.api import LineageBatchView, LineageIntakeView
 
@@ -16,8 +19,15 @@ urlpatterns = [
     path("lineage", LineageIntakeView.as_view(), name="api-lineage"),
     path("lineage/batch", LineageBatchView.as_view(), name="api-lineage-batch"),
     path("sources", SourceListView.as_view(), name="api-source-list"),
+    path("sources/test-connection", SourceProbeView.as_view(), name="api-source-probe"),
     path("sources/<int:pk>", SourceDetailView.as_view(), name="api-source-detail"),
+    path(
+        "sources/<int:pk>/test-connection",
+        SourceProbeStoredView.as_view(),
+        name="api-source-probe-stored",
+    ),
     path("sources/<int:pk>/harvest", HarvestNowView.as_view(), name="api-source-harvest"),
     path("runs", RunListView.as_view(), name="api-run-list"),
     path("runs/<int:pk>", RunDetailView.as_view(), name="api-run-detail"),
+    path("runs/<int:pk>/cancel", RunCancelView.as_view(), name="api-run-cancel"),
 ]

@@ -3,7 +3,7 @@
 import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -12,8 +12,11 @@ from rest_framework.views import APIView
 from catalog.models import HarvestRun, Source
 from harvesters.access import NOT_ALLOWED, CanManageSource, can_manage_source
 from harvesters.api.serializers import HarvestRunSerializer, SourceSerializer
+from harvesters.cancel import CancelRefused, cancel_run
 from harvesters.filtersets import SourceFilterSet
 from harvesters.guard import harvest_refusal
+from harvesters.secrets import mask_config
+from harvesters.services import SourceProblem, delete_source, probe_source
 from harvesters.tasks import enqueue_harvest
 from identity.permissions import ReadPolicyPermission
 
@@ -49,7 +52,11 @@ class SourceListView(generics.ListCreateAPIView):
 class SourceDetailView(generics.RetrieveUpdateDestroyAPIView):
     """``GET/PUT/PATCH/DELETE /api/v1/sources/<id>``: writes need a token of staff or
     of a member of the source's owning team (403 otherwise); handing the source to
-    another team needs membership of that team too."""
+    another team needs membership of that team too. ``PATCH {"enabled": false}``
+    disables it (and its schedule); ``PATCH {"schedule": ...}`` sets or (null) removes
+    the schedule. ``DELETE`` soft-deletes the assets only this source reported, deletes
+    its lineage edges, runs and schedule (``harvesters.services.delete_source``); 409
+    while a harvest is queued or running."""
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
@@ -60,6 +67,121 @@ class SourceDetailView(generics.RetrieveUpdateDestroyAPIView):
         if owner is not None and not can_manage_source(self.request.user, owner_team=owner):
             raise PermissionDenied(NOT_ALLOWED)
         serializer.save()
+
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="deleted"),
+            409: OpenApiResponse(description="a harvest is queued or running"),
+        }
+    )
+    def delete(self, request, *args, **kwargs):
+        """Delete the source; 409 ``{"detail"}`` while a run is queued or running."""
+        source = self.get_object()
+        try:
+            delete_source(source)
+        except SourceProblem as exc:
+            return Response({"detail": " ".join(exc.errors["detail"])}, status=exc.status)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProbeSerializer(serializers.Serializer):
+    """Body of a connection test: ``kind`` and ``config`` (for a stored source both are
+    optional: masked secrets and missing keys come from the stored source)."""
+
+    kind = serializers.CharField(required=False)
+    config = serializers.JSONField(required=False)
+    owner_team = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="new sources: the team that would own it (the caller must be staff or in it)",
+    )
+
+
+class ProbeResultSerializer(serializers.Serializer):
+    """Outcome of a connection test: ``ok``, ``message`` in words, ``seconds`` taken."""
+
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+    seconds = serializers.FloatField()
+
+
+def _probe_response(result) -> Response:
+    code = status.HTTP_503_SERVICE_UNAVAILABLE if result.busy else status.HTTP_200_OK
+    return Response(result.as_dict(), status=code)
+
+
+class SourceProbeView(APIView):
+    """``POST /api/v1/sources/test-connection`` ``{kind, config}``: test a config before
+    creating the source (a read-only probe bounded by ``MESH_PROBE_TIMEOUT_SECONDS``)
+    → 200 ``{ok, message, seconds}`` (``ok`` false with the reason in words when the
+    source cannot be reached, the config is invalid or the probe timed out); 503 when
+    too many tests are running. 403 unless the caller is staff or a member of the
+    ``owner_team`` given (whoever may create the source may test it)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="sources_test_connection_new",
+        request=ProbeSerializer,
+        responses={200: ProbeResultSerializer},
+    )
+    def post(self, request):
+        body = ProbeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        owner = body.validated_data.get("owner_team") or ""
+        if not can_manage_source(request.user, owner_team=owner):
+            raise PermissionDenied(NOT_ALLOWED)
+        config = body.validated_data.get("config") or {}
+        if not isinstance(config, dict):
+            return Response({"config": ["expected an object"]}, status=400)
+        kind = body.validated_data.get("kind") or ""
+        return _probe_response(probe_source(kind, config))
+
+
+class SourceProbeStoredView(APIView):
+    """``POST /api/v1/sources/<id>/test-connection`` (optional body ``{config}``, masked
+    secrets kept from the stored source): test the stored or edited config → 200
+    ``{ok, message, seconds}``; 403 unless the caller may manage the source."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="sources_test_connection_stored",
+        request=ProbeSerializer,
+        responses={200: ProbeResultSerializer},
+    )
+    def post(self, request, pk: int):
+        source = get_object_or_404(Source, pk=pk)
+        if not can_manage_source(request.user, source):
+            raise PermissionDenied(NOT_ALLOWED)
+        body = ProbeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        config = body.validated_data.get("config")
+        if config is None:
+            config = mask_config(source.config)
+        if not isinstance(config, dict):
+            return Response({"config": ["expected an object"]}, status=400)
+        return _probe_response(probe_source(source.kind, config, stored=source))
+
+
+class RunCancelView(APIView):
+    """``POST /api/v1/runs/<id>/cancel``: cancel a queued run at once, or ask a running
+    one to stop (it keeps what it read, removes nothing, ends ``cancelled``) → 202 with
+    the run; 409 when it already ended; 403 unless the caller may manage its source."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={202: HarvestRunSerializer})
+    def post(self, request, pk: int):
+        run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+        if not can_manage_source(request.user, run.source):
+            raise PermissionDenied(NOT_ALLOWED)
+        try:
+            cancel_run(run, request.user.get_username())
+        except CancelRefused as exc:
+            return Response({"detail": exc.detail}, status=exc.status)
+        run.refresh_from_db()
+        return Response(HarvestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 class HarvestNowView(APIView):

@@ -24,7 +24,7 @@ def make_sources(n: int) -> list[Source]:
 
 
 class TestSourcesPage(PageTests):
-    queries = 5  # + the lost-run reaper's check
+    queries = 6  # + the lost-run reaper's check, + the schedules
 
     def setup_rows(self) -> str:
         make_sources(2)
@@ -48,7 +48,7 @@ class TestRunPage(PageTests):
 
 class TestSourceListAPI(APIListTests):
     url = "/api/v1/sources"
-    queries = 3
+    queries = 4  # + the sources' schedules (django-celery-beat), one query
     filters = {"kind=sql": 3, "kind=dbt": 0, "enabled=true": 3, "enabled=false": 0, "q=db-": 3}
 
     def make(self, n: int) -> None:
@@ -73,7 +73,7 @@ class TestRunDetailAPI(APIDetailTests):
 
 
 class TestSourceDetailAPI(APIDetailTests):
-    queries = 2
+    queries = 3  # + the schedule
     missing_url = "/api/v1/sources/999999"
 
     def make_one(self) -> str:

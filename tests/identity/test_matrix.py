@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from access.models import AccessRequest, State
-from catalog.models import Source
+from catalog.models import HarvestRun, Source
 from identity.models import ApiToken
 from tests.identity.test_tokens import EVENT
 
@@ -71,6 +71,9 @@ API_MATRIX = {
     ("PATCH", "/api/v1/sources/{id}"): ADMINS,
     ("DELETE", "/api/v1/sources/{id}"): ADMINS,
     ("POST", "/api/v1/sources/{id}/harvest"): ADMINS,
+    ("POST", "/api/v1/sources/{id}/test-connection"): ADMINS,
+    ("POST", "/api/v1/sources/test-connection"): ADMINS,
+    ("POST", "/api/v1/runs/{id}/cancel"): ADMINS,
     ("POST", "/api/v1/tokens"): SIGNED_IN,
     ("DELETE", "/api/v1/tokens/{id}"): {"owner", "admin"},  # olivia's token
     # Access requests and grants (access/permissions.py, access/services.py). Every one is
@@ -203,9 +206,17 @@ def request_for(method: str, path: str, w: dict, admin: APIClient):
         ("DELETE", "/api/v1/sources/{id}"): (f"/api/v1/sources/{w['source'].pk}", None, None),
         ("POST", "/api/v1/sources/{id}/harvest"): (
             f"/api/v1/sources/{w['source'].pk}/harvest", None, None),
+        ("POST", "/api/v1/sources/{id}/test-connection"): (
+            f"/api/v1/sources/{w['source'].pk}/test-connection", None, None),
+        ("POST", "/api/v1/sources/test-connection"): (
+            "/api/v1/sources/test-connection", {"kind": source["kind"], "config": source["config"]},
+            None),
         ("POST", "/api/v1/tokens"): ("/api/v1/tokens", {"name": "t", "scopes": ["read"]}, None),
         ("DELETE", "/api/v1/tokens/{id}"): (f"/api/v1/tokens/{w['token'].pk}", None, None),
     }  # fmt: skip
+    if path == "/api/v1/runs/{id}/cancel":  # a queued run of the source, made on demand
+        run = HarvestRun.objects.create(source=w["source"], status=HarvestRun.Status.QUEUED)
+        return f"/api/v1/runs/{run.pk}/cancel", None, None
     if path.startswith("/api/v1/access-requests"):
         return access_call(path, w)
     if path.startswith("/api/v1/grants/"):

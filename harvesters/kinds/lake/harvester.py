@@ -65,16 +65,27 @@ class LakeConfig(HarvesterConfig):
     ``iceberg_catalog``: ``{name, type, uri, warehouse, ...}`` for pyiceberg ``load_catalog``.
     """
 
-    path: str = Field(min_length=1)
-    namespace: str | None = None
-    formats: list[Format] | None = None
-    sample_rows: int = Field(1000, ge=1)
-    sample_bytes: int = Field(1 << 20, ge=1024)
-    verify_bytes: int = Field(8 << 20, ge=0)
-    exclude: list[str] = []
-    max_files: int | None = Field(None, ge=1)
-    storage_options: dict = {}
-    iceberg_catalog: dict | None = None
+    path: str = Field(
+        min_length=1, description="a local folder or object-store URL (s3://bucket/prefix)"
+    )
+    namespace: str | None = Field(None, description="overrides the namespace derived from path")
+    formats: list[Format] | None = Field(None, description="formats to harvest (default: all)")
+    sample_rows: int = Field(1000, ge=1, description="CSV/JSON rows read to infer a schema")
+    sample_bytes: int = Field(1 << 20, ge=1024, description="CSV/JSON bytes read to infer a schema")
+    verify_bytes: int = Field(
+        8 << 20,
+        ge=0,
+        description="a Parquet file's first row group is checked when at most this many "
+        "compressed bytes (0: footer only)",
+    )
+    exclude: list[str] = Field([], description="glob patterns relative to path (tmp/*, *.bak)")
+    max_files: int | None = Field(None, ge=1, description="stop listing after this many files")
+    storage_options: dict = Field(
+        {}, description="fsspec/deltalake/pyiceberg options (credentials, endpoint)"
+    )
+    iceberg_catalog: dict | None = Field(
+        None, description="{name, type, uri, warehouse, ...} for pyiceberg load_catalog"
+    )
 
 
 class LakeHarvester(Harvester):

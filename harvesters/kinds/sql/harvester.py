@@ -65,13 +65,22 @@ PLATFORMS = {"postgresql": "postgres", "mariadb": "mysql"}
 class SQLConfig(HarvesterConfig):
     """Configuration of a ``sql`` source; see the module docstring for each key."""
 
-    url: str
-    namespace: str | None = None
-    include_schemas: list[str] | None = None
-    exclude_schemas: list[str] = PydanticField(default_factory=list)
-    include_views: bool = True
-    row_counts: bool = True
-    connect_timeout: float = PydanticField(default=10, gt=0)
+    url: str = PydanticField(
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pass@db:5432/chinook or "
+        "sqlite:////data/Chinook_Sqlite.sqlite (DuckDB files are opened read-only)"
+    )
+    namespace: str | None = PydanticField(None, description="OpenLineage namespace override")
+    include_schemas: list[str] | None = PydanticField(
+        None, description="fnmatch patterns of the schemas to harvest (default: all)"
+    )
+    exclude_schemas: list[str] = PydanticField(
+        default_factory=list, description="fnmatch patterns of schemas to skip, e.g. sales_*"
+    )
+    include_views: bool = PydanticField(True, description="harvest views and their lineage")
+    row_counts: bool = PydanticField(True, description="count the rows of every table")
+    connect_timeout: float = PydanticField(
+        default=10, gt=0, description="seconds to wait for the database to answer"
+    )
 
 
 @dataclass(slots=True)
@@ -189,6 +198,26 @@ class SQLHarvester(Harvester):
                 yield from self._harvest(conn)
         finally:
             engine.dispose()
+
+    def probe(self) -> str:
+        """Test connection: connect and list the schemas this source would harvest
+        (read-only); HarvestError with the reason when the database cannot be reached."""
+        engine = self._engine()
+        try:
+            try:
+                conn = engine.connect()
+            except Exception as exc:  # noqa: BLE001 - driver errors vary by database
+                raise HarvestError(
+                    f"cannot connect to {safe_url(self.config.url)}: {_reason(exc)}"
+                ) from None
+            with conn:
+                duck = conn.dialect.name == "duckdb"
+                introspector = DuckDBIntrospector(conn) if duck else SAIntrospector(conn)
+                schemas = [s for s in introspector.schema_names() if self._schema_included(s)]
+        finally:
+            engine.dispose()
+        shown = ", ".join(schemas[:5]) + (", ..." if len(schemas) > 5 else "")
+        return f"connected to {safe_url(self.config.url)}: {len(schemas)} schema(s) ({shown})"
 
     # -- connection -------------------------------------------------------------------
     def _engine(self) -> sa.Engine:
