@@ -5,8 +5,8 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from lineage.graph.base import UPSTREAM, GraphBackend
-from lineage.models import FieldLineageEdge, LineageEdge
+from lineage.graph.base import NOW, UPSTREAM, EdgeView, GraphBackend
+from lineage.models import FieldLineageEdge, LineageEdge, edge_filter
 
 MAX_IN_LIST = 10_000
 
@@ -38,7 +38,9 @@ class SQLGraphBackend(GraphBackend):
     def __init__(self, **options) -> None:
         self.options = options
 
-    def expand(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, int | None]]:
+    def expand(
+        self, frontier: list[int], direction: str, view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, int | None]]:
         """See :meth:`GraphBackend.expand`."""
         column = "downstream_id__in" if direction == UPSTREAM else "upstream_id__in"
         size = in_list_size()
@@ -46,23 +48,29 @@ class SQLGraphBackend(GraphBackend):
             chunk = frontier[start : start + size]
             yield from (
                 LineageEdge.objects.filter(**{column: chunk})
+                .filter(edge_filter(view.as_of, view.hidden))
                 .filter(upstream__removed=False, downstream__removed=False)
                 .values_list("upstream_id", "downstream_id", "job_id")
                 .distinct()
             )
 
-    def job_edges(self, jobs: list[int]) -> Iterable[tuple[int, int, int | None]]:
+    def job_edges(
+        self, jobs: list[int], view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, int | None]]:
         """See :meth:`GraphBackend.job_edges`; one query per chunk of ``jobs``."""
         size = in_list_size()
         for start in range(0, len(jobs), size):
             yield from (
                 LineageEdge.objects.filter(job_id__in=jobs[start : start + size])
+                .filter(edge_filter(view.as_of, view.hidden))
                 .filter(upstream__removed=False, downstream__removed=False)
                 .values_list("upstream_id", "downstream_id", "job_id")
                 .distinct()
             )
 
-    def expand_fields(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, str]]:
+    def expand_fields(
+        self, frontier: list[int], direction: str, view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, str]]:
         """See :meth:`GraphBackend.expand_fields`; fields of removed assets are never
         returned (as for :meth:`expand`)."""
         column = "downstream_id__in" if direction == UPSTREAM else "upstream_id__in"
@@ -71,6 +79,7 @@ class SQLGraphBackend(GraphBackend):
             chunk = frontier[start : start + size]
             yield from (
                 FieldLineageEdge.objects.filter(**{column: chunk})
+                .filter(edge_filter(view.as_of, view.hidden))
                 .filter(upstream__asset__removed=False, downstream__asset__removed=False)
                 .values_list("upstream_id", "downstream_id", "transformation")
                 .distinct()
