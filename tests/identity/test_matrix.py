@@ -242,7 +242,10 @@ def lineage_call(method: str, path: str, w: dict):
     model, ends = (FieldLineageEdge, (fa, fb)) if column else (LineageEdge, (a, b))
     manual = method == "DELETE"
     edge = model.objects.create(
-        key="k", upstream=ends[0], downstream=ends[1], origin=None if manual else w["source"],
+        key="k",
+        upstream=ends[0],
+        downstream=ends[1],
+        origin=None if manual else w["source"],
         provenance=Provenance.MANUAL if manual else Provenance.HARVESTED,
         hidden_at=timezone.now() if path.endswith("unhide") else None,
     )
