@@ -27,12 +27,15 @@ from rest_framework.views import APIView
 from catalog.models import Asset
 from identity.permissions import ReadPolicyPermission
 from lineage import services
-from lineage.api.views import AS_OF, BAD_REQUEST, HIDDEN, NOT_FOUND, EdgeAssertionSerializer
+from lineage.api.views import AS_OF, BAD_REQUEST, NOT_FOUND, EdgeAssertionSerializer
 from lineage.edge_details import COLUMNS, assertion
 from lineage.history import schema_diff, schema_versions
 from lineage.models import FieldLineageEdge, LineageEdge, SchemaVersion, edge_filter
 
 URN = OpenApiParameter("urn", str, required=True, description="Asset URN")
+HIDDEN_LISTED = OpenApiParameter(
+    "hidden", bool, description="false: leave out edges an owner hid (default true: list them)"
+)
 ENDED = OpenApiParameter(
     "ended", bool, description="true: also list edges that ended (their whole history)"
 )
@@ -166,7 +169,7 @@ class EdgesView(APIView):
 
     @extend_schema(
         operation_id="v1_lineage_edges_list",
-        parameters=[URN, AS_OF, HIDDEN, ENDED],
+        parameters=[URN, AS_OF, HIDDEN_LISTED, ENDED],
         responses={
             200: OpenApiResponse(
                 OpenApiTypes.OBJECT,
