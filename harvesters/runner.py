@@ -28,7 +28,7 @@ from harvesters.report import HarvestReport
 from harvesters.secrets import redact_report, secret_values
 from harvesters.sink import CatalogSink
 from harvesters.vault import SecretError, resolve
-from lineage.models import FieldLineageEdge, LineageEdge
+from lineage.history import end_stale_edges
 
 log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int], None]
@@ -230,14 +230,11 @@ def _remove_stale(
 
 
 def _delete_stale_edges(source: Source, run: HarvestRun) -> None:
-    """Delete edges this source asserted before but not in this run (no longer true),
-    with an outbox event per affected downstream asset so projections follow."""
-    stale = LineageEdge.objects.filter(origin=source).exclude(run=run)
-    stale_fields = FieldLineageEdge.objects.filter(origin=source).exclude(run=run)
-    urns = set(stale.values_list("downstream__urn", flat=True))
-    urns |= set(stale_fields.values_list("downstream__asset__urn", flat=True))
-    stale.delete()
-    stale_fields.delete()
+    """End the edges this source asserted before but not in this run (no longer true):
+    they keep their row with ``valid_to`` set (history, :mod:`lineage.history`), with an
+    outbox event per affected downstream asset so projections follow. Manual edges have
+    no origin and are never touched; hidings carry over to edges seen again."""
+    urns = end_stale_edges(source, run)
     OutboxEvent.objects.bulk_create(
         [OutboxEvent(topic=OutboxEvent.Topic.LINEAGE, key=urn) for urn in urns]
     )

@@ -35,6 +35,7 @@ from harvesters.records import (
     QualityRecord,
 )
 from harvesters.report import HarvestReport
+from lineage.history import record_schema_versions
 from lineage.models import FieldLineageEdge, LineageEdge
 
 BATCH = 1000
@@ -328,6 +329,7 @@ class CatalogSink:
         self._writer(Field, FIELD_MERGE_ATTRS).update(FIELD_UPDATE_SQL, updates)
         for chunk in _chunks(to_delete):
             Field.objects.filter(id__in=chunk).delete()
+        record_schema_versions(asset_ids, self.now)
 
     def _upsert_tags_and_owners(self, records: list, ids: dict[str, int]) -> None:
         tag_names = {t for r in records for t in r.tags}

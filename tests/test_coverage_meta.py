@@ -29,6 +29,7 @@ NOT_YET: dict[str, tuple[bool, bool, str]] = {
     "lineage.LineageEdge": (False, False, "edges: served as graphs by /api/v1/lineage"),
     "lineage.FieldLineageEdge": (False, False, "served as graphs by /api/v1/column-lineage"),
     "lineage.OpenLineageEvent": (False, False, "raw events: stored for audit, no endpoint yet"),
+    "lineage.SchemaVersion": (False, False, "served by /api/v1/schema-versions and schema-diff"),
     "products.DataContract": (True, False, "contracts API filters status and q by hand"),
     "products.Domain": (True, False, "domains API has no filters yet"),
     "products.EditRecord": (False, False, "history: shown on the pages, no endpoint yet"),

@@ -3,8 +3,8 @@
 from collections.abc import Iterable
 
 from catalog.idlists import id_set
-from lineage.graph.base import UPSTREAM, GraphBackend
-from lineage.models import FieldLineageEdge, LineageEdge
+from lineage.graph.base import NOW, UPSTREAM, EdgeView, GraphBackend
+from lineage.models import FieldLineageEdge, LineageEdge, edge_filter
 
 
 class SQLGraphBackend(GraphBackend):
@@ -19,31 +19,40 @@ class SQLGraphBackend(GraphBackend):
     def __init__(self, **options) -> None:
         self.options = options
 
-    def expand(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, int | None]]:
+    def expand(
+        self, frontier: list[int], direction: str, view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, int | None]]:
         """See :meth:`GraphBackend.expand`."""
         column = "downstream_id__in" if direction == UPSTREAM else "upstream_id__in"
         yield from (
             LineageEdge.objects.filter(**{column: id_set(frontier)})
+            .filter(edge_filter(view.as_of, view.hidden))
             .filter(upstream__removed=False, downstream__removed=False)
             .values_list("upstream_id", "downstream_id", "job_id")
             .distinct()
         )
 
-    def job_edges(self, jobs: list[int]) -> Iterable[tuple[int, int, int | None]]:
-        """See :meth:`GraphBackend.job_edges`; one query per chunk of ``jobs``."""
+    def job_edges(
+        self, jobs: list[int], view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, int | None]]:
+        """See :meth:`GraphBackend.job_edges`; one query."""
         yield from (
             LineageEdge.objects.filter(job_id__in=id_set(jobs))
+            .filter(edge_filter(view.as_of, view.hidden))
             .filter(upstream__removed=False, downstream__removed=False)
             .values_list("upstream_id", "downstream_id", "job_id")
             .distinct()
         )
 
-    def expand_fields(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, str]]:
+    def expand_fields(
+        self, frontier: list[int], direction: str, view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, str]]:
         """See :meth:`GraphBackend.expand_fields`; fields of removed assets are never
         returned (as for :meth:`expand`)."""
         column = "downstream_id__in" if direction == UPSTREAM else "upstream_id__in"
         yield from (
             FieldLineageEdge.objects.filter(**{column: id_set(frontier)})
+            .filter(edge_filter(view.as_of, view.hidden))
             .filter(upstream__asset__removed=False, downstream__asset__removed=False)
             .values_list("upstream_id", "downstream_id", "transformation")
             .distinct()

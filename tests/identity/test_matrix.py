@@ -89,6 +89,15 @@ API_MATRIX = {
     ("POST", "/api/v1/grants/{id}/renew"): CONSUMER,
     ("POST", "/api/v1/grants/{id}/retry"): APPROVERS,
     ("POST", "/api/v1/grants/{id}/mark-provisioned"): APPROVERS,  # not the consumer
+    # Manual lineage (lineage/services.py): owners of the downstream asset (here the team
+    # sales-eng owns it: its editing members), stewards and staff.
+    ("POST", "/api/v1/lineage/edges"): EDITORS,
+    ("DELETE", "/api/v1/lineage/edges/{id}"): EDITORS,
+    ("POST", "/api/v1/lineage/edges/{id}/hide"): EDITORS,
+    ("POST", "/api/v1/lineage/edges/{id}/unhide"): EDITORS,
+    ("DELETE", "/api/v1/lineage/column-edges/{id}"): EDITORS,
+    ("POST", "/api/v1/lineage/column-edges/{id}/hide"): EDITORS,
+    ("POST", "/api/v1/lineage/column-edges/{id}/unhide"): EDITORS,
 }
 # Cells the hardening branch (issue 9: harvesters/access.py) closes; until it is merged
 # the harvest endpoint lets any signed-in user queue a harvest.
@@ -221,7 +230,44 @@ def request_for(method: str, path: str, w: dict, admin: APIClient):
         return access_call(path, w)
     if path.startswith("/api/v1/grants/"):
         return grant_call(path, w)
+    if path.startswith("/api/v1/lineage/edges") or path.startswith("/api/v1/lineage/column-"):
+        return lineage_call(method, path, w)
     return table[(method, path)]
+
+
+def lineage_call(method: str, path: str, w: dict):
+    """URL and body of a manual-lineage operation: assets a → b (b owned by the team
+    sales-eng, column v each), with a harvested edge (hidden for unhide) or a manual one
+    (for DELETE) to act on."""
+    from catalog.models import Asset, Field, Owner, Ownership
+    from lineage.models import FieldLineageEdge, LineageEdge, Provenance
+
+    a, b = (
+        Asset.objects.create(urn=f"urn:mc:dataset:m://x/{n}", name=n, namespace="m://x")
+        for n in ("a", "b")
+    )
+    team = Owner.objects.create(name="sales-eng", kind="team")
+    Ownership.objects.create(asset=b, owner=team)
+    fa, fb = (Field.objects.create(asset=x, name="v", data_type="integer") for x in (a, b))
+    column = "column-" in path
+    model, ends = (FieldLineageEdge, (fa, fb)) if column else (LineageEdge, (a, b))
+    manual = method == "DELETE"
+    edge = model.objects.create(
+        key="k",
+        upstream=ends[0],
+        downstream=ends[1],
+        origin=None if manual else w["source"],
+        provenance=Provenance.MANUAL if manual else Provenance.HARVESTED,
+        hidden_at=timezone.now() if path.endswith("unhide") else None,
+    )
+    if path == "/api/v1/lineage/edges":
+        return path, {"upstream": a.urn, "downstream": b.urn, "note": "seen in the job code"}, None
+    base = f"/api/v1/lineage/{'column-edges' if column else 'edges'}/{edge.pk}"
+    if path.endswith("/hide"):
+        return f"{base}/hide", {"reason": "wrong join"}, None
+    if path.endswith("/unhide"):
+        return f"{base}/unhide", None, None
+    return base, None, None
 
 
 def access_call(path: str, w: dict):
