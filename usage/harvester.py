@@ -86,7 +86,7 @@ class UsageHarvester(Harvester):
         namespace = cfg.urn_namespace()
         tables = resolve_tables(namespace, usage, self.report)
         if self.source is not None:
-            store_usage(self.source, usage, tables, datetime.now(UTC))
+            store_usage(self.source, usage, tables, datetime.now(UTC), self.report)
         counts = self.report.counts
         counts["read_seconds"] = round(read - started, 3)
         counts["parse_seconds"] = round(parsed - read, 3)
