@@ -10,11 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from catalog.models import Asset
 from catalog.urns import dataset_urn
 from tests.factories import make_asset
 from tests.usage.conftest import CHINOOK_NS
 from usage.catalog_usage import asset_views, popular_assets, recently_used
 from usage.models import AssetView, UsagePreference
+from usage.queries import port_usage
 
 CUSTOMER = dataset_urn(CHINOOK_NS, "Chinook_Sqlite.main.Customer")
 TRACK = dataset_urn(CHINOOK_NS, "Chinook_Sqlite.main.Track")
@@ -131,3 +133,28 @@ def test_badges_and_column_popularity(client, harvested):
     results = client.get("/search?q=customer").content.decode()
     customer_hit = results.split(f'href="/assets/{CUSTOMER}?from=search"', 1)[1]
     assert customer_hit.split("</div>", 1)[0].count('<span class="badge badge--popular"') == 1
+
+
+def test_output_port_usage_and_consumers(client, harvested, django_user_model):
+    from products.models import DataProduct, InputPort, OutputPort
+
+    customer = Asset.objects.get(urn=CUSTOMER)
+    sales = DataProduct.objects.create(uid="sales", name="Sales")
+    port = OutputPort.objects.create(product=sales, name="customers", asset=customer)
+    unbound = OutputPort.objects.create(product=sales, name="later", asset_urn="urn:x")
+    crm = DataProduct.objects.create(uid="crm", name="CRM")
+    InputPort.objects.create(product=crm, name="customers", asset=customer)
+    billing = DataProduct.objects.create(uid="billing", name="Billing")
+    InputPort.objects.create(product=billing, name="sales", upstream_product=sales)
+    client.get(f"/assets/{CUSTOMER}")  # one page view
+    page = client.get("/products/sales/").content.decode()
+    assert f'hx-get="/usage/ports/{port.pk}/section"' in page
+    section = client.get(f"/usage/ports/{port.pk}/section").content.decode()
+    assert "data-port-queries>8<" in section and "data-port-users>2<" in section
+    assert "1 page view" in section
+    assert section.index("data-port-user>alice<") < section.index("data-port-user>bob<")
+    assert [c.name for c in port_usage(port)["consumers"]] == ["Billing", "CRM"]
+    assert 'href="/products/billing/" data-port-consumer>Billing<' in section
+    later = client.get(f"/usage/ports/{unbound.pk}/section").content.decode()
+    assert "not in the catalog yet" in later and "Billing" in later
+    assert client.get("/usage/ports/999999/section").status_code == 404
