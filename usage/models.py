@@ -129,7 +129,8 @@ class AssetView(models.Model):
     (:func:`usage.views_log.record_view`).
     """
 
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
+    # no index of its own: the unique constraint's index starts with asset
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+", db_index=False)
     day = models.DateField()
     user_key = models.PositiveIntegerField(default=0)
     monthly = models.BooleanField(default=False)
