@@ -46,6 +46,8 @@ def test_views_and_search_clicks_per_day_and_user(client, db, django_user_model)
     assert asset_views(orders) == {"views": 4, "clicks": 2}
     page = client.get(url + "?tab=usage").content.decode()
     assert "data-usage-page-views>4<" in page and "data-usage-clicks>2<" in page
+    api = client.get(f"/api/v1/assets/{orders.urn}/usage").json()
+    assert api["page_views"] == {"views": 4, "clicks": 2}
 
 
 def test_opt_out_per_user(client, db, django_user_model):
