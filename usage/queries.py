@@ -41,7 +41,8 @@ def asset_usage(asset: Asset, days: int | None = None) -> dict:
 
     Returns ``{"urn", "window_days", "since" (date), "until" (date), "popularity"
     (0–100), "totals": {"queries", "writes", "users", "rows"}, "daily": [{"day",
-    "queries", "users", "rows"}] (days with usage, oldest first), "columns": [{"column",
+    "queries", "users", "rows", "monthly"}] (days with usage, oldest first; ``monthly``:
+    a rolled-up month, ``day`` its first day), "columns": [{"column",
     "selected", "filtered", "joined"}] (most used first), "top_users": [{"user",
     "queries"}], "co_used": [{"urn", "name", "known", "queries"}], "top_queries":
     [{"fingerprint", "query", "writes", "queries"}]}``; lists hold at most 10 items
@@ -52,7 +53,7 @@ def asset_usage(asset: Asset, days: int | None = None) -> dict:
     mine = {"asset": asset, "day__gte": since}
     daily = list(
         UsageDay.objects.filter(**mine)
-        .values("day")
+        .values("day", "monthly")
         .annotate(q=Sum("queries"), w=Sum("writes"), u=Sum("users"), r=Sum("rows"))
         .order_by("day")
     )
@@ -95,7 +96,14 @@ def asset_usage(asset: Asset, days: int | None = None) -> dict:
             "rows": sum(d["r"] for d in daily),
         },
         "daily": [
-            {"day": d["day"], "queries": d["q"], "users": d["u"], "rows": d["r"]} for d in daily
+            {
+                "day": d["day"],
+                "queries": d["q"],
+                "users": d["u"],
+                "rows": d["r"],
+                "monthly": d["monthly"],
+            }
+            for d in daily
         ],
         "columns": [
             {"column": c["column"], "selected": c["s"], "filtered": c["f"], "joined": c["j"]}

@@ -21,6 +21,7 @@ from usage.models import (
     UsageDay,
     UserUsageDay,
 )
+from usage.queries import asset_usage
 from usage.rollup import SPECS, rollup_cutoff, rollup_usage
 
 
@@ -56,6 +57,10 @@ def test_rollup_preserves_totals(harvested, harvest):
     }
     if one_month:
         assert customer.get().users == 2  # alice yesterday and bob today: distinct per month
+        # the Usage tab and API show the month as one row
+        assert asset_usage(chinook("Customer"), 60)["daily"] == [
+            {"day": today.replace(day=1), "queries": 8, "users": 2, "rows": 36, "monthly": True}
+        ]
         assert done["usage_usageday"] == (10, 9)
         assert UserUsageDay.objects.filter(asset=chinook("Customer")).count() == 2
         assert ColumnUsageDay.objects.filter(asset=chinook("Customer"), column="FirstName").get(

@@ -10,6 +10,9 @@ class DailyUsageSerializer(serializers.Serializer):
     queries = serializers.IntegerField()
     users = serializers.IntegerField()
     rows = serializers.IntegerField()
+    monthly = serializers.BooleanField(
+        help_text="a month rolled up after the retention window; day is its first day"
+    )
 
 
 class ColumnUsageSerializer(serializers.Serializer):
