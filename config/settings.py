@@ -227,6 +227,14 @@ MESH_SEARCH_ENRICHERS: list[str] = [
 ]
 # Usage metrics (issue 14): the window (days, today included) popularity is computed over
 MESH_USAGE_POPULARITY_DAYS = int(os.environ.get("MESH_USAGE_POPULARITY_DAYS", "30"))
+# Daily usage rows older than this many days are rolled up into monthly rows (whole
+# months only: a month is rolled once all its days are older than the window).
+MESH_USAGE_RETENTION_DAYS = int(os.environ.get("MESH_USAGE_RETENTION_DAYS", "180"))
+# Record who viewed an asset page (False: views are counted anonymously for everyone;
+# each user may also opt out on /usage/preferences).
+MESH_USAGE_RECORD_USERS = env_bool("MESH_USAGE_RECORD_USERS", True)
+# Popularity score (0-100) from which an asset's badge reads "Popular".
+MESH_USAGE_POPULAR_SCORE = float(os.environ.get("MESH_USAGE_POPULAR_SCORE", "80"))
 
 # Lineage graph store (a projection of the SQL lineage edges): dotted path + options.
 # MESH_GRAPH_BACKEND=bolt (or the dotted path lineage.graph.bolt.BoltGraphBackend) uses
@@ -303,6 +311,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # the popularity window moves every day: rescore once a day
     "usage-popularity": {"task": "usage.tasks.compute_popularity", "schedule": 86400.0},
+    # daily usage older than MESH_USAGE_RETENTION_DAYS becomes monthly rows
+    "usage-rollup": {"task": "usage.tasks.rollup_usage", "schedule": 86400.0},
 }
 
 # Access requests: the longest grant (days), the reminder lead time (days), the default

@@ -39,6 +39,7 @@ urlpatterns = [
     path("api/v1/", include("access.api.urls")),
     path("", include("audit.urls")),
     path("", include("access.urls")),
+    path("", include("usage.urls")),
     path("", include("products.urls")),
     path("accounts/login/", identity_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", identity_views.logout_view, name="logout"),

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Asset
 from usage.api.serializers import AssetUsageSerializer, TopAssetSerializer
+from usage.catalog_usage import asset_views
 from usage.queries import asset_usage, parse_window, top_assets
 
 WINDOW = OpenApiParameter(
@@ -26,13 +27,15 @@ def _window(request) -> int:
 
 class AssetUsageView(APIView):
     """Usage of one asset over a window: daily counts, top users, columns, co-used
-    assets, top queries. 404 for an unknown URN; 400 for a bad ``window``."""
+    assets, top queries, and views of its catalog page (``page_views``). 404 for an unknown URN; 400 for a bad ``window``."""
 
     @extend_schema(parameters=[WINDOW], responses=AssetUsageSerializer, tags=["usage"])
     def get(self, request, urn: str):
         """Return the asset's usage (see :func:`usage.queries.asset_usage`)."""
         asset = get_object_or_404(Asset, urn=urn)
-        return Response(AssetUsageSerializer(asset_usage(asset, _window(request))).data)
+        usage = asset_usage(asset, _window(request))
+        usage["page_views"] = asset_views(asset, usage["window_days"])
+        return Response(AssetUsageSerializer(usage).data)
 
 
 class TopUsageView(APIView):
