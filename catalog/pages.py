@@ -51,6 +51,11 @@ class PageExtension:
         """Context for the open ``tab`` (called for every tab, this extension's or not)."""
         return {}
 
+    def result_badges(self, urns: list[str]) -> dict[str, list[dict]]:
+        """Badges for search results: ``{urn: [{"label", "title", "url", "css"}]}`` for
+        the given page of result URNs (batched: a fixed number of queries per page)."""
+        return {}
+
     def tab_templates(self, asset, tab: str) -> list[str]:
         """Templates appended inside another extension's open ``tab`` (e.g. the last dbt
         build above a job's runs)."""

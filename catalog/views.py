@@ -170,6 +170,12 @@ def search(request: HttpRequest) -> HttpResponse:
                 ][:3],
             }
         )
+    urns = [r["urn"] for r in results]
+    for extension in page_extensions() if urns else []:
+        for urn, badges in extension.result_badges(urns).items():
+            for r in results:
+                if r["urn"] == urn:
+                    r.setdefault("badges", []).extend(badges)
     count = data.get("count", 0)
     pages = max(1, math.ceil(count / PAGE_SIZE))
     facets = []
