@@ -128,7 +128,8 @@ def open_incident(
 ) -> tuple[Incident, bool]:
     """Open an incident for ``episode`` or return the unresolved one (``(incident,
     created)``; an existing one gets a timeline line ``description``). The subject is
-    ``port`` (its asset and product filled in), ``asset`` or ``product``. Stores the
+    ``port`` (its asset and product filled in), ``asset`` (with the product of the first
+    output port publishing it) or ``product`` (with its first bound port's asset). Stores the
     impact analysis, notifies the subject's watchers and owners and the downstream ones
     (``incident_opened``). ValidationError for a bad severity or no subject."""
     if severity not in Severity.values:
@@ -140,6 +141,9 @@ def open_incident(
         product = product or port.product
     if asset is None and product is None:
         raise ValidationError({"subject": ["An incident needs an asset or a product."]})
+    if asset is not None and product is None:  # the product publishing the asset, if any
+        port = OutputPort.objects.filter(asset=asset).select_related("product").first()
+        product = port.product if port else None
     existing = Incident.objects.filter(episode=episode).exclude(state=IncidentState.RESOLVED)
     found = existing.first()
     if found:

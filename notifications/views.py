@@ -48,6 +48,14 @@ def _next(request, default: str) -> str:
     return target
 
 
+def _next_from_referer(request) -> str:
+    """Where a non-htmx Watch form returns: the page that showed it, if on this site."""
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(referer, {request.get_host()}):
+        return referer
+    return "/subscriptions/"
+
+
 # -- inbox ------------------------------------------------------------------------------
 
 
@@ -180,7 +188,12 @@ def watch_button(request, kind: str, target_id: int):
     return render(
         request,
         "notifications/_watch_button.html",
-        {"kind": kind, "target_id": target_id, "sub": sub},
+        {
+            "kind": kind,
+            "target_id": target_id,
+            "sub": sub,
+            "next_url": _next_from_referer(request),
+        },
     )
 
 

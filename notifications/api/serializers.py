@@ -83,6 +83,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         model = Subscription
         fields = ["id", "target_kind", "target_id", "team", "event_types", "muted", "created_at"]
         read_only_fields = ["created_at"]
+        validators = []  # uniqueness: services.watch updates the existing row
 
 
 class NotificationSerializer(serializers.ModelSerializer):

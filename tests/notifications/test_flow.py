@@ -108,7 +108,9 @@ def test_breaking_contract_change_opens_one_incident(
 ):
     mesh.port.data_contract = DataContract.objects.create(
         uid="invoices-contract",
-        document={"schema": [{"name": "invoice", "properties": [{"name": "total"}, {"name": "id"}]}]},
+        document={
+            "schema": [{"name": "invoice", "properties": [{"name": "total"}, {"name": "id"}]}]
+        },
     )
     mesh.port.save()
     run = HarvestRun.objects.create(source=mesh.source, status="succeeded")
