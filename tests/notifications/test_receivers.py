@@ -59,7 +59,9 @@ def test_failed_quality_check_opens_and_pass_resolves(mesh, django_capture_on_co
     now = timezone.now()
 
     def send(status, when):
-        results = [{"asset_urn": mesh.asset.urn, "name": "not_null_total", "status": status, "when": when}]
+        results = [
+            {"asset_urn": mesh.asset.urn, "name": "not_null_total", "status": status, "when": when}
+        ]
         with django_capture_on_commit_callbacks(execute=True):
             quality_results_stored.send(type(mesh.asset), results=results)
 
@@ -89,7 +91,9 @@ def test_failed_harvest_tells_source_watchers(mesh, django_capture_on_commit_cal
 def test_access_request_tells_approvers_then_requester(mesh, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         req = access_services.create_request(
-            mesh.outsider, mesh.port, purpose="quarterly report",
+            mesh.outsider,
+            mesh.port,
+            purpose="quarterly report",
             end_date=timezone.now().date() + dt.timedelta(days=30),
         )
     owner_rows = services.inbox(mesh.owner).filter(event__type="access_request")
