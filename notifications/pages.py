@@ -5,7 +5,7 @@ search results, the product list and the product page; the product page's Watch 
 from django.urls import reverse
 
 from catalog.pages import PageExtension
-from notifications.incidents import open_counts_by_asset, open_counts_by_product
+from notifications.incidents import open_counts_by_product
 from notifications.models import Incident, IncidentState
 
 
@@ -35,13 +35,19 @@ class NotificationPages(PageExtension):
 
     def result_badges(self, urns: list[str]) -> dict[str, list[dict]]:
         """An "N open incidents" badge for results whose asset has some (one query)."""
-        from catalog.models import Asset
-
-        ids = dict(Asset.objects.filter(urn__in=urns).values_list("id", "urn"))
-        counts = open_counts_by_asset(ids)
+        counts: dict[str, int] = {}
+        for urn, asset_id in (
+            Incident.objects.filter(asset__urn__in=urns)
+            .exclude(state=IncidentState.RESOLVED)
+            .values_list("asset__urn", "asset_id")
+        ):
+            counts[urn] = counts.get(urn, 0) + 1
+            counts.setdefault(f"id:{urn}", asset_id)
         base = reverse("notifications:incidents")
         return {
-            ids[asset_id]: [_badge(n, f"{base}?asset={asset_id}")] for asset_id, n in counts.items()
+            urn: [_badge(n, f"{base}?asset={counts[f'id:{urn}']}")]
+            for urn, n in counts.items()
+            if not urn.startswith("id:")
         }
 
 

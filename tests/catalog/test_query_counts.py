@@ -79,21 +79,21 @@ class _AssetPage(PageTests):
 
 
 class TestAssetSchemaTab(_AssetPage):
-    queries = 12  # + the dbt test results (quality) under the schema
+    queries = 13  # + the dbt test results (quality) under the schema, + open incidents
 
 
 class TestAssetLineageTab(_AssetPage):
     tab = "lineage"
-    queries = 11
+    queries = 12  # + open incidents (notifications header)
 
 
 class TestAssetImpactTab(_AssetPage):
     tab = "impact"
-    queries = 16
+    queries = 17  # + open incidents (notifications header)
 
 
 class TestJobRunsTab(PageTests):
-    queries = 11
+    queries = 12  # + open incidents (notifications header)
 
     def setup_rows(self) -> str:
         self.job = make_asset("jobs.nightly", kind="job", type="job")

@@ -3,6 +3,7 @@
 
 from django.test import Client
 
+from catalog.outbox import process_outbox
 from notifications import incidents, services
 from notifications.models import EventType, Incident, Subscription
 from tests.base import count_queries
@@ -218,6 +219,9 @@ def test_incident_pages_and_badges(mesh, django_capture_on_commit_callbacks):
     assert "1 open incident" in listing
     assert web.get("/incidents/").content.decode().count("Late data") == 1
     assert web.get("/incidents/new").status_code == 400
+    process_outbox()  # the search index follows the assets
+    hits = web.get("/search?q=invoice").content.decode()
+    assert f"/incidents/?asset={mesh.asset.pk}" in hits and "1 open incident" in hits
     incidents.resolve(incident, mesh.owner)
     assert "open incident" not in web.get("/products/").content.decode()
 
