@@ -14,8 +14,13 @@ class NotificationsConfig(AppConfig):
         from catalog.pages import register_page_extension
         from notifications import receivers, tasks  # noqa: F401  (receivers, task names)
         from notifications.pages import NotificationPages, product_badges
-        from products.pages import register_product_badges, register_product_header
+        from products.pages import (
+            register_domain_header,
+            register_product_badges,
+            register_product_header,
+        )
 
         register_page_extension(NotificationPages())
         register_product_header("notifications/_product_header.html")
         register_product_badges(product_badges)
+        register_domain_header("notifications/_domain_header.html")

@@ -6,6 +6,7 @@ from catalog.pages import PageExtension
 _PORT_SECTIONS: list[str] = []
 _PRODUCT_HEADERS: list[str] = []
 _PRODUCT_BADGES: list = []
+_DOMAIN_HEADERS: list[str] = []
 
 
 class ProductPages(PageExtension):
@@ -60,3 +61,16 @@ def product_badges(product_ids) -> dict[int, list[dict]]:
         for pk, badges in fn(ids).items():
             out.setdefault(pk, []).extend(badges)
     return out
+
+
+def register_domain_header(template: str) -> str:
+    """Include ``template`` in the domain page's header actions (once per template). It
+    gets ``domain`` and ``user``. Returns the template name."""
+    if template not in _DOMAIN_HEADERS:
+        _DOMAIN_HEADERS.append(template)
+    return template
+
+
+def domain_headers() -> list[str]:
+    """The registered domain header templates, in registration order."""
+    return list(_DOMAIN_HEADERS)

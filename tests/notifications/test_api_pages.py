@@ -194,6 +194,15 @@ def test_watch_button_and_my_subscriptions(mesh):
     assert "Invoicing / invoices" in owner_page and ">owner<" in owner_page
     login(mesh.owner).post(f"/subscriptions/port/{mesh.port.pk}", {"action": "mute"})
     assert "Unmute" in login(mesh.owner).get("/subscriptions/").content.decode()
+    from products.models import Domain
+
+    domain = Domain.objects.create(slug="finance", name="Finance")
+    page = web.get("/domains/finance/").content.decode()
+    assert f'hx-get="/subscriptions/button/domain/{domain.pk}"' in page
+    assert (
+        f'hx-get="/subscriptions/button/product/{mesh.product.pk}"'
+        in web.get("/products/invoicing/").content.decode()
+    )
     saved = login(mesh.owner).post("/subscriptions/email", {"email_mode": "weekly"})
     assert saved.status_code == 302 and services.email_mode(mesh.owner) == "immediate"
 
