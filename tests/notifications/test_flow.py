@@ -5,6 +5,9 @@ works; deliveries are at most once per recipient and channel."""
 
 import hashlib
 import hmac
+import io
+
+from django.core.management import call_command
 
 from catalog.models import HarvestRun
 from harvesters.signals import run_changes_recorded
@@ -238,3 +241,8 @@ def test_daily_digest(mesh, smtp, django_capture_on_commit_callbacks):
     assert "Daily digest: 3" in digest["Subject"]
     assert "risk 2" in digest.get_payload()
     assert services.send_digests() == 0
+    out = io.StringIO()
+    call_command("send_digests", stdout=out)
+    assert out.getvalue().strip() == "0 digest e-mail(s) sent"
+    call_command("retry_notifications", stdout=out)
+    assert "0 retried" in out.getvalue()
