@@ -309,13 +309,15 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mesh-catalog@localhost")
-# SMTP when EMAIL_HOST is set, else the console (mails printed by the server)
+# SMTP when EMAIL_HOST is set, else one file per e-mail under MESH_VAR_DIR/mail
+# (embedded mode: nothing leaves the machine, nothing clutters the console)
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend",
+    else "django.core.mail.backends.filebased.EmailBackend",
 )
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 # Links in e-mails and webhook payloads start with this URL.
 MESH_BASE_URL = os.environ.get("MESH_BASE_URL", "http://127.0.0.1:8000")
 # Recipients written per batch by the fan-out (one e-mail task per batch).
