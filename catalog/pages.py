@@ -36,11 +36,13 @@ class SchemaColumn:
 @dataclass(frozen=True)
 class Badge:
     """A small label beside an asset's name (search results): ``css`` is an extra
-    class (``badge--<css>``), ``title`` the tooltip."""
+    class (``badge--<css>``), ``title`` the tooltip, ``url`` where it links (none: plain
+    text)."""
 
     label: str
     title: str = ""
     css: str = ""
+    url: str = ""
 
 
 class PageExtension:

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "audit",
     "access",
     "usage",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -313,7 +314,43 @@ CELERY_BEAT_SCHEDULE = {
     "usage-popularity": {"task": "usage.tasks.compute_popularity", "schedule": 86400.0},
     # daily usage older than MESH_USAGE_RETENTION_DAYS becomes monthly rows
     "usage-rollup": {"task": "usage.tasks.rollup_usage", "schedule": 86400.0},
+    # notifications: resend due deliveries; the daily e-mail digest
+    "notifications-retry": {
+        "task": "notifications.tasks.retry_due",
+        "schedule": float(os.environ.get("MESH_NOTIFY_RETRY_SECONDS", "60")),
+    },
+    "notifications-digest": {"task": "notifications.tasks.send_digests", "schedule": 86400.0},
 }
+
+# ---------------------------------------------------------------------------------------
+# Notifications (issue 16): e-mail through Django's backend, SMTP settings from the
+# environment (README "Notifications"); webhooks; delivery retries.
+# ---------------------------------------------------------------------------------------
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mesh-catalog@localhost")
+# SMTP when EMAIL_HOST is set, else one file per e-mail under MESH_VAR_DIR/mail
+# (embedded mode: nothing leaves the machine, nothing clutters the console)
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+# Links in e-mails and webhook payloads start with this URL.
+MESH_BASE_URL = os.environ.get("MESH_BASE_URL", "http://127.0.0.1:8000")
+# Recipients written per batch by the fan-out (one e-mail task per batch).
+MESH_NOTIFY_BATCH = int(os.environ.get("MESH_NOTIFY_BATCH", "1000"))
+# Attempts per delivery before it is failed, and the first backoff (doubles each time).
+MESH_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("MESH_NOTIFY_MAX_ATTEMPTS", "5"))
+MESH_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("MESH_NOTIFY_BACKOFF_SECONDS", "30"))
+MESH_WEBHOOK_TIMEOUT = float(os.environ.get("MESH_WEBHOOK_TIMEOUT", "10"))
 
 # Access requests: the longest grant (days), the reminder lead time (days), the default
 # provisioner of ports without a policy, and the provisioners by name (dotted path +

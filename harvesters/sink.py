@@ -7,10 +7,12 @@ their own source is harvested. Every touched asset gets an outbox event.
 """
 
 import hashlib
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import (
@@ -35,8 +37,11 @@ from harvesters.records import (
     QualityRecord,
 )
 from harvesters.report import HarvestReport
+from harvesters.signals import quality_results_stored
 from lineage.history import record_schema_versions
 from lineage.models import FieldLineageEdge, LineageEdge
+
+log = logging.getLogger(__name__)
 
 BATCH = 1000
 ASSET_MERGE_ATTRS = (
@@ -571,12 +576,20 @@ class CatalogSink:
             ).values_list("asset_id", "name", "executed_at")
         )
         recorded = db_datetime(QualityResult, "recorded_at", timezone.now())
-        rows = []
+        rows, stored = [], []
         for r in records:
             asset_id = ids.get(r.asset_urn)
             if asset_id is None or (asset_id, r.name, r.executed_at) in seen:
                 continue
             seen.add((asset_id, r.name, r.executed_at))
+            stored.append(
+                {
+                    "asset_urn": r.asset_urn,
+                    "name": r.name,
+                    "status": r.status,
+                    "when": r.executed_at or timezone.now(),
+                }
+            )
             rows.append(
                 (
                     asset_id,
@@ -592,6 +605,16 @@ class CatalogSink:
             )
         self._writer(QualityResult, QUALITY_COLUMNS).insert(rows)
         self.report.counts["quality_results"] += len(records)
+        if stored:
+            transaction.on_commit(lambda: _announce_quality(stored))
+
+
+def _announce_quality(results: list[dict]) -> None:
+    """Send :data:`harvesters.signals.quality_results_stored` for newly stored results
+    (robustly: a receiver's error is logged, never raised into the harvest)."""
+    for receiver, result in quality_results_stored.send_robust(Asset, results=results):
+        if isinstance(result, Exception):
+            log.error("quality_results_stored receiver %r failed: %r", receiver, result)
 
 
 def _asset_values(r: DatasetRecord | JobRecord) -> dict:

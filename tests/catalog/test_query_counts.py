@@ -79,22 +79,22 @@ class _AssetPage(PageTests):
 
 
 class TestAssetSchemaTab(_AssetPage):
-    queries = 14  # + the dbt test results (quality) under the schema
+    queries = 15  # + the dbt test results (quality) under the schema, + open incidents
     # + usage: the popularity badge and the schema table's Usage column
 
 
 class TestAssetLineageTab(_AssetPage):
     tab = "lineage"
-    queries = 12  # + the popularity badge (usage), as on every dataset tab
+    queries = 13  # + the popularity badge (usage), + open incidents (notifications header)
 
 
 class TestAssetImpactTab(_AssetPage):
     tab = "impact"
-    queries = 17
+    queries = 18  # + open incidents (notifications header)
 
 
 class TestJobRunsTab(PageTests):
-    queries = 11
+    queries = 12  # + open incidents (notifications header)
 
     def setup_rows(self) -> str:
         self.job = make_asset("jobs.nightly", kind="job", type="job")

@@ -98,6 +98,24 @@ API_MATRIX = {
     ("DELETE", "/api/v1/lineage/column-edges/{id}"): EDITORS,
     ("POST", "/api/v1/lineage/column-edges/{id}/hide"): EDITORS,
     ("POST", "/api/v1/lineage/column-edges/{id}/unhide"): EDITORS,
+    # Notifications (notifications/incidents.py, notifications/services.py). Incidents are
+    # opened by staff on Orders (owning team Sales Eng); subscriptions and webhooks are
+    # oscar's own (the viewer), invisible to everyone else.
+    ("POST", "/api/v1/incidents"): SIGNED_IN,
+    ("POST", "/api/v1/incidents/{id}/acknowledge"): EDITORS,
+    ("POST", "/api/v1/incidents/{id}/resolve"): EDITORS,
+    ("POST", "/api/v1/incidents/{id}/reopen"): EDITORS,
+    ("POST", "/api/v1/incidents/{id}/update"): EDITORS,
+    ("POST", "/api/v1/incidents/{id}/comment"): SIGNED_IN,
+    ("POST", "/api/v1/notifications/read"): SIGNED_IN,
+    ("POST", "/api/v1/subscriptions"): SIGNED_IN,
+    ("PUT", "/api/v1/subscriptions/{id}"): CONSUMER,
+    ("PATCH", "/api/v1/subscriptions/{id}"): CONSUMER,
+    ("DELETE", "/api/v1/subscriptions/{id}"): CONSUMER,
+    ("POST", "/api/v1/webhooks"): SIGNED_IN,
+    ("PUT", "/api/v1/webhooks/{id}"): CONSUMER,
+    ("PATCH", "/api/v1/webhooks/{id}"): CONSUMER,
+    ("DELETE", "/api/v1/webhooks/{id}"): CONSUMER,
 }
 # Cells the hardening branch (issue 9: harvesters/access.py) closes; until it is merged
 # the harvest endpoint lets any signed-in user queue a harvest.
@@ -111,6 +129,14 @@ HIDDEN = {
     for op in API_MATRIX
     if op[1].startswith(("/api/v1/access-requests/{id}/", "/api/v1/grants/{id}/"))
 }
+# oscar's subscriptions and webhooks are his alone: everyone else gets 404
+HIDDEN.update(
+    {
+        op: SIGNED_IN - CONSUMER
+        for op in API_MATRIX
+        if op[1] in ("/api/v1/subscriptions/{id}", "/api/v1/webhooks/{id}")
+    }
+)
 
 FORM_MATRIX = {
     "/products/new/": EDITORS,
@@ -226,6 +252,9 @@ def request_for(method: str, path: str, w: dict, admin: APIClient):
     if path == "/api/v1/runs/{id}/cancel":  # a queued run of the source, made on demand
         run = HarvestRun.objects.create(source=w["source"], status=HarvestRun.Status.QUEUED)
         return f"/api/v1/runs/{run.pk}/cancel", None, None
+    if path.startswith(("/api/v1/incidents", "/api/v1/notifications", "/api/v1/subscriptions",
+                        "/api/v1/webhooks")):  # fmt: skip
+        return notify_call(path, w)
     if path.startswith("/api/v1/access-requests"):
         return access_call(path, w)
     if path.startswith("/api/v1/grants/"):
@@ -283,6 +312,41 @@ def access_call(path: str, w: dict):
         "comment": {"text": "which columns?"},
     }[action]
     return f"/api/v1/access-requests/{access_request(w).pk}/{action}", body, None
+
+
+def notify_call(path: str, w: dict):
+    """URL and body of a notifications operation, creating what it acts on: an incident
+    opened by staff on Orders (resolved for reopen), oscar's subscription or webhook."""
+    from notifications import incidents
+    from notifications.models import Subscription, Webhook
+
+    if path in ("/api/v1/incidents", "/api/v1/subscriptions", "/api/v1/webhooks"):
+        body = {
+            "/api/v1/incidents": {"title": "Late", "product": "orders"},
+            "/api/v1/subscriptions": {"target_kind": "product", "target_id": w["orders"].pk},
+            "/api/v1/webhooks": {"name": "h", "url": "http://127.0.0.1:9/hook", "kind": "json"},
+        }[path]
+        return path, body, None
+    if path == "/api/v1/notifications/read":
+        return path, {}, None
+    if path.startswith("/api/v1/subscriptions/"):
+        sub = Subscription.objects.create(
+            user=w["oscar"], target_kind="product", target_id=w["orders"].pk
+        )
+        body = {"target_kind": "product", "target_id": w["orders"].pk, "muted": True}
+        return f"/api/v1/subscriptions/{sub.pk}", body, None
+    if path.startswith("/api/v1/webhooks/"):
+        hook = Webhook.objects.create(user=w["oscar"], name="h", url="http://127.0.0.1:9/h")
+        body = {"name": "h2", "url": "http://127.0.0.1:9/h2", "kind": "slack"}
+        return f"/api/v1/webhooks/{hook.pk}", body, None
+    action = path.rsplit("/", 1)[1]
+    incident, _ = incidents.open_incident(
+        episode=incidents.manual_episode(), title="Late", product=w["orders"], user=w["staff"]
+    )
+    if action == "reopen":
+        incidents.resolve(incident, w["staff"])
+    body = {"resolve": {"note": "ok"}, "comment": {"text": "seen"}, "update": {"severity": "low"}}
+    return f"/api/v1/incidents/{incident.pk}/{action}", body.get(action), None
 
 
 def grant_call(path: str, w: dict):
