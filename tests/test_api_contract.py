@@ -95,3 +95,30 @@ def test_a_write_that_loses_a_race_is_a_409_not_a_500():
 
     response = exception_handler(IntegrityError("FOREIGN KEY constraint failed"), {})
     assert response.status_code == 409 and "retry" in response.data["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/audit?until=",
+        "/api/v1/audit?since=2026-01-01T00:00:00Z&since=2026-02-01T00:00:00Z",
+        "/api/v1/audit?format=",
+        "/api/v1/usage/top?limit=",
+        "/api/v1/usage/top?limit=1&limit=2",
+        "/api/v1/usage/top?limit=x",
+        "/api/v1/usage/top?window=",
+        "/api/v1/runs?source=a&status=queued&status=running",
+    ],
+)
+def test_typed_parameters_empty_repeated_or_outside_their_enum_are_refused(api, url):
+    resp = api.get(url)
+    assert resp.status_code == 400, (url, resp.content)
+
+
+def test_audit_csv_is_documented(schema, api):
+    content = schema["paths"]["/api/v1/audit"]["get"]["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/csv"}
+    resp = api.get("/api/v1/audit?format=csv")
+    assert resp.status_code == 200 and resp["Content-Type"].startswith("text/csv")
+    assert api.get("/api/v1/audit?format=json").status_code == 200
+    assert api.get("/api/v1/audit?format=xml").status_code == 404  # DRF: no such renderer
