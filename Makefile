@@ -30,6 +30,8 @@ services-down:
 	bash services/down.sh
 
 ## Install and run the whole suite: lint, then tests on SQLite and on PostgreSQL
+## (`make test-schema` fuzzes the API on its own: one known Schemathesis false positive
+## on PATCH /api/v1/domains/{slug} remains, see tests/test_api_contract.py)
 test: install services
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
@@ -39,9 +41,10 @@ test: install services
 
 ## Fuzz the REST API against its OpenAPI schema (Schemathesis, all checks, bounded:
 ## SCHEMA_EXAMPLES cases per operation, SCHEMA_SECONDS of fuzzing); fails on any 5xx or
-## schema violation
+## schema violation. The defaults keep the whole target (sample catalog, server, fuzzing)
+## under 4 minutes on a 2-core machine
 SCHEMA_EXAMPLES ?= 8
-SCHEMA_SECONDS ?= 180
+SCHEMA_SECONDS ?= 140
 test-schema: install
 	$(PY) tests/schema_fuzz.py --max-examples $(SCHEMA_EXAMPLES) --max-time $(SCHEMA_SECONDS)
 
