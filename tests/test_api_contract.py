@@ -142,8 +142,8 @@ def test_domain_parent_given_as_a_number_is_refused(api):
 
 def test_patch_domain_body_is_partial(schema, api):
     """PATCH takes ``PatchedDomain`` (no required property), and a body without ``name``
-    is a valid partial update. Schemathesis 4.32 still reports this as "missing required
-    property: name" (it applies the PUT body's rule); this pins the documented behaviour."""
+    is a valid partial update. Schemathesis 4.32 reports it as "missing required property:
+    name" (see tests/schemathesis.toml); this pins the documented behaviour instead."""
     from products.models import Domain
 
     body = schema["paths"]["/api/v1/domains/{slug}"]["patch"]["requestBody"]
