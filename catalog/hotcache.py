@@ -17,7 +17,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Max
+from django.db import connection
 from django.http import HttpResponse
 
 from catalog.models import OutboxEvent, ProjectionCursor
@@ -38,10 +38,15 @@ PERSONAL_COOKIES = ("messages",)
 
 
 def catalog_version() -> int:
-    """A number that grows with every write to the catalog (0 for an empty catalog)."""
-    events = OutboxEvent.objects.aggregate(top=Max("id"))["top"] or 0
-    cursors = ProjectionCursor.objects.aggregate(top=Max("position"))["top"] or 0
-    return max(events, cursors)
+    """A number that grows with every write to the catalog (0 for an empty catalog); one
+    query (the newest outbox event id, or a projection cursor past a pruned outbox)."""
+    events, cursors = OutboxEvent._meta.db_table, ProjectionCursor._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {events}), (SELECT MAX(position) FROM {cursors})"
+        )
+        top_event, top_cursor = cursor.fetchone()
+    return max(top_event or 0, top_cursor or 0)
 
 
 class HotReadCacheMiddleware:
@@ -64,7 +69,9 @@ class HotReadCacheMiddleware:
         if not self._cacheable(request):
             return self.get_response(request)
         cache = caches["hot"]
-        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        # answers hold absolute links (pagination): the scheme and the (validated) host count
+        where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        digest = hashlib.sha256(where.encode()).hexdigest()
         key = f"mesh:hot:{catalog_version()}:{digest}"
         hit = cache.get(key)
         if hit is not None:
