@@ -7,7 +7,7 @@ read mix for ``--seconds``: the search API, asset detail API, lineage at depth 3
 HTML search page, in equal shares. Prints one row per request kind and the total:
 requests, requests/s, p50/p95/p99 latency in ms, errors, and the server's CPU time per
 request (gunicorn workers' user + system time over the requests served: what a request
-costs the server, however busy the machine is); writes them as JSON to
+costs the server, however busy the machine is) and the load generator's; writes them as JSON to
 ``<workdir>/read_load.json``.
 
 Example (issue 9 setup: 50 clients, 60 s, 2 workers)::
@@ -190,6 +190,7 @@ def main() -> None:
 
         threads = [threading.Thread(target=client) for _ in range(clients)]
         cpu_before = server_cpu_seconds(server.pid)
+        client_before = time.process_time()
         began = time.monotonic()
         for t in threads:
             t.start()
@@ -197,6 +198,7 @@ def main() -> None:
             t.join()
         wall = time.monotonic() - began
         server_cpu = server_cpu_seconds(server.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -224,6 +226,7 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "load_average": round(os.getloadavg()[0], 1),
         "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, len(everything)), 2),
+        "client_cpu_ms_per_request": round(1000 * client_cpu / max(1, len(everything)), 2),
     }
     print(" ".join(f"{k}={v}" for k, v in setup.items()))
     print("| kind | requests | req/s | p50 ms | p95 ms | p99 ms | errors |")
