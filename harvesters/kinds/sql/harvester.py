@@ -8,7 +8,9 @@ Config (``SQLConfig``, unknown keys refused)::
     include_schemas: ["public", "sales_*"]   # optional fnmatch patterns (default: all)
     exclude_schemas: ["tmp_*"]               # optional; system schemas are always excluded
     include_views: true                      # views, their SQL and their lineage
-    row_counts: true                         # SELECT count(*) per table
+    row_counts: true                         # SELECT count(*) per table, each in a
+                                             # transaction of its own; a failed count
+                                             # is a warning (the table is kept)
     connect_timeout: 10                      # seconds
 
 Naming (converges with dbt and OpenLineage, see :mod:`catalog.urns`): a table is
@@ -233,16 +235,24 @@ class SQLHarvester(Harvester):
                 continue
             for rel in introspector.describe_schema(schema, self.config.include_views, self.report):
                 if self.config.row_counts and rel.type == "table":
-                    try:
-                        rel.row_count = introspector.row_count(schema, rel.name)
-                    except Exception as exc:  # noqa: BLE001
-                        introspector.recover()
-                        self.report.error(f"{schema}.{rel.name}", f"row count: {_reason(exc)}")
-                        continue
+                    rel.row_count = self._row_count(introspector, schema, rel.name)
                 relations.append(rel)
                 yield self._dataset(rel, database, namespace, platform)
         if self.config.include_views:
             yield from self._view_lineage(relations, database, namespace, dialect_name)
+
+    def _row_count(self, introspector: SAIntrospector, schema: str, table: str) -> int | None:
+        """The table's row count, counted in a transaction of its own (so table locks never
+        pile up: PostgreSQL's ``max_locks_per_transaction``); a failed count (no SELECT
+        privilege, a lock timeout...) is a warning and None, never a lost table."""
+        try:
+            count = introspector.row_count(schema, table)
+        except Exception as exc:  # noqa: BLE001 - driver errors vary by database
+            introspector.recover()
+            self.report.warn(f"{schema}.{table}", f"row count skipped: {_reason(exc)}")
+            return None
+        introspector.end_transaction()
+        return count
 
     def _schema_included(self, schema: str) -> bool:
         if schema in SYSTEM_SCHEMAS or any(
@@ -366,6 +376,11 @@ class SAIntrospector:
         """Roll back after a failed statement (PostgreSQL aborts the transaction)."""
         self.conn.rollback()
 
+    def end_transaction(self) -> None:
+        """End the read transaction (releasing its table locks); the next statement
+        starts a new one. Read-only: nothing was written."""
+        self.conn.rollback()
+
     def database_name(self, url: str) -> str:
         """The catalog name used as the first part of qualified names."""
         name = self.conn.dialect.name
@@ -479,6 +494,9 @@ class DuckDBIntrospector(SAIntrospector):
 
     def recover(self) -> None:
         """Nothing to roll back: the connection is read-only."""
+
+    def end_transaction(self) -> None:
+        """Nothing to end: DuckDB files are opened read-only."""
 
     def database_name(self, url: str) -> str:
         """DuckDB's catalog name (``current_database()``), e.g. ``jaffle_shop``."""
