@@ -18,8 +18,10 @@ from django.utils import timezone
 from catalog.models import Asset, AssetSource, HarvestRun, OutboxEvent, Source
 from catalog.outbox import schedule_outbox_processing
 from harvesters.base import ConfigError, HarvestError
+from harvesters.changes import ChangeRecorder, announce_changes
 from harvesters.liveness import Heartbeat
 from harvesters.locks import lock_source
+from harvesters.models import RunChange
 from harvesters.paths import forbidden_problems
 from harvesters.progress import progress_key
 from harvesters.registry import harvester_class
@@ -71,6 +73,8 @@ def run_harvest(
     }
     run.save()
     cache.delete(progress_key(run.id))
+    if status != HarvestRun.Status.FAILED:
+        announce_changes(run)
     return run
 
 
@@ -122,7 +126,10 @@ def _attempt(
             cache.set(progress_key(run.id), {"done": done, "stage": "writing"}, 3600)
             sink.flush()
             if harvester.stale_removal:
-                status, stale_removed = _remove_stale(source, run, report, sink.seen_urns)
+                status, stale_removed = _remove_stale(
+                    source, run, report, sink.seen_urns, sink.changes
+                )
+                sink.changes.flush()
             else:  # push-based kinds (openlineage): nothing is crawled, nothing goes stale
                 status = HarvestRun.Status.PARTIAL if report.errors else HarvestRun.Status.SUCCEEDED
             transaction.on_commit(schedule_outbox_processing)
@@ -158,7 +165,11 @@ def _is_write_race(exc: Exception) -> bool:
 
 
 def _remove_stale(
-    source: Source, run: HarvestRun, report: HarvestReport, seen: set[str]
+    source: Source,
+    run: HarvestRun,
+    report: HarvestReport,
+    seen: set[str],
+    changes: ChangeRecorder | None = None,
 ) -> tuple[str, int]:
     """Soft-delete what this source no longer reports, behind the fail-safe.
 
@@ -191,10 +202,12 @@ def _remove_stale(
             f"fail-safe share {share:.0%}",
         )
         return HarvestRun.Status.PARTIAL, 0
-    _delete_stale_edges(source, run)
+    changes = changes or ChangeRecorder(run)
+    _delete_stale_edges(source, run, changes)
     if not stale_count:
         return HarvestRun.Status.SUCCEEDED, 0
-    stale_asset_ids = list(stale.values_list("asset_id", flat=True))
+    stale_assets = dict(stale.values_list("asset_id", "asset__urn"))
+    stale_asset_ids = list(stale_assets)
     stale.update(removed=True)
     still_reported = set(
         AssetSource.objects.filter(asset_id__in=stale_asset_ids, removed=False).values_list(
@@ -202,6 +215,13 @@ def _remove_stale(
         )
     )
     gone = [a for a in stale_asset_ids if a not in still_reported]
+    for asset_id, urn in stale_assets.items():
+        changes.add(
+            RunChange.Kind.ASSET_REMOVED,
+            urn,
+            asset_id,
+            {"catalog_removed": asset_id not in still_reported},
+        )
     now = timezone.now()
     Asset.objects.filter(id__in=gone).update(removed=True, removed_at=now)
     OutboxEvent.objects.bulk_create(
@@ -214,12 +234,23 @@ def _remove_stale(
     return HarvestRun.Status.SUCCEEDED, len(gone)
 
 
-def _delete_stale_edges(source: Source, run: HarvestRun) -> None:
+def _delete_stale_edges(source: Source, run: HarvestRun, changes: ChangeRecorder) -> None:
     """Delete edges this source asserted before but not in this run (no longer true),
-    with an outbox event per affected downstream asset so projections follow."""
+    with an outbox event per affected downstream asset so projections follow; each
+    dataset-level edge becomes an ``edge_removed`` change."""
     stale = LineageEdge.objects.filter(origin=source).exclude(run=run)
     stale_fields = FieldLineageEdge.objects.filter(origin=source).exclude(run=run)
-    urns = set(stale.values_list("downstream__urn", flat=True))
+    urns = set()
+    for up, down, down_id, job in stale.values_list(
+        "upstream__urn", "downstream__urn", "downstream_id", "job__urn"
+    ).iterator(chunk_size=2000):
+        urns.add(down)
+        changes.add(
+            RunChange.Kind.EDGE_REMOVED,
+            down,
+            down_id,
+            {"upstream": up, "downstream": down, "job": job},
+        )
     urns |= set(stale_fields.values_list("downstream__asset__urn", flat=True))
     stale.delete()
     stale_fields.delete()

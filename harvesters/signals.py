@@ -27,3 +27,9 @@ quality_results_stored = Signal()
 written; sender :class:`catalog.models.Asset`; kwargs ``results``: a list of dicts
 ``{"asset_urn": str, "name": str, "status": "pass"|"fail"|"warn"|"error"|"skipped",
 "when": datetime}``."""
+
+assets_restored = Signal()
+"""Sent robustly after soft-deleted assets of a run are restored (an undo, by
+:func:`harvesters.services.restore_run_assets`); sender
+:class:`catalog.models.HarvestRun`; kwargs ``run``, ``actor`` (the user) and ``urns``
+(the restored assets). The audit trail records it."""

@@ -4,8 +4,10 @@ from django.urls import path
 
 from harvesters.api.views import (
     HarvestNowView,
+    RunChangesView,
     RunDetailView,
     RunListView,
+    RunRestoreView,
     SourceDetailView,
     SourceListView,
 )
@@ -20,4 +22,6 @@ urlpatterns = [
     path("sources/<int:pk>/harvest", HarvestNowView.as_view(), name="api-source-harvest"),
     path("runs", RunListView.as_view(), name="api-run-list"),
     path("runs/<int:pk>", RunDetailView.as_view(), name="api-run-detail"),
+    path("runs/<int:pk>/changes", RunChangesView.as_view(), name="api-run-changes"),
+    path("runs/<int:pk>/restore", RunRestoreView.as_view(), name="api-run-restore"),
 ]

@@ -11,9 +11,17 @@ from rest_framework.views import APIView
 
 from catalog.models import HarvestRun, Source
 from harvesters.access import NOT_ALLOWED, CanManageSource, can_manage_source
-from harvesters.api.serializers import HarvestRunSerializer, SourceSerializer
+from harvesters.api.serializers import (
+    HarvestRunSerializer,
+    RestoreRequestSerializer,
+    RestoreResultSerializer,
+    RunChangeSerializer,
+    SourceSerializer,
+)
 from harvesters.filtersets import SourceFilterSet
 from harvesters.guard import harvest_refusal
+from harvesters.models import RunChange
+from harvesters.services import RestoreError, restore_run_assets
 from harvesters.tasks import enqueue_harvest
 from identity.permissions import ReadPolicyPermission
 
@@ -118,3 +126,56 @@ class RunDetailView(generics.RetrieveAPIView):
 
     queryset = HarvestRun.objects.select_related("source")
     serializer_class = HarvestRunSerializer
+
+
+class RunChangeFilterSet(django_filters.FilterSet):
+    """Filters for a run's changes: ``kind`` (one of :class:`RunChange.Kind`) and
+    ``breaking`` (true/false)."""
+
+    class Meta:
+        model = RunChange
+        fields = ["kind", "breaking"]
+
+
+class RunChangesView(generics.ListAPIView):
+    """``GET /api/v1/runs/<id>/changes``: what the run changed, paginated (``page``),
+    in the order recorded; filters ``kind`` and ``breaking``. 404 for an unknown run."""
+
+    serializer_class = RunChangeSerializer
+    filterset_class = RunChangeFilterSet
+
+    def get_queryset(self):
+        run = get_object_or_404(HarvestRun, pk=self.kwargs["pk"])
+        return RunChange.objects.filter(run=run).select_related("actor").order_by("id")
+
+
+class RunRestoreView(APIView):
+    """``POST /api/v1/runs/<id>/restore`` (token): restore the assets the run
+    soft-deleted: ``{"urns": [...]}`` names some, an empty body all of them.
+
+    200 ``{"restored": [...], "skipped": [...]}`` (skipped: already active again);
+    400 naming URNs the run did not remove; 403 unless staff or in the source's owning
+    team; 404 for an unknown run; 409 while the source has a queued or running harvest.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=RestoreRequestSerializer,
+        responses={
+            200: RestoreResultSerializer,
+            400: OpenApiResponse(description="URNs the run did not remove, or a bad body"),
+            403: OpenApiResponse(description="not staff nor in the owning team"),
+            404: OpenApiResponse(description="no such run"),
+            409: OpenApiResponse(description="the source is being harvested"),
+        },
+    )
+    def post(self, request, pk: int):
+        run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+        body = RestoreRequestSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        try:
+            result = restore_run_assets(run, request.user, body.validated_data.get("urns"))
+        except RestoreError as exc:
+            return Response({"detail": str(exc)}, status=exc.status)
+        return Response(result)
