@@ -62,6 +62,9 @@ SYSTEM_SCHEMAS = {
 }
 SYSTEM_SCHEMA_PATTERNS = ("pg_temp_*", "pg_toast_temp_*")
 PLATFORMS = {"postgresql": "postgres", "mariadb": "mysql"}
+#: dialects whose "schema" is the database: tables are named ``<schema>.<table>`` (as
+#: OpenLineage's MySQL naming and dbt-mysql do), and a URL naming a database harvests only it
+TWO_PART_DIALECTS = {"mysql", "mariadb"}
 
 
 class SQLConfig(HarvesterConfig):
@@ -176,6 +179,7 @@ class SQLHarvester(Harvester):
     kind = "sql"
     config_class = SQLConfig
     config: SQLConfig
+    _two_part = False  # set per run: MySQL/MariaDB naming (see TWO_PART_DIALECTS)
 
     def records(self) -> Iterator:
         """Connect, introspect every included schema and yield the records."""
@@ -229,8 +233,12 @@ class SQLHarvester(Harvester):
         database = introspector.database_name(self.config.url)
         namespace = self.config.namespace or namespace_for_sqlalchemy_url(self.config.url, database)
         platform = PLATFORMS.get(dialect_name, dialect_name)
+        self._two_part = dialect_name in TWO_PART_DIALECTS
         relations: list[RelationInfo] = []
-        for schema in introspector.schema_names():
+        schemas = introspector.schema_names()
+        if self._two_part and self.config.include_schemas is None and conn.engine.url.database:
+            schemas = [s for s in schemas if s == conn.engine.url.database]
+        for schema in schemas:
             if not self._schema_included(schema):
                 continue
             for rel in introspector.describe_schema(schema, self.config.include_views, self.report):
@@ -254,6 +262,15 @@ class SQLHarvester(Harvester):
         introspector.end_transaction()
         return count
 
+    def _qname(self, database: str, schema: str, name: str) -> str:
+        """The qualified name of a table: ``<database>.<schema>.<table>``, or
+        ``<schema>.<table>`` on MySQL/MariaDB (where a schema is a database)."""
+        return f"{schema}.{name}" if self._two_part else f"{database}.{schema}.{name}"
+
+    def _input_name(self, table: str) -> str:
+        """A table name from the SQL parser (``db.schema.table``) as :meth:`_qname` names it."""
+        return ".".join(table.split(".")[-2:]) if self._two_part else table
+
     def _schema_included(self, schema: str) -> bool:
         if schema in SYSTEM_SCHEMAS or any(
             fnmatch.fnmatchcase(schema, p) for p in SYSTEM_SCHEMA_PATTERNS
@@ -268,10 +285,10 @@ class SQLHarvester(Harvester):
     def _dataset(
         self, rel: RelationInfo, database: str, namespace: str, platform: str
     ) -> DatasetRecord:
-        qualified = f"{database}.{rel.schema}.{rel.name}"
+        qualified = self._qname(database, rel.schema, rel.name)
         fk_by_column: dict[str, tuple[str, str]] = {}
         for fk in rel.foreign_keys:
-            target = dataset_urn(namespace, f"{database}.{fk['schema']}.{fk['table']}")
+            target = dataset_urn(namespace, self._qname(database, fk["schema"], fk["table"]))
             for col, ref in zip(fk["columns"], fk["ref_columns"], strict=False):
                 fk_by_column.setdefault(col, (target, ref))
         fields = []
@@ -319,14 +336,14 @@ class SQLHarvester(Harvester):
             schema_map.setdefault(database, {}).setdefault(rel.schema, {})[rel.name] = {
                 c.name: c.native_type or "UNKNOWN" for c in rel.columns
             }
-            columns_of[f"{database}.{rel.schema}.{rel.name}".lower()] = {
+            columns_of[self._qname(database, rel.schema, rel.name).lower()] = {
                 c.name.lower(): c.name for c in rel.columns
             }
         dialect = sqlglot_dialect(dialect_name)
         for rel in relations:
             if rel.type != "view" or not rel.view_definition:
                 continue
-            view = f"{database}.{rel.schema}.{rel.name}"
+            view = self._qname(database, rel.schema, rel.name)
             view_urn = dataset_urn(namespace, view)
             result = parse_sql_lineage(
                 rel.view_definition,
@@ -337,7 +354,7 @@ class SQLHarvester(Harvester):
             )
             if result.errors:
                 self.report.warn(f"{rel.schema}.{rel.name}", "; ".join(result.errors))
-            for table in result.inputs:
+            for table in map(self._input_name, result.inputs):
                 if table.lower() != view.lower():
                     yield LineageRecord(dataset_urn(namespace, table), view_urn)
             view_columns = columns_of.get(view.lower(), {})
@@ -345,9 +362,10 @@ class SQLHarvester(Harvester):
                 downstream = view_columns.get(out_col.lower())
                 if downstream is None:
                     continue
-                upstream = columns_of.get(src.table.lower(), {}).get(src.column.lower(), src.column)
+                src_table = self._input_name(src.table)
+                upstream = columns_of.get(src_table.lower(), {}).get(src.column.lower(), src.column)
                 yield FieldLineageRecord(
-                    dataset_urn(namespace, src.table),
+                    dataset_urn(namespace, src_table),
                     upstream,
                     view_urn,
                     downstream,
