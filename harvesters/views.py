@@ -45,7 +45,8 @@ def run_summary(run: HarvestRun) -> dict:
     if active:
         progress.update(cache.get(progress_key(run.id)) or {})
     counts = [(k.replace("_", " "), v) for k, v in (run.counts or {}).items() if k != "seconds"]
-    done, total = progress.get("done"), progress.get("total")
+    # assets done of the total the harvester expects (records done when it has no total)
+    done, total = progress.get("assets", progress.get("done")), progress.get("total")
     percent = round(100 * done / total) if done is not None and total else None
     return {
         "run": run,

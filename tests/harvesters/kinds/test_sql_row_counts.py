@@ -29,9 +29,7 @@ def locked_database():
         with psycopg.connect(f"{SERVER}/{dbname}", autocommit=True) as conn:
             for table, rows in (("a", 3), ("secret", 2), ("z", 5)):
                 conn.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, name text)")
-                conn.execute(
-                    f"INSERT INTO {table} SELECT g, 'x' FROM generate_series(1, {rows}) g"
-                )
+                conn.execute(f"INSERT INTO {table} SELECT g, 'x' FROM generate_series(1, {rows}) g")
             conn.execute(f'GRANT SELECT ON a, z TO "{role}"')
             conn.execute(f'REVOKE ALL ON secret FROM "{role}"')
         host = SERVER.split("://", 1)[1].split("@")[-1]
@@ -47,9 +45,7 @@ def test_failed_row_count_keeps_the_table_with_a_warning(make_source, harvest, l
     run = harvest(make_source("locked", "sql", {"url": url}))
     assert run.status == "succeeded", run.errors
     assert run.errors == []
-    counts = {
-        a.name: a.row_count for a in Asset.objects.filter(qualified_name__startswith=dbname)
-    }
+    counts = {a.name: a.row_count for a in Asset.objects.filter(qualified_name__startswith=dbname)}
     assert counts == {"a": 3, "secret": None, "z": 5}
     assert run.counts["datasets"] == 3 and run.counts["fields"] == 6
     [warning] = [w for w in run.warnings if "secret" in w["item"]]
@@ -63,7 +59,7 @@ def test_row_counts_do_not_hold_locks_across_tables(make_source, harvest, locked
     relation lock of the counted tables (checked from the harvester's own introspector)."""
     import sqlalchemy as sa
 
-    from harvesters.kinds.sql.harvester import SAIntrospector
+    from harvesters.kinds.sql.introspect import SAIntrospector
 
     url, _ = locked_database
     engine = sa.create_engine(url)
