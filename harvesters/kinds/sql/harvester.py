@@ -48,6 +48,7 @@ from harvesters.kinds.sql.introspect import (
     DuckDBIntrospector,
     RelationInfo,
     SAIntrospector,
+    SQLiteIntrospector,
     _reason,
 )
 from harvesters.records import (
@@ -218,9 +219,8 @@ class SQLHarvester(Harvester):
         the lineage of every view. Nothing whole-source is kept but the names of the
         schema being read."""
         dialect_name = conn.dialect.name
-        introspector = (
-            DuckDBIntrospector(conn) if dialect_name == "duckdb" else SAIntrospector(conn)
-        )
+        introspectors = {"duckdb": DuckDBIntrospector, "sqlite": SQLiteIntrospector}
+        introspector = introspectors.get(dialect_name, SAIntrospector)(conn)
         database = introspector.database_name(self.config.url)
         namespace = self.config.namespace or namespace_for_sqlalchemy_url(self.config.url, database)
         platform = PLATFORMS.get(dialect_name, dialect_name)
