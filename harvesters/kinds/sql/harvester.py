@@ -168,6 +168,10 @@ class SQLHarvester(Harvester):
     config: SQLConfig
     _two_part = False  # set per run: MySQL/MariaDB naming (see TWO_PART_DIALECTS)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._families: dict[tuple, str] = {}
+
     def records(self) -> Iterator:
         """Connect, introspect every included schema and yield the records."""
         engine = self._engine()
@@ -279,6 +283,14 @@ class SQLHarvester(Harvester):
         introspector.end_transaction()
         return count
 
+    def _family(self, native: str, sa_type: object | None) -> str:
+        """:func:`normalise_type`, memoised per (native type, SQLAlchemy type class)."""
+        key = (native, type(sa_type))
+        family = self._families.get(key)
+        if family is None:
+            family = self._families[key] = normalise_type(native, sa_type)
+        return family
+
     def _qname(self, database: str, schema: str, name: str) -> str:
         """The qualified name of a table: ``<database>.<schema>.<table>``, or
         ``<schema>.<table>`` on MySQL/MariaDB (where a schema is a database)."""
@@ -314,7 +326,7 @@ class SQLHarvester(Harvester):
             fields.append(
                 FieldRecord(
                     name=col.name,
-                    data_type=normalise_type(col.native_type, col.sa_type),
+                    data_type=self._family(col.native_type, col.sa_type),
                     native_type=col.native_type,
                     nullable=col.nullable,
                     description=col.comment,

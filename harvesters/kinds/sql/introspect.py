@@ -342,7 +342,7 @@ class SQLiteIntrospector(SAIntrospector):
 
     def __init__(self, conn: Connection) -> None:
         super().__init__(conn)
-        self._types: dict[str, object] = {}
+        self._types: dict[str, tuple[object, str]] = {}
 
     def relation_names(self, schema: str, include_views: bool) -> list[tuple[str, str]]:
         """``[(name, "table"|"view"), ...]`` of ``schema`` (``main`` or an attached one)."""
@@ -357,11 +357,14 @@ class SQLiteIntrospector(SAIntrospector):
     def _quote(self, name: str) -> str:
         return self.conn.dialect.identifier_preparer.quote(name)
 
-    def _sa_type(self, declared: str):
-        sa_type = self._types.get(declared)
-        if sa_type is None:
-            sa_type = self._types[declared] = self.conn.dialect._resolve_type_affinity(declared)
-        return sa_type
+    def _sa_type(self, declared: str) -> tuple[object, str]:
+        """``(SQLAlchemy type, its native string)`` of a declared type (cached: a source
+        has few distinct types)."""
+        found = self._types.get(declared)
+        if found is None:
+            sa_type = self.conn.dialect._resolve_type_affinity(declared)
+            found = self._types[declared] = (sa_type, _native(sa_type))
+        return found
 
     def describe(self, schema: str, names: list[tuple[str, str]], report) -> list[RelationInfo]:
         """The relations ``names`` of ``schema``: two queries for the whole chunk; when
@@ -398,8 +401,8 @@ class SQLiteIntrospector(SAIntrospector):
             rel = relations[table]
             if hidden == 1:  # a virtual table's hidden column
                 continue
-            sa_type = self._sa_type(declared or "")
-            rel.columns.append(ColumnInfo(column, _native(sa_type), sa_type, not notnull, ""))
+            sa_type, native = self._sa_type(declared or "")
+            rel.columns.append(ColumnInfo(column, native, sa_type, not notnull, ""))
             if pk_pos:
                 pk.setdefault(table, []).append((pk_pos, column))
             if rel.type == "view" and not rel.view_definition:
