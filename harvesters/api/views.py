@@ -2,7 +2,7 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
@@ -22,7 +22,7 @@ from harvesters.filtersets import SourceFilterSet
 from harvesters.guard import harvest_refusal
 from harvesters.models import RunChange
 from harvesters.services import RestoreError, restore_run_assets
-from harvesters.tasks import enqueue_harvest
+from harvesters.tasks import enqueue_harvest, is_resumable
 from identity.permissions import ReadPolicyPermission
 
 
@@ -73,6 +73,9 @@ class SourceDetailView(generics.RetrieveUpdateDestroyAPIView):
 class HarvestNowView(APIView):
     """``POST /api/v1/sources/<id>/harvest`` (token) queues a harvest → 202 with the run.
 
+    ``?resume=true`` continues the source's newest run after its last committed
+    checkpoint (a big source whose run died midway) instead of starting a new run (409
+    when there is nothing to resume).
     Poll ``GET /api/v1/runs/<run id>`` for progress and the final report. 403 unless
     staff or in the owning team; 409 ``{"detail", "run"}`` when the source is disabled,
     push-only (OpenLineage) or already has a queued or running harvest; 400 when its
@@ -83,12 +86,19 @@ class HarvestNowView(APIView):
 
     @extend_schema(
         request=None,
+        parameters=[
+            OpenApiParameter(
+                "resume", bool, description="continue the newest run after its checkpoint"
+            )
+        ],
         responses={
             202: HarvestRunSerializer,
             400: OpenApiResponse(description="the source's config is not harvestable"),
             403: OpenApiResponse(description="not staff nor in the owning team"),
             404: OpenApiResponse(description="no such source"),
-            409: OpenApiResponse(description="disabled, push-only, or already harvesting"),
+            409: OpenApiResponse(
+                description="disabled, push-only, already harvesting, or nothing to resume"
+            ),
         },
     )
     def post(self, request, pk: int):
@@ -99,7 +109,16 @@ class HarvestNowView(APIView):
         if refusal is not None:
             code, body = refusal
             return Response(body, status=code)
-        run = enqueue_harvest(source)
+        resume = None
+        if request.query_params.get("resume", "").lower() in {"1", "true", "yes"}:
+            resume = source.runs.order_by("-started_at", "-id").first()
+            if resume is None or not is_resumable(resume):
+                return Response(
+                    {"detail": f"source '{source.name}' has no run to resume: its newest run "
+                     "did not fail after committing batches"},
+                    status=status.HTTP_409_CONFLICT,
+                )  # fmt: skip
+        run = enqueue_harvest(source, resume=resume)
         return Response(HarvestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -117,3 +117,42 @@ def test_a_later_harvest_is_not_a_resume(make_source, harvest, big):
     assert fresh.status == "succeeded" and fresh.counts["datasets"] == 61
     run.refresh_from_db()
     assert not is_resumable(run)  # no longer the newest run
+
+
+class _Unstarted:
+    """Stands in for the embedded-mode worker thread: the test runs the task itself,
+    in its own transaction (a thread would not see the test's uncommitted rows)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def start(self) -> None:
+        pass
+
+
+def test_resume_through_the_api(make_source, harvest, big, settings, tmp_path, monkeypatch):
+    from django.contrib.auth.models import User
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from harvesters import tasks
+
+    settings.MESH_SOURCE_PATH_ROOTS = [tmp_path]
+    url, read = big
+    run = crashed_run(make_source, harvest, url)
+    user = User.objects.create_user("ops", is_staff=True)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    read.clear()
+    with monkeypatch.context() as patched:  # only while the API enqueues
+        patched.setattr(tasks.threading, "Thread", _Unstarted)
+        reply = api.post(f"/api/v1/sources/{run.source_id}/harvest?resume=true")
+    assert reply.status_code == 202, reply.json()
+    assert (reply.json()["id"], reply.json()["status"]) == (run.id, "queued")
+    assert harvest_source(run.source_id, run.id, True) == run.id  # what the worker runs
+    run.refresh_from_db()
+    assert_complete(run)
+    assert read == TABLES[30:] + ["v"]
+    again = api.post(f"/api/v1/sources/{run.source_id}/harvest?resume=true")
+    assert again.status_code == 409 and "no run to resume" in again.json()["detail"]
+    assert HarvestRun.objects.count() == 1
