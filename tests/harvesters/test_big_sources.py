@@ -84,7 +84,7 @@ def crashed_run(make_source, harvest, url) -> HarvestRun:
 def test_resume_with_the_command(make_source, harvest, big, capsys, client):
     url, read = big
     run = crashed_run(make_source, harvest, url)
-    assert "30 of 61 assets (49%)" in client.get(f"/runs/{run.id}/").content.decode()
+    assert "Stopped after 30 of 61 assets (49%)" in client.get(f"/runs/{run.id}/").content.decode()
     read.clear()
     call_command("harvest", "big", "--resume", verbosity=0)
     assert "resuming run" in capsys.readouterr().out
