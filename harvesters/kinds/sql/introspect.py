@@ -445,8 +445,18 @@ class SQLiteIntrospector(SAIntrospector):
             fk["columns"].append(column)
             if ref is not None:
                 fk["ref_columns"].append(ref)
+        for fk in grouped.values():
+            if not fk["ref_columns"]:  # REFERENCES parent: the parent's primary key
+                fk["ref_columns"] = self._primary_key(schema, fk["table"])
         self.end_transaction()
         return list(relations.values())
+
+    def _primary_key(self, schema: str, table: str) -> list[str]:
+        rows = self.conn.exec_driver_sql(
+            "SELECT name, pk FROM pragma_table_info(?, ?) WHERE pk > 0 ORDER BY pk",
+            (table, schema),
+        ).all()
+        return [name for name, _ in rows]
 
     def columns_of(self, schema: str, table: str) -> dict[str, str]:
         """``{column: native type}`` of one table (for view lineage); {} if unknown."""

@@ -366,3 +366,20 @@ def test_chinook_mariadb(make_source, harvest, samples):
     counts = dict(assets.values_list("name", "row_count"))
     assert counts["InvoiceLine"] == 2240 and counts["PlaylistTrack"] == 8715
     assert harvest(make_source("chinook-mariadb-again", "sql", {"url": url})).status == "succeeded"
+
+
+def test_sqlite_foreign_key_to_the_parents_primary_key(make_source, harvest, tmp_path):
+    """``REFERENCES parent`` without columns points at the parent's primary key."""
+    path = tmp_path / "fk.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE parent (pid INTEGER PRIMARY KEY)")
+    conn.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent)")
+    conn.commit()
+    conn.close()
+    run = harvest(make_source("fk", "sql", {"url": f"sqlite:///{path}"}))
+    assert run.status == "succeeded", run.errors
+    pid = Field.objects.get(asset__urn=dataset_urn("sqlite://fk", "fk.main.child"), name="pid")
+    assert (pid.fk_target_urn, pid.fk_target_field) == (
+        dataset_urn("sqlite://fk", "fk.main.parent"),
+        "pid",
+    )
