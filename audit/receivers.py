@@ -63,3 +63,15 @@ def on_edit_record(sender, instance: EditRecord, created=False, **kwargs) -> Non
         after={k: changes[k][1] for k in keys if k in changes},
         detail={"edit": instance.action, "history_id": instance.pk},
     )
+
+
+def on_assets_restored(sender, run=None, actor=None, urns=(), **kwargs) -> None:
+    """Record an undo of a harvest run's soft deletions (``harvest.assets_restored``,
+    subject the run, detail the restored URNs: harvesters' ``assets_restored``)."""
+    label = f"{run.source.name} run {run.pk}"
+    record(
+        "harvest.assets_restored",
+        actor,
+        ("catalog.harvestrun", run.pk, label),
+        detail={"source": run.source.name, "urns": list(urns)},
+    )

@@ -289,6 +289,9 @@ MESH_SQL_INDIRECT_LINEAGE = env_bool("MESH_SQL_INDIRECT_LINEAGE", False)
 
 # Harvest fail-safe: never remove more than this share of a source's assets in one run.
 MESH_STALE_REMOVAL_MAX_SHARE = float(os.environ.get("MESH_STALE_REMOVAL_MAX_SHARE", "0.2"))
+# a harvest of more assets than this commits in batches of about this many (at the
+# harvester's checkpoints) and can be resumed after a crash; smaller ones are one transaction
+MESH_HARVEST_COMMIT_EVERY = int(os.environ.get("MESH_HARVEST_COMMIT_EVERY", "5000"))
 
 LOGGING = {
     "version": 1,

@@ -47,6 +47,12 @@ class Harvester:
         #: the run's transaction
         self.source = None
         self.run = None
+        #: set by the runner when it resumes a run: the ``key`` of the last
+        #: :class:`~harvesters.records.Checkpoint` committed; the harvester yields only
+        #: what comes after it (kinds that yield no checkpoints are never resumed)
+        self.resume_after = None
+        #: what the harvester expects to yield (assets), once it knows; shown as progress
+        self.expected_total: int | None = None
 
     def records(self) -> Iterator[Record]:
         """Yield the records of this source; see :mod:`harvesters.records`."""

@@ -17,13 +17,15 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(name="harvesters.harvest_source", acks_late=True)
-def harvest_source(source_id: int, run_id: int | None = None) -> int:
+def harvest_source(source_id: int, run_id: int | None = None, resume: bool = False) -> int:
     """Harvest the source with id ``source_id``; returns the HarvestRun id.
 
-    ``run_id`` names a queued run row to fill (created by :func:`enqueue_harvest`).
+    ``run_id`` names a queued run row to fill (created by :func:`enqueue_harvest`), or
+    with ``resume=True`` a failed run to resume after its last committed checkpoint.
     Safe to redeliver: a run that finished is not harvested again, one still running
     elsewhere (live heartbeat) is left alone, and one whose worker died is marked failed
-    ("worker lost") and harvested again as a new run.
+    ("worker lost") and resumed from its checkpoint when it committed batches, else
+    harvested again as a new run.
     """
     source = Source.objects.get(pk=source_id)
     run = HarvestRun.objects.filter(pk=run_id).first() if run_id else None
@@ -39,8 +41,12 @@ def harvest_source(source_id: int, run_id: int | None = None) -> int:
             return run.id  # it finished (or was cancelled); only the acknowledgement was lost
         if run.status == HarvestRun.Status.RUNNING:
             mark_lost(run)
+            run.refresh_from_db()
+        if run.status == HarvestRun.Status.FAILED and is_resumable(run):
+            # its worker died after committing batches: go on from the last checkpoint
+            return run_harvest(source, run, resume=True).id
         run = HarvestRun.objects.create(source=source, status=HarvestRun.Status.QUEUED)
-    return run_harvest(source, run).id
+    return run_harvest(source, run, resume=resume).id
 
 
 @shared_task(name="harvesters.scheduled_harvest", bind=True, acks_late=True)
@@ -71,22 +77,38 @@ def reap_lost_runs_task() -> list[int]:
     return reap_lost_runs()
 
 
-def enqueue_harvest(source: Source) -> HarvestRun:
+def is_resumable(run: HarvestRun) -> bool:
+    """Whether ``run`` failed after committing batches (it has a checkpoint) and is its
+    source's newest run, so resuming it cannot undo a later harvest."""
+    if run.status != HarvestRun.Status.FAILED or not (run.progress or {}).get("checkpoint"):
+        return False
+    newest = HarvestRun.objects.filter(source_id=run.source_id).order_by("-started_at", "-id")
+    return newest.values_list("id", flat=True).first() == run.id
+
+
+def enqueue_harvest(source: Source, resume: HarvestRun | None = None) -> HarvestRun:
     """Queue a harvest of ``source`` without blocking the caller; returns the queued run.
 
+    ``resume``: a run for which :func:`is_resumable` holds, continued after its last
+    checkpoint (it is queued again) instead of a new run.
     With a broker, a Celery worker picks it up. In embedded mode (no broker) the eager
     task runs in a background thread of this process so a web request returns at once.
     """
-    run = HarvestRun.objects.create(source=source, status=HarvestRun.Status.QUEUED)
+    if resume is not None:
+        run = resume
+        HarvestRun.objects.filter(pk=run.pk).update(status=HarvestRun.Status.QUEUED)
+        run.status = HarvestRun.Status.QUEUED
+    else:
+        run = HarvestRun.objects.create(source=source, status=HarvestRun.Status.QUEUED)
     if settings.CELERY_TASK_ALWAYS_EAGER:
 
         def work() -> None:
             try:
-                harvest_source.apply(args=(source.id, run.id))
+                harvest_source.apply(args=(source.id, run.id, resume is not None))
             finally:
                 connection.close()  # this thread's own connection; never reused
 
         threading.Thread(target=work, name=f"harvest-{run.id}", daemon=True).start()
     else:
-        harvest_source.delay(source.id, run.id)
+        harvest_source.delay(source.id, run.id, resume is not None)
     return run

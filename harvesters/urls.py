@@ -14,6 +14,7 @@ urlpatterns = [
     path("sources/<int:pk>/delete", source_views.source_delete, name="source-delete"),
     path("sources/<int:pk>/harvest", views.harvest_now, name="harvest"),
     path("runs/<int:pk>/", views.run_detail, name="run"),
+    path("runs/<int:pk>/restore", views.restore_run, name="run-restore"),
     path("runs/<int:pk>/progress", views.run_progress, name="run-progress"),
     path("runs/<int:pk>/cancel", views.cancel, name="run-cancel"),
 ]

@@ -6,6 +6,7 @@ from django.db.models import OuterRef, Subquery
 from rest_framework import serializers
 
 from catalog.models import HarvestRun, Source
+from harvesters.models import RunChange
 from harvesters.progress import progress_key
 from harvesters.schedules import schedule_of, schedules_for
 from harvesters.secrets import mask_config
@@ -151,3 +152,34 @@ class HarvestRunSerializer(serializers.ModelSerializer):
         if run.status in (HarvestRun.Status.RUNNING, HarvestRun.Status.QUEUED):
             return cache.get(progress_key(run.id)) or {"done": 0, "stage": run.status}
         return run.progress
+
+
+class RunChangeSerializer(serializers.ModelSerializer):
+    """One change of a run (see :class:`harvesters.models.RunChange` for each ``kind``'s
+    ``detail``); ``actor`` is the user of an ``asset_restored`` change."""
+
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = RunChange
+        fields = ["id", "kind", "urn", "detail", "breaking", "created_at", "actor"]
+
+
+class RestoreRequestSerializer(serializers.Serializer):
+    """Body of ``POST /api/v1/runs/<id>/restore``: ``urns`` to restore (omitted or null:
+    every asset the run soft-deleted)."""
+
+    urns = serializers.ListField(
+        child=serializers.CharField(max_length=768),
+        required=False,
+        allow_null=True,
+        allow_empty=False,
+        max_length=10000,
+    )
+
+
+class RestoreResultSerializer(serializers.Serializer):
+    """What a restore did: ``restored`` URNs and ``skipped`` ones (already active)."""
+
+    restored = serializers.ListField(child=serializers.CharField())
+    skipped = serializers.ListField(child=serializers.CharField())

@@ -5,8 +5,10 @@ from django.urls import path
 from harvesters.api.views import (
     HarvestNowView,
     RunCancelView,
+    RunChangesView,
     RunDetailView,
     RunListView,
+    RunRestoreView,
     SourceDetailView,
     SourceListView,
     SourceProbeStoredView,
@@ -30,4 +32,6 @@ urlpatterns = [
     path("runs", RunListView.as_view(), name="api-run-list"),
     path("runs/<int:pk>", RunDetailView.as_view(), name="api-run-detail"),
     path("runs/<int:pk>/cancel", RunCancelView.as_view(), name="api-run-cancel"),
+    path("runs/<int:pk>/changes", RunChangesView.as_view(), name="api-run-changes"),
+    path("runs/<int:pk>/restore", RunRestoreView.as_view(), name="api-run-restore"),
 ]

@@ -4,6 +4,7 @@ flat (no N+1); see :mod:`tests.base`."""
 import itertools
 
 from catalog.models import HarvestRun, Source
+from harvesters.models import RunChange
 from tests.base import APIDetailTests, APIListTests, PageTests
 from tests.factories import make_asset
 
@@ -35,15 +36,23 @@ class TestSourcesPage(PageTests):
 
 
 class TestRunPage(PageTests):
-    queries = 3
+    # run, change totals, change count, change page, removed assets, session, user (the
+    # removed assets here have no asset id: no restorable-links query)
+    queries = 7
 
     def setup_rows(self) -> str:
         self.run = HarvestRun.objects.filter(source__in=make_sources(1)).first()
+        self._change("asset_removed", 0)
         return f"/runs/{self.run.pk}/"
+
+    def _change(self, kind: str, k: int) -> None:
+        RunChange.objects.create(run=self.run, kind=kind, urn=f"urn:mc:dataset:x://h/t{k}")
 
     def grow(self) -> None:
         self.run.warnings = [{"item": f"t{k}", "message": "odd"} for k in range(5)]
         self.run.save()
+        for k, kind in enumerate(["asset_added", "asset_removed", "schema_changed"] * 5, 1):
+            self._change(kind, k)
 
 
 class TestSourceListAPI(APIListTests):
