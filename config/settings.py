@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "audit",
     "access",
     "usage",
+    "governance",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,7 @@ if MESH_SEARCH["default"]["BACKEND"].endswith("OpenSearchBackend"):
 MESH_SEARCH_ENRICHERS: list[str] = [
     "products.links.search_facets",
     "usage.store.search_popularity",
+    "governance.glossary.search_terms",
 ]
 # Usage metrics (issue 14): the window (days, today included) popularity is computed over
 MESH_USAGE_POPULARITY_DAYS = int(os.environ.get("MESH_USAGE_POPULARITY_DAYS", "30"))

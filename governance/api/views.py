@@ -1,0 +1,199 @@
+"""Governance API: curation (``PATCH /api/v1/assets/<urn>``, history), the glossary.
+
+Reads follow ``MESH_PUBLIC_READ``; curation needs an owner, steward or admin of the
+asset; glossary writes need a steward or admin. Bad input is a 400 naming the item
+(``{"fields.Email.terms": ["unknown term 'X'"]}``)."""
+
+from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.api.views import AssetDetailView
+from catalog.models import Asset
+from governance import curation, glossary
+from governance.api.serializers import (
+    CurationChangeSerializer,
+    TermGroupSerializer,
+    TermSerializer,
+)
+from governance.errors import Forbidden, GovernanceError
+from governance.models import GlossaryTerm, TermGroup, TermLink
+from governance.permissions import is_steward
+from identity.permissions import ReadPolicyPermission
+
+
+def bad_request(exc: GovernanceError) -> ValidationError:
+    """The 400 of a governance error: ``{item: [reasons]}``."""
+    return ValidationError(exc.errors)
+
+
+class AssetCurationView(AssetDetailView):
+    """``GET`` one asset (as the catalog's detail); ``PATCH`` its curated values.
+
+    PATCH body (every key optional): ``{"description": "Markdown" | null, "tags": [..],
+    "owners": [{"name", "type": technical_owner|business_owner|data_steward|none,
+    "kind": user|team}], "terms": [term names], "fields": {"<column>": {"description",
+    "tags", "terms", "classes"}}}``. ``null`` removes a curated description (the
+    harvested one shows again); lists replace the curated set. Answers the asset as
+    GET does. 400 names an unknown key, column, term or class; 403 for users who are
+    not an owner, steward or admin of the asset; 401 anonymous."""
+
+    permission_classes = [ReadPolicyPermission]
+
+    @extend_schema(request=OpenApiTypes.OBJECT)
+    def patch(self, request, *args, **kwargs):
+        """Curate the asset (see the class docstring)."""
+        asset = get_object_or_404(Asset, urn=self.kwargs["urn"])
+        try:
+            curation.curate(asset, request.user, request.data)
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc)) from None
+        except GovernanceError as exc:
+            raise bad_request(exc) from None
+        return self.get(request, *args, **kwargs)
+
+
+class AssetHistoryView(generics.ListAPIView):
+    """``GET /api/v1/assets/<urn>/history``: curation changes, newest first (paginated);
+    404 for an unknown asset."""
+
+    serializer_class = CurationChangeSerializer
+    permission_classes = [ReadPolicyPermission]
+
+    def get_queryset(self):
+        asset = get_object_or_404(Asset, urn=self.kwargs["urn"])
+        return asset.curation_changes.all()
+
+
+class StewardWrites(ReadPolicyPermission):
+    """Reads per the read policy; writes by stewards and admins (403 otherwise)."""
+
+    message = "Only stewards and admins may change the glossary."
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        return request.method in ("GET", "HEAD", "OPTIONS") or is_steward(request.user)
+
+
+_terms = GlossaryTerm.objects.select_related("group").prefetch_related(
+    "related",
+    Prefetch("links", queryset=TermLink.objects.select_related("asset", "propagated_from__asset")),
+)
+
+
+class TermList(generics.ListCreateAPIView):
+    """``GET /api/v1/glossary/terms`` (``?q=`` name or synonym, ``?status=``, ``?group=``
+    slug); ``POST`` creates a term from ``{"name", "definition", "synonyms", "owners",
+    "status", "group", "related"}`` (stewards, admins). 400 names a bad item."""
+
+    serializer_class = TermSerializer
+    permission_classes = [StewardWrites]
+
+    def get_queryset(self):
+        qs = _terms.all()
+        status = self.request.query_params.get("status")
+        if status:
+            qs = qs.filter(status=status)
+        group = self.request.query_params.get("group")
+        if group:
+            qs = qs.filter(group__slug=group)
+        q = (self.request.query_params.get("q") or "").strip().lower()
+        if q:
+            ids = [
+                t.pk for t in qs if q in t.name.lower() or any(q in s.lower() for s in t.synonyms)
+            ]
+            qs = qs.filter(pk__in=ids)
+        return qs
+
+    @extend_schema(request=OpenApiTypes.OBJECT)
+    def post(self, request, *args, **kwargs):
+        """Create a term (201 with it)."""
+        try:
+            term = glossary.save_term(request.data if isinstance(request.data, dict) else {})
+        except GovernanceError as exc:
+            raise bad_request(exc) from None
+        return Response(TermSerializer(_terms.get(pk=term.pk)).data, status=201)
+
+
+class TermDetail(APIView):
+    """``GET``/``PATCH``/``DELETE /api/v1/glossary/terms/<slug>``; writes by stewards."""
+
+    permission_classes = [StewardWrites]
+
+    @extend_schema(responses=TermSerializer)
+    def get(self, request, slug: str):
+        """The term, with its links."""
+        return Response(TermSerializer(get_object_or_404(_terms, slug=slug)).data)
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=TermSerializer)
+    def patch(self, request, slug: str):
+        """Change the given keys of the term."""
+        term = get_object_or_404(GlossaryTerm, slug=slug)
+        try:
+            glossary.save_term(request.data if isinstance(request.data, dict) else {}, term)
+        except GovernanceError as exc:
+            raise bad_request(exc) from None
+        return Response(TermSerializer(_terms.get(pk=term.pk)).data)
+
+    def delete(self, request, slug: str):
+        """Delete the term and its links (204)."""
+        glossary.delete_term(get_object_or_404(GlossaryTerm, slug=slug))
+        return Response(status=204)
+
+
+class GroupList(generics.ListAPIView):
+    """``GET /api/v1/glossary/groups``: the hierarchy of term groups."""
+
+    serializer_class = TermGroupSerializer
+    permission_classes = [ReadPolicyPermission]
+    queryset = TermGroup.objects.select_related("parent")
+
+
+class GlossaryExport(APIView):
+    """``GET /api/v1/glossary/export?format=yaml|csv``: every term (YAML by default)."""
+
+    permission_classes = [ReadPolicyPermission]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=["yaml", "csv"])],
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    def get(self, request):
+        """The export document."""
+        fmt = request.query_params.get("format", "yaml")
+        rows = glossary.export_terms()
+        if fmt == "csv":
+            return HttpResponse(glossary.to_csv(rows), content_type="text/csv; charset=utf-8")
+        if fmt == "yaml":
+            return HttpResponse(
+                glossary.to_yaml(rows), content_type="application/yaml; charset=utf-8"
+            )
+        raise ValidationError({"format": [f"unknown format {fmt!r} (yaml or csv)"]})
+
+
+class GlossaryImport(APIView):
+    """``POST /api/v1/glossary/import`` with ``{"format": "yaml"|"csv", "content": "..."}``:
+    create or update terms by name, all or nothing (stewards, admins). Answers
+    ``{"created": n, "updated": n}``; 400 names the bad row and item."""
+
+    permission_classes = [StewardWrites]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
+        """Import the document."""
+        data = request.data if isinstance(request.data, dict) else {}
+        content = data.get("content")
+        if not isinstance(content, str):
+            raise ValidationError({"content": ["the CSV or YAML text is required"]})
+        try:
+            rows = glossary.parse(content, str(data.get("format", "yaml")))
+            return Response(glossary.import_terms(rows))
+        except GovernanceError as exc:
+            raise bad_request(exc) from None

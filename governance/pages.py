@@ -1,0 +1,64 @@
+"""What governance adds to the catalog's asset page (through :mod:`catalog.pages`):
+
+* a **Curation** panel: the shown description and, when a curated one differs from
+  the harvested one, both, saying which is shown; the curated tags, owners and glossary
+  terms; for owners, stewards and admins an inline edit form;
+* under the Schema tab, the columns' curation form (description, tags, terms);
+* a **History** tab: every curation change with author and time.
+"""
+
+from catalog.pages import AssetTab, PageExtension
+
+
+class GovernancePages(PageExtension):
+    """The asset page's governance panel, column editor and History tab."""
+
+    panel_template = "governance/_panel.html"
+
+    def tabs(self, asset, is_job: bool) -> list[AssetTab]:
+        """The History tab (every asset)."""
+        return [AssetTab("history", "History", "governance/_history_tab.html")]
+
+    def header_context(self, asset, is_job: bool) -> dict:
+        """``{"gov": {"terms": [TermLink], "curated_owners": [Ownership]}}`` for the panel
+        (two queries)."""
+        from governance.curation import CURATED
+        from governance.models import TermLink
+
+        links = list(
+            TermLink.objects.filter(asset=asset)
+            .select_related("term", "propagated_from__asset")
+            .order_by("field_name", "term__name")
+        )
+        curated_owners = [o for o in asset.ownerships.all() if o.origin == CURATED]
+        return {
+            "gov": {
+                "asset_terms": [link for link in links if not link.field_name],
+                "column_terms": _by_column(links),
+                "curated_owners": curated_owners,
+                "curated_owner_lines": "\n".join(
+                    f"{o.owner.name} {o.type}" for o in curated_owners
+                ),
+                "curated_tag_names": [t.name for t in asset.curated_tags.all()],
+            }
+        }
+
+    def tab_context(self, request, asset, tab: str) -> dict:
+        """The curation history when the History tab is open."""
+        if tab != "history":
+            return {}
+        from governance.curation import history
+
+        return {"curation_history": history(asset)}
+
+    def tab_templates(self, asset, tab: str) -> list[str]:
+        """The column editor above the schema table."""
+        return ["governance/_columns_edit.html"] if tab == "schema" else []
+
+
+def _by_column(links) -> dict[str, list]:
+    columns: dict[str, list] = {}
+    for link in links:
+        if link.field_name:
+            columns.setdefault(link.field_name, []).append(link)
+    return columns

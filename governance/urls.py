@@ -1,0 +1,14 @@
+"""Web pages of governance: curation form posts, the glossary, scorecards."""
+
+from django.urls import path
+
+from governance import views
+
+app_name = "governance"
+urlpatterns = [
+    path("governance/curate", views.curate_asset, name="curate"),
+    path("glossary/", views.glossary_home, name="glossary"),
+    path("glossary/import", views.glossary_import, name="glossary-import"),
+    path("glossary/export.<str:fmt>", views.glossary_export, name="glossary-export"),
+    path("glossary/terms/<slug:slug>/", views.term_detail, name="term"),
+]
