@@ -87,7 +87,8 @@ def _clean_list(value, item: str, errors: dict) -> list[str]:
 
 def save_term(data: dict, term: GlossaryTerm | None = None) -> GlossaryTerm:
     """Create (``term`` None) or update a term from ``{"name", "definition", "synonyms",
-    "owners", "status", "group" (slug or name), "related" (names)}``; on update missing
+    "owners", "status", "group" (slug or name path), "related" (names), "products" (data
+    product uids the term is attached to)}``; on update missing
     keys keep their values. A group named but missing is created. Raises
     :class:`GovernanceError` naming bad items (unknown related term, status...)."""
     errors: dict[str, list[str]] = {}
@@ -113,6 +114,15 @@ def save_term(data: dict, term: GlossaryTerm | None = None) -> GlossaryTerm:
     if "related" in data:
         names = _clean_list(data["related"], "related", errors)
         related = resolve_terms(names, "related", errors)
+    products = None
+    if "products" in data:
+        from products.models import DataProduct
+
+        products = _clean_list(data["products"], "products", errors)
+        known = set(DataProduct.objects.filter(uid__in=products).values_list("uid", flat=True))
+        for uid in products:
+            if uid not in known:
+                errors.setdefault("products", []).append(f"unknown data product {uid!r}")
     group = term.group if term else None
     if "group" in data:
         group = _group(data["group"], errors)
@@ -126,6 +136,10 @@ def save_term(data: dict, term: GlossaryTerm | None = None) -> GlossaryTerm:
         term.save()
         if related is not None:
             term.related.set([t for t in related if t.pk != term.pk])
+        if products is not None:
+            term.links.filter(asset=None).exclude(product_uid__in=products).delete()
+            for uid in products:
+                link_product(term, uid)
         reindex_assets(set(term.links.exclude(asset=None).values_list("asset_id", flat=True)))
     return term
 

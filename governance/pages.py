@@ -44,12 +44,15 @@ class GovernancePages(PageExtension):
         }
 
     def tab_context(self, request, asset, tab: str) -> dict:
-        """The curation history when the History tab is open."""
-        if tab != "history":
-            return {}
+        """``gov_can_curate`` (may the visitor edit: forms shown), and the curation
+        history when the History tab is open."""
         from governance.curation import history
+        from governance.permissions import may_curate
 
-        return {"curation_history": history(asset)}
+        context = {"gov_can_curate": may_curate(request.user, asset)}
+        if tab == "history":
+            context["curation_history"] = history(asset)
+        return context
 
     def tab_templates(self, asset, tab: str) -> list[str]:
         """The column editor above the schema table."""

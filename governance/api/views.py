@@ -23,7 +23,7 @@ from governance.api.serializers import (
     TermSerializer,
 )
 from governance.errors import Forbidden, GovernanceError
-from governance.models import GlossaryTerm, TermGroup, TermLink
+from governance.models import CurationChange, GlossaryTerm, TermGroup, TermLink
 from governance.permissions import is_steward
 from identity.permissions import ReadPolicyPermission
 
@@ -66,7 +66,11 @@ class AssetHistoryView(generics.ListAPIView):
     serializer_class = CurationChangeSerializer
     permission_classes = [ReadPolicyPermission]
 
+    queryset = CurationChange.objects.none()
+
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return CurationChange.objects.none()
         asset = get_object_or_404(Asset, urn=self.kwargs["urn"])
         return asset.curation_changes.all()
 
@@ -142,6 +146,7 @@ class TermDetail(APIView):
             raise bad_request(exc) from None
         return Response(TermSerializer(_terms.get(pk=term.pk)).data)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, slug: str):
         """Delete the term and its links (204)."""
         glossary.delete_term(get_object_or_404(GlossaryTerm, slug=slug))
@@ -157,17 +162,18 @@ class GroupList(generics.ListAPIView):
 
 
 class GlossaryExport(APIView):
-    """``GET /api/v1/glossary/export?format=yaml|csv``: every term (YAML by default)."""
+    """``GET /api/v1/glossary/export?as=yaml|csv``: every term (YAML by default; the
+    parameter is not ``format``, which DRF keeps for content negotiation)."""
 
     permission_classes = [ReadPolicyPermission]
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=["yaml", "csv"])],
+        parameters=[OpenApiParameter("as", str, enum=["yaml", "csv"])],
         responses={(200, "text/plain"): OpenApiTypes.STR},
     )
     def get(self, request):
         """The export document."""
-        fmt = request.query_params.get("format", "yaml")
+        fmt = request.query_params.get("as", "yaml")
         rows = glossary.export_terms()
         if fmt == "csv":
             return HttpResponse(glossary.to_csv(rows), content_type="text/csv; charset=utf-8")
@@ -175,7 +181,7 @@ class GlossaryExport(APIView):
             return HttpResponse(
                 glossary.to_yaml(rows), content_type="application/yaml; charset=utf-8"
             )
-        raise ValidationError({"format": [f"unknown format {fmt!r} (yaml or csv)"]})
+        raise ValidationError({"as": [f"unknown format {fmt!r} (yaml or csv)"]})
 
 
 class GlossaryImport(APIView):

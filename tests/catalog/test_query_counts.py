@@ -79,21 +79,21 @@ class _AssetPage(PageTests):
 
 
 class TestAssetSchemaTab(_AssetPage):
-    queries = 12  # + the dbt test results (quality) under the schema
+    queries = 18  # + the dbt test results (quality) under the schema; + 6 governance (issue 15)
 
 
 class TestAssetLineageTab(_AssetPage):
     tab = "lineage"
-    queries = 11
+    queries = 17  # + governance (issue 15): curated tags, term links, may the reader curate (4)
 
 
 class TestAssetImpactTab(_AssetPage):
     tab = "impact"
-    queries = 16
+    queries = 22  # + governance (issue 15): curated tags, term links, may the reader curate (4)
 
 
 class TestJobRunsTab(PageTests):
-    queries = 11
+    queries = 17  # + governance (issue 15): curated tags, term links, may the reader curate (4)
 
     def setup_rows(self) -> str:
         self.job = make_asset("jobs.nightly", kind="job", type="job")
@@ -138,7 +138,7 @@ class TestAssetListAPI(APIListTests):
 
 
 class TestAssetDetailAPI(APIDetailTests):
-    queries = 8  # + the quality results
+    queries = 9  # + the quality results, + curated tags (governance, issue 15)
     missing_url = "/api/v1/assets/urn:mc:dataset:sqlite://s/no.such.table"
 
     def make_one(self) -> str:

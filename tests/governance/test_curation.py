@@ -42,7 +42,12 @@ def test_curated_values_survive_reharvest_and_fall_back(samples_catalog, users):
     assert data["curated_description"] == "People who **buy** music."
     assert data["harvested_description"] == customer.description
     assert {"crm", "gold"} <= set(data["tags"]) and data["curated_tags"] == ["crm", "gold"]
-    assert {"name": "sales-team", "kind": "team", "type": "business_owner", "origin": "curated"} in data["owners"]
+    assert {
+        "name": "sales-team",
+        "kind": "team",
+        "type": "business_owner",
+        "origin": "curated",
+    } in data["owners"]
     email = next(f for f in data["fields"] if f["name"] == "Email")
     assert email["description"] == "Primary contact e-mail."
     assert email["harvested_description"] == harvested_email
@@ -81,7 +86,13 @@ def test_curated_values_survive_reharvest_and_fall_back(samples_catalog, users):
     history = api().get(f"/api/v1/assets/{customer.urn}/history").json()["results"]
     assert history[0]["author"] == "gov-admin" and history[0]["at"]
     attrs = {(h["field"], h["attribute"]) for h in history}
-    assert {("", "description"), ("", "tags"), ("", "owners"), ("Email", "description"), ("Email", "tags")} <= attrs
+    assert {
+        ("", "description"),
+        ("", "tags"),
+        ("", "owners"),
+        ("Email", "description"),
+        ("Email", "tags"),
+    } <= attrs
     described = [h for h in history if h["attribute"] == "description" and not h["field"]]
     assert [h["new"] for h in described] == [None, "People who **buy** music."]
     tab = api().get(f"/assets/{customer.urn}?tab=history").content.decode()
@@ -90,7 +101,9 @@ def test_curated_values_survive_reharvest_and_fall_back(samples_catalog, users):
 
 def test_search_finds_curated_description_and_tags(samples_catalog, users):
     invoice = asset_named("Invoice")
-    response = patch(api(users["steward"]), invoice.urn, {"description": "Zorblax billing", "tags": ["quuxtag"]})
+    response = patch(
+        api(users["steward"]), invoice.urn, {"description": "Zorblax billing", "tags": ["quuxtag"]}
+    )
     assert response.status_code == 200, response.content
     process_outbox()
     hits = search("zorblax")["results"]
@@ -139,25 +152,47 @@ def test_page_forms_curate_inline(samples_catalog, users):
     client = api(users["admin"])
     page = client.get(f"/assets/{customer.urn}").content.decode()
     assert 'id="curate-asset"' in page and 'id="curate-columns"' in page
-    assert 'id="curate-asset"' not in api(users["viewer"]).get(f"/assets/{customer.urn}").content.decode()
+    assert (
+        'id="curate-asset"'
+        not in api(users["viewer"]).get(f"/assets/{customer.urn}").content.decode()
+    )
     response = client.post(
         "/governance/curate",
-        {"urn": customer.urn, "description": "Curated *here*", "tags": "a, b", "owners": "x@example.com data_steward", "terms": ""},
+        {
+            "urn": customer.urn,
+            "description": "Curated *here*",
+            "tags": "a, b",
+            "owners": "x@example.com data_steward",
+            "terms": "",
+        },
     )
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.curated_description == "Curated *here*"
     assert Ownership.objects.get(asset=customer, origin="curated").type == "data_steward"
     # the harvested text submitted unchanged means "no curated value"
-    client.post("/governance/curate", {"urn": customer.urn, "description": customer.description, "tags": "a, b"})
+    client.post(
+        "/governance/curate",
+        {"urn": customer.urn, "description": customer.description, "tags": "a, b"},
+    )
     customer.refresh_from_db()
     assert customer.curated_description is None
     client.post(
         "/governance/curate",
-        {"urn": customer.urn, "scope": "columns", "col:Phone:description": "Phone, E.164", "col:Phone:tags": "contact"},
+        {
+            "urn": customer.urn,
+            "scope": "columns",
+            "col:Phone:description": "Phone, E.164",
+            "col:Phone:tags": "contact",
+        },
     )
     phone = customer.fields.get(name="Phone")
     assert phone.curated_description == "Phone, E.164" and phone.curated_tags == ["contact"]
     bad = client.post("/governance/curate", {"urn": customer.urn, "terms": "Unknown"}, follow=True)
     assert "unknown term" in bad.content.decode()
-    assert api(users["viewer"]).post("/governance/curate", {"urn": customer.urn, "description": "z"}).status_code == 403
+    assert (
+        api(users["viewer"])
+        .post("/governance/curate", {"urn": customer.urn, "description": "z"})
+        .status_code
+        == 403
+    )
