@@ -211,7 +211,16 @@ MESH_SEARCH_ENRICHERS: list[str] = [
     "products.links.search_facets",
     "usage.store.search_popularity",
     "governance.glossary.search_terms",
+    "governance.classification.search_classes",
 ]
+# Governance (issue 15): field lineage subtypes classes and terms do not propagate over
+MESH_PROPAGATION_STOP_SUBTYPES = [
+    s for s in os.environ.get("MESH_PROPAGATION_STOP_SUBTYPES", "AGGREGATION").split(",") if s.strip()
+]
+# region assumed for phone numbers without a leading + when classifying sampled values
+MESH_CLASSIFY_PHONE_REGION = os.environ.get("MESH_CLASSIFY_PHONE_REGION", "US")
+# detect classes (from column names; values where a source opted in) after each harvest
+MESH_CLASSIFY_ON_HARVEST = os.environ.get("MESH_CLASSIFY_ON_HARVEST", "true").lower() == "true"
 # Usage metrics (issue 14): the window (days, today included) popularity is computed over
 MESH_USAGE_POPULARITY_DAYS = int(os.environ.get("MESH_USAGE_POPULARITY_DAYS", "30"))
 

@@ -24,8 +24,8 @@ CURATED = "curated"  #: Ownership.origin of owners people set
 MAX_TAG = 128
 MAX_TAGS = 50
 MAX_DESCRIPTION = 100_000
-ASSET_KEYS = {"description", "tags", "owners", "fields", "terms"}
-FIELD_KEYS = {"description", "tags", "terms"}
+ASSET_KEYS = {"description", "tags", "owners", "fields", "terms", "sensitivity"}
+FIELD_KEYS = {"description", "tags", "terms", "classes"}
 
 
 def _description(value, item: str, errors: dict) -> str | None:
@@ -92,7 +92,8 @@ def validate(asset: Asset, data) -> dict:
     """Check a curation request (the PATCH body) without writing; returns it cleaned.
 
     Shape: ``{"description": str|null, "tags": [str], "owners": [{"name", "type",
-    "kind"}], "terms": [term name], "fields": {"<column>": {"description": str|null,
+    "kind"}], "terms": [term name], "sensitivity": public|internal|confidential|restricted|null,
+    "fields": {"<column>": {"description": str|null,
     "tags": [str], "terms": [str], "classes": [class slug]}}}``; every key optional.
     ``tags``/``owners``/``terms`` replace the curated set (``[]`` clears it).
     Raises :class:`GovernanceError` naming each bad item (unknown key, column, term,
@@ -113,6 +114,15 @@ def validate(asset: Asset, data) -> dict:
         clean["owners"] = _owners(data["owners"], errors)
     if "terms" in data:
         clean["terms"] = glossary.resolve_terms(data["terms"], "terms", errors)
+    if "sensitivity" in data:
+        from governance.models import Sensitivity
+
+        level = data["sensitivity"]
+        if level is not None and level not in Sensitivity.values:
+            errors.setdefault("sensitivity", []).append(
+                f"unknown level {level!r} (use {', '.join(Sensitivity.values)} or null)"
+            )
+        clean["sensitivity"] = level
     fields = data.get("fields")
     if fields is not None:
         if not isinstance(fields, dict):
@@ -212,7 +222,20 @@ def curate(asset: Asset, user, data, *, check_permission: bool = True) -> list[C
 
                 old, new = classification.set_classes(asset, name, c["classes"], user)
                 record("classes", old, new, name)
+        if "sensitivity" in clean:
+            from governance import classification
+            from governance.models import AssetSensitivity
+
+            old = (
+                AssetSensitivity.objects.filter(asset=asset).values_list("level", flat=True).first()
+            )
+            classification.set_level(asset, clean["sensitivity"], user)
+            record("sensitivity", old, clean["sensitivity"])
         CurationChange.objects.bulk_create(changes)
+        if any(c.attribute == "terms" and c.field_name for c in changes):
+            from governance.propagation import propagate
+
+            propagate()
         if changes:
             reindex_assets([asset.pk])
     return changes

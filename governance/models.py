@@ -131,3 +131,109 @@ class TermLink(models.Model):
         if up is None:
             return ""
         return f"propagated from {up.asset.name}.{up.field_name}" if up.asset else "propagated"
+
+
+class Sensitivity(models.TextChoices):
+    """The classification scheme, least to most sensitive (order matters)."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+    RESTRICTED = "restricted"
+
+
+#: rank of each sensitivity level (higher is more sensitive)
+SENSITIVITY_RANK = {level: i for i, level in enumerate(Sensitivity.values)}
+
+
+class DataClass(models.Model):
+    """A class of data a column may hold: personal data classes (``email``, ``phone``,
+    ``person_name``, ``postal_address``, ``iban``, ``payment_card``, ``national_id``,
+    ``ip_address``, ``date_of_birth``) and any a company adds. ``level`` is the
+    sensitivity a column holding it has at least."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=128)
+    personal = models.BooleanField(default=True)
+    level = models.CharField(
+        max_length=16, choices=Sensitivity.choices, default=Sensitivity.CONFIDENTIAL
+    )
+    description = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ColumnClass(models.Model):
+    """A data class on a column: proposed by detection (``confidence`` 0..1, ``method``
+    ``name`` or ``values``, ``evidence`` saying why), then ``accepted`` or ``rejected``
+    by a steward or owner (a rejected one is never proposed again); set by a person
+    (``manual``, accepted); or ``propagated`` along column lineage from
+    ``propagated_from`` (accepted; withdrawn with it)."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed"
+        ACCEPTED = "accepted"
+        REJECTED = "rejected"
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="column_classes")
+    field_name = models.CharField(max_length=255)
+    data_class = models.ForeignKey(DataClass, on_delete=models.CASCADE, related_name="columns")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    confidence = models.FloatField(default=1.0)
+    method = models.CharField(max_length=16, default="name")
+    evidence = models.CharField(max_length=500, blank=True, default="")
+    propagated_from = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="propagated"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["asset_id", "field_name", "data_class__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "field_name", "data_class"], name="column_class_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id}#{self.field_name}: {self.data_class_id} ({self.status})"
+
+    @property
+    def provenance(self) -> str:
+        """``propagated from <asset>.<column>`` for a propagated class, else the method."""
+        up = self.propagated_from
+        if up is None:
+            return self.method
+        return f"propagated from {up.asset.name}.{up.field_name}"
+
+
+class AssetSensitivity(models.Model):
+    """A sensitivity level a person set on an asset (the shown level is the highest of
+    this and its columns' accepted classes)."""
+
+    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, related_name="sensitivity")
+    level = models.CharField(max_length=16, choices=Sensitivity.choices)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    set_at = models.DateTimeField(default=timezone.now)
+
+
+class SourceSampling(models.Model):
+    """Opt-in of a source to value sampling by classification: at most ``rows`` values
+    per column, read-only, within ``timeout_seconds``, never stored."""
+
+    source = models.OneToOneField(
+        "catalog.Source", on_delete=models.CASCADE, related_name="classification_sampling"
+    )
+    enabled = models.BooleanField(default=True)
+    rows = models.PositiveIntegerField(default=100)
+    timeout_seconds = models.FloatField(default=10.0)

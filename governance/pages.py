@@ -14,14 +14,22 @@ class GovernancePages(PageExtension):
     """The asset page's governance panel, column editor and History tab."""
 
     panel_template = "governance/_panel.html"
+    header_template = "governance/_header.html"
 
     def tabs(self, asset, is_job: bool) -> list[AssetTab]:
-        """The History tab (every asset)."""
-        return [AssetTab("history", "History", "governance/_history_tab.html")]
+        """The Classification tab (datasets) and the History tab (every asset)."""
+        tabs = (
+            []
+            if is_job
+            else [
+                AssetTab("classification", "Classification", "governance/_classification_tab.html")
+            ]
+        )
+        return [*tabs, AssetTab("history", "History", "governance/_history_tab.html")]
 
     def header_context(self, asset, is_job: bool) -> dict:
-        """``{"gov": {"terms": [TermLink], "curated_owners": [Ownership]}}`` for the panel
-        (two queries)."""
+        """``{"gov": {...}}``: term links, curated owners and tags, column classes and the
+        sensitivity level, for the header, panel and tabs (four queries)."""
         from governance.curation import CURATED
         from governance.models import TermLink
 
@@ -30,9 +38,28 @@ class GovernancePages(PageExtension):
             .select_related("term", "propagated_from__asset")
             .order_by("field_name", "term__name")
         )
+        from governance.classification import asset_classes, highest
+        from governance.models import AssetSensitivity, Sensitivity
+
         curated_owners = [o for o in asset.ownerships.all() if o.origin == CURATED]
+        classes = [] if is_job else asset_classes(asset)
+        set_level = (
+            ""
+            if is_job
+            else AssetSensitivity.objects.filter(asset=asset)
+            .values_list("level", flat=True)
+            .first()
+        )
         return {
             "gov": {
+                "classes": classes,
+                "accepted": [c for c in classes if c.status == "accepted"],
+                "proposed": [c for c in classes if c.status == "proposed"],
+                "level": highest(
+                    [set_level, *(c.data_class.level for c in classes if c.status == "accepted")]
+                ),
+                "set_level": set_level or "",
+                "levels": Sensitivity.values,
                 "asset_terms": [link for link in links if not link.field_name],
                 "column_terms": _by_column(links),
                 "curated_owners": curated_owners,

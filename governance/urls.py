@@ -7,6 +7,7 @@ from governance import views
 app_name = "governance"
 urlpatterns = [
     path("governance/curate", views.curate_asset, name="curate"),
+    path("governance/classes/<int:pk>/decide", views.decide_class, name="decide"),
     path("glossary/", views.glossary_home, name="glossary"),
     path("glossary/import", views.glossary_import, name="glossary-import"),
     path("glossary/export.<str:fmt>", views.glossary_export, name="glossary-export"),

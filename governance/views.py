@@ -54,6 +54,7 @@ def form_to_request(asset: Asset, post) -> dict:
     text = post.get("description", "").replace("\r\n", "\n")
     revert = post.get("revert_description") or text.strip() == asset.description.strip()
     return {
+        "sensitivity": post.get("sensitivity") or None,
         "description": None if revert else text,
         "tags": _names(post.get("tags", "")),
         "owners": _owner_lines(post.get("owners", "")),
@@ -77,6 +78,33 @@ def curate_asset(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}.")
     return redirect(reverse("catalog:asset", args=[asset.urn]))
+
+
+@require_POST
+@login_required
+def decide_class(request: HttpRequest, pk: int) -> HttpResponse:
+    """``POST /governance/classes/<id>/decide`` with ``decision=accept|reject``: a
+    steward's or owner's decision on a proposed class; back to the Classification tab."""
+    from governance.classification import decide
+    from governance.models import ColumnClass
+
+    proposal = get_object_or_404(ColumnClass.objects.select_related("asset", "data_class"), pk=pk)
+    decision = request.POST.get("decision")
+    if decision not in ("accept", "reject"):
+        messages.error(request, "decision: accept or reject")
+    else:
+        try:
+            decide(proposal, request.user, decision == "accept")
+        except Forbidden as exc:
+            return HttpResponseForbidden(str(exc))
+        except GovernanceError as exc:
+            for item, reasons in exc.errors.items():
+                messages.error(request, f"{item}: {' '.join(reasons)}")
+        else:
+            messages.success(
+                request, f"{proposal.field_name}: {proposal.data_class.name} {decision}ed."
+            )
+    return redirect(reverse("catalog:asset", args=[proposal.asset.urn]) + "?tab=classification")
 
 
 @read_access

@@ -9,6 +9,13 @@ urlpatterns = [
     re_path(
         r"^assets/(?P<urn>.+)/history$", views.AssetHistoryView.as_view(), name="api-asset-history"
     ),
+    re_path(
+        r"^assets/(?P<urn>.+)/classification$",
+        views.AssetClassificationView.as_view(),
+        name="api-asset-classification",
+    ),
+    path("classifications/<int:pk>", views.DecisionView.as_view(), name="api-class-decide"),
+    path("classification/classes", views.DataClassList.as_view(), name="api-data-classes"),
     path("assets/<path:urn>", views.AssetCurationView.as_view(), name="api-asset-curate"),
     path("glossary/terms", views.TermList.as_view(), name="api-term-list"),
     path("glossary/terms/<slug:slug>", views.TermDetail.as_view(), name="api-term-detail"),

@@ -203,3 +203,87 @@ class GlossaryImport(APIView):
             return Response(glossary.import_terms(rows))
         except GovernanceError as exc:
             raise bad_request(exc) from None
+
+
+def _class_row(c) -> dict:
+    return {
+        "id": c.pk,
+        "field": c.field_name,
+        "class": c.data_class.slug,
+        "level": c.data_class.level,
+        "personal": c.data_class.personal,
+        "status": c.status,
+        "confidence": c.confidence,
+        "method": c.method,
+        "evidence": c.evidence,
+        "provenance": c.provenance,
+    }
+
+
+class AssetClassificationView(APIView):
+    """``GET /api/v1/assets/<urn>/classification``: ``{"level": str, "columns": [{id,
+    field, class, level, personal, status (proposed|accepted|rejected), confidence,
+    method (name|values|manual|propagated), evidence, provenance}]}``; 404 unknown."""
+
+    permission_classes = [ReadPolicyPermission]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, urn: str):
+        """The asset's classification."""
+        from governance.classification import asset_classes, effective_level
+
+        asset = get_object_or_404(Asset, urn=urn)
+        classes = asset_classes(asset)
+        return Response(
+            {"level": effective_level(asset, classes), "columns": [_class_row(c) for c in classes]}
+        )
+
+
+class DecisionView(APIView):
+    """``POST /api/v1/classifications/<id>`` with ``{"decision": "accept"|"reject"}``:
+    decide a proposed class (owners, stewards, admins of the asset: 403 otherwise; a
+    propagated class is a 400 naming its origin). Answers the row."""
+
+    permission_classes = [ReadPolicyPermission]
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    def post(self, request, pk: int):
+        """Accept or reject."""
+        from governance.classification import decide
+        from governance.models import ColumnClass
+
+        row = get_object_or_404(ColumnClass.objects.select_related("asset", "data_class"), pk=pk)
+        decision = request.data.get("decision") if isinstance(request.data, dict) else None
+        if decision not in ("accept", "reject"):
+            raise ValidationError({"decision": ["accept or reject"]})
+        try:
+            decide(row, request.user, decision == "accept")
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc)) from None
+        except GovernanceError as exc:
+            raise bad_request(exc) from None
+        return Response(_class_row(row))
+
+
+class DataClassList(APIView):
+    """``GET /api/v1/classification/classes``: the scheme's levels and the data classes
+    ``{"levels": [...], "classes": [{slug, name, personal, level}]}``."""
+
+    permission_classes = [ReadPolicyPermission]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        """Levels and classes."""
+        from governance.classification import data_classes
+        from governance.models import Sensitivity
+
+        classes = sorted(data_classes().values(), key=lambda c: c.slug)
+        return Response(
+            {
+                "levels": Sensitivity.values,
+                "classes": [
+                    {"slug": c.slug, "name": c.name, "personal": c.personal, "level": c.level}
+                    for c in classes
+                ],
+            }
+        )
