@@ -217,6 +217,8 @@ MESH_SEARCH_ENRICHERS: list[str] = [
 MESH_PROPAGATION_STOP_SUBTYPES = [
     s for s in os.environ.get("MESH_PROPAGATION_STOP_SUBTYPES", "AGGREGATION").split(",") if s.strip()
 ]
+# documented-columns policy: the share of port columns that must have a description
+MESH_POLICY_DOC_THRESHOLD = float(os.environ.get("MESH_POLICY_DOC_THRESHOLD", "0.8"))
 # region assumed for phone numbers without a leading + when classifying sampled values
 MESH_CLASSIFY_PHONE_REGION = os.environ.get("MESH_CLASSIFY_PHONE_REGION", "US")
 # detect classes (from column names; values where a source opted in) after each harvest
@@ -299,6 +301,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # the popularity window moves every day: rescore once a day
     "usage-popularity": {"task": "usage.tasks.compute_popularity", "schedule": 86400.0},
+    # governance: one scorecard snapshot a day (the trend on scorecard pages)
+    "governance-scores": {"task": "governance.tasks.snapshot_scores", "schedule": 86400.0},
 }
 
 # Access requests: the longest grant (days), the reminder lead time (days), the default

@@ -19,7 +19,10 @@ class GovernanceConfig(AppConfig):
         from governance import signals
         from governance.pages import GovernancePages
         from governance.permissions import register
+        from governance.scorecards import filter_failing
+        from products.filtersets import register_product_filter
 
         register()
+        register_product_filter("failing", filter_failing)
         register_page_extension(GovernancePages())
         signals.connect()

@@ -237,3 +237,21 @@ class SourceSampling(models.Model):
     enabled = models.BooleanField(default=True)
     rows = models.PositiveIntegerField(default=100)
     timeout_seconds = models.FloatField(default=10.0)
+
+
+class ScoreSnapshot(models.Model):
+    """A day's scorecard of a product (``scope`` ``product``, ``key`` its uid) or domain
+    (``domain``, its slug): ``score`` 0..100 (null when no policy applied) and
+    ``results`` ``{policy name: true|false|null}``; one row per day, kept for trends."""
+
+    day = models.DateField(db_index=True)
+    scope = models.CharField(max_length=16)
+    key = models.CharField(max_length=200)
+    score = models.FloatField(null=True, blank=True)
+    results = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["scope", "key", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "scope", "key"], name="score_snapshot_unique")
+        ]

@@ -12,4 +12,7 @@ urlpatterns = [
     path("glossary/import", views.glossary_import, name="glossary-import"),
     path("glossary/export.<str:fmt>", views.glossary_export, name="glossary-export"),
     path("glossary/terms/<slug:slug>/", views.term_detail, name="term"),
+    path("scorecards/", views.scorecards, name="scorecards"),
+    path("scorecards/products/<str:uid>/", views.product_scorecard, name="product-scorecard"),
+    path("scorecards/domains/<slug:slug>/", views.domain_scorecard, name="domain-scorecard"),
 ]

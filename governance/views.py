@@ -194,3 +194,63 @@ def glossary_export(request: HttpRequest, fmt: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/csv" if fmt == "csv" else "application/yaml")
     response["Content-Disposition"] = f'attachment; filename="glossary.{fmt}"'
     return response
+
+
+@read_access
+def scorecards(request: HttpRequest) -> HttpResponse:
+    """``GET /scorecards/``: every domain's and product's score, the policies with how
+    many products fail each (linking to the product list filtered ``?failing=``)."""
+    from governance.policies import policies
+    from governance.scorecards import all_scorecards, domain_scorecard
+    from products.models import Domain
+
+    cards = all_scorecards()
+    domains = [domain_scorecard(d, cards) for d in Domain.objects.filter(parent=None)]
+    failing = {p.name: 0 for p in policies()}
+    for c in cards:
+        for r in c["results"]:
+            if r["passed"] is False:
+                failing[r["policy"]] += 1
+    return render(
+        request,
+        "governance/scorecards.html",
+        {
+            "cards": cards,
+            "domains": domains,
+            "policies": [(p, failing[p.name]) for p in policies()],
+        },
+    )
+
+
+@read_access
+def product_scorecard(request: HttpRequest, uid: str) -> HttpResponse:
+    """``GET /scorecards/products/<uid>/``: the product's policies, what to fix, trend."""
+    from governance.scorecards import _products, trend
+    from governance.scorecards import product_scorecard as card_of
+
+    product = get_object_or_404(_products(), uid=uid)
+    return render(
+        request,
+        "governance/scorecard.html",
+        {"card": card_of(product), "product": product, "trend": _bars(trend("product", uid))},
+    )
+
+
+@read_access
+def domain_scorecard(request: HttpRequest, slug: str) -> HttpResponse:
+    """``GET /scorecards/domains/<slug>/``: the domain's products and failing policies."""
+    from governance.scorecards import domain_scorecard as card_of
+    from governance.scorecards import trend
+    from products.models import Domain
+
+    domain = get_object_or_404(Domain, slug=slug)
+    return render(
+        request,
+        "governance/domain_scorecard.html",
+        {"card": card_of(domain), "domain": domain, "trend": _bars(trend("domain", slug))},
+    )
+
+
+def _bars(points: list[dict]) -> list[dict]:
+    """Trend points with a ``bar`` height (percent) for the template's bar chart."""
+    return [{**p, "bar": round(p["score"] or 0)} for p in points]

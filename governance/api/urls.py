@@ -17,6 +17,18 @@ urlpatterns = [
     path("classifications/<int:pk>", views.DecisionView.as_view(), name="api-class-decide"),
     path("classification/classes", views.DataClassList.as_view(), name="api-data-classes"),
     path("assets/<path:urn>", views.AssetCurationView.as_view(), name="api-asset-curate"),
+    path("policies", views.PolicyList.as_view(), name="api-policies"),
+    path("scorecards", views.ScorecardList.as_view(), name="api-scorecards"),
+    path(
+        "scorecards/products/<str:uid>",
+        views.ProductScorecardView.as_view(),
+        name="api-product-scorecard",
+    ),
+    path(
+        "scorecards/domains/<slug:slug>",
+        views.DomainScorecardView.as_view(),
+        name="api-domain-scorecard",
+    ),
     path("glossary/terms", views.TermList.as_view(), name="api-term-list"),
     path("glossary/terms/<slug:slug>", views.TermDetail.as_view(), name="api-term-detail"),
     path("glossary/groups", views.GroupList.as_view(), name="api-term-groups"),

@@ -287,3 +287,71 @@ class DataClassList(APIView):
                 ],
             }
         )
+
+
+class PolicyList(APIView):
+    """``GET /api/v1/policies``: ``[{name, label, description}]`` of the configured checks."""
+
+    permission_classes = [ReadPolicyPermission]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        """The policies, in order."""
+        from governance.policies import policies
+
+        return Response(
+            [{"name": p.name, "label": p.label, "description": p.description} for p in policies()]
+        )
+
+
+class ScorecardList(APIView):
+    """``GET /api/v1/scorecards``: ``{"products": [scorecard], "domains": [domain
+    scorecard]}`` (see :mod:`governance.scorecards`)."""
+
+    permission_classes = [ReadPolicyPermission]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        """Every product's and root domain's scorecard."""
+        from governance.scorecards import all_scorecards, domain_scorecard
+        from products.models import Domain
+
+        cards = all_scorecards()
+        return Response(
+            {
+                "products": cards,
+                "domains": [domain_scorecard(d, cards) for d in Domain.objects.filter(parent=None)],
+            }
+        )
+
+
+class ProductScorecardView(APIView):
+    """``GET /api/v1/scorecards/products/<uid>``: ``{product, name, domain, score,
+    results: [{policy, label, passed (true|false|null: n/a), detail, fix}], trend:
+    [{day, score}]}``; 404 unknown."""
+
+    permission_classes = [ReadPolicyPermission]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, uid: str):
+        """The product's scorecard and trend."""
+        from governance.scorecards import _products, product_scorecard, trend
+
+        product = get_object_or_404(_products(), uid=uid)
+        return Response({**product_scorecard(product), "trend": trend("product", uid)})
+
+
+class DomainScorecardView(APIView):
+    """``GET /api/v1/scorecards/domains/<slug>``: ``{domain, name, score, products,
+    failing: {policy: n}, trend}``; 404 unknown."""
+
+    permission_classes = [ReadPolicyPermission]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, slug: str):
+        """The domain's scorecard and trend."""
+        from governance.scorecards import domain_scorecard, trend
+        from products.models import Domain
+
+        domain = get_object_or_404(Domain, slug=slug)
+        return Response({**domain_scorecard(domain), "trend": trend("domain", slug)})

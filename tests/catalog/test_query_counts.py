@@ -79,17 +79,17 @@ class _AssetPage(PageTests):
 
 
 class TestAssetSchemaTab(_AssetPage):
-    queries = 18  # + the dbt test results (quality) under the schema; + 6 governance (issue 15)
+    queries = 20  # + the dbt test results (quality) under the schema; + 8 governance (issue 15)
 
 
 class TestAssetLineageTab(_AssetPage):
     tab = "lineage"
-    queries = 17  # + governance (issue 15): curated tags, term links, may the reader curate (4)
+    queries = 19  # + governance (issue 15): curated tags, term links, column classes, set level, may the reader curate (4)
 
 
 class TestAssetImpactTab(_AssetPage):
     tab = "impact"
-    queries = 22  # + governance (issue 15): curated tags, term links, may the reader curate (4)
+    queries = 24  # + governance (issue 15): curated tags, term links, column classes, set level, may the reader curate (4)
 
 
 class TestJobRunsTab(PageTests):
