@@ -215,7 +215,9 @@ MESH_SEARCH_ENRICHERS: list[str] = [
 ]
 # Governance (issue 15): field lineage subtypes classes and terms do not propagate over
 MESH_PROPAGATION_STOP_SUBTYPES = [
-    s for s in os.environ.get("MESH_PROPAGATION_STOP_SUBTYPES", "AGGREGATION").split(",") if s.strip()
+    s
+    for s in os.environ.get("MESH_PROPAGATION_STOP_SUBTYPES", "AGGREGATION").split(",")
+    if s.strip()
 ]
 # documented-columns policy: the share of port columns that must have a description
 MESH_POLICY_DOC_THRESHOLD = float(os.environ.get("MESH_POLICY_DOC_THRESHOLD", "0.8"))

@@ -45,7 +45,10 @@ def test_sample_product_figures(products_catalog):
     assert chinook["ports-contracts-slos"]["passed"] is False
     assert "customers (no contract or SLO)" in chinook["ports-contracts-slos"]["detail"]
     assert chinook["documented-columns"]["passed"] is False
-    assert chinook["documented-columns"]["detail"] == "0% of 22 columns documented (at least 80% wanted)"
+    assert (
+        chinook["documented-columns"]["detail"]
+        == "0% of 22 columns documented (at least 80% wanted)"
+    )
     assert chinook["personal-data-classified"]["passed"] is False
     assert chinook["personal-data-classified"]["detail"] == "9 undecided personal-data proposal(s)"
     assert chinook["personal-data-access"]["passed"] is None
@@ -59,7 +62,9 @@ def test_sample_product_figures(products_catalog):
     assert c360["documented-columns"]["passed"] is True
     assert "missing discount_code" in c360["no-schema-drift"]["detail"]
     for card in (chinook, staging, c360):
-        verdicts = [r["passed"] for k, r in card.items() if k != "score" and r["passed"] is not None]
+        verdicts = [
+            r["passed"] for k, r in card.items() if k != "score" and r["passed"] is not None
+        ]
         assert card["score"] == round(100 * sum(verdicts) / len(verdicts), 1)
 
 
@@ -92,14 +97,20 @@ def test_pages_api_filter_and_trend(products_catalog):
     snapshot()
     snapshot()  # a second run the same day replaces, never duplicates
     data = client.get("/api/v1/scorecards/products/chinook-invoicing").json()
-    assert [p["day"] for p in data["trend"]] == [(today - timedelta(days=1)).isoformat(), today.isoformat()]
+    assert [p["day"] for p in data["trend"]] == [
+        (today - timedelta(days=1)).isoformat(),
+        today.isoformat(),
+    ]
     assert data["score"] == data["trend"][-1]["score"]
     domain = client.get("/api/v1/scorecards").json()["domains"][0]
     assert set(domain) >= {"domain", "score", "products", "failing"}
     trend = client.get(f"/api/v1/scorecards/domains/{domain['domain']}").json()["trend"]
     assert len(trend) == 2
     assert 'id="trend"' in client.get(f"/scorecards/domains/{domain['domain']}/").content.decode()
-    assert [p["name"] for p in client.get("/api/v1/policies").json()][:2] == ["owner-description", "ports-contracts-slos"]
+    assert [p["name"] for p in client.get("/api/v1/policies").json()][:2] == [
+        "owner-description",
+        "ports-contracts-slos",
+    ]
 
 
 class HasTags(Policy):
@@ -109,7 +120,9 @@ class HasTags(Policy):
     label = "Has tags"
 
     def check(self, product) -> Outcome:
-        return Outcome(bool(product.tags), f"{len(product.tags)} tags", "" if product.tags else "Add a tag.")
+        return Outcome(
+            bool(product.tags), f"{len(product.tags)} tags", "" if product.tags else "Add a tag."
+        )
 
 
 class Broken(Policy):
@@ -123,7 +136,11 @@ class Broken(Policy):
 
 
 def test_a_company_extends_the_registry(products_catalog, settings):
-    settings.MESH_GOVERNANCE_POLICIES = [*DEFAULT_POLICIES, f"{__name__}.HasTags", f"{__name__}.Broken"]
+    settings.MESH_GOVERNANCE_POLICIES = [
+        *DEFAULT_POLICIES,
+        f"{__name__}.HasTags",
+        f"{__name__}.Broken",
+    ]
     policies.cache_clear()
     try:
         card = results("chinook-invoicing")
