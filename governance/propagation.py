@@ -59,6 +59,12 @@ def propagate() -> dict[str, int]:
     """Recompute the propagated classes and terms; returns ``{"classes": n, "terms": n,
     "withdrawn": n}`` (rows now propagated, rows removed). Changed assets are
     re-indexed."""
+    has_roots = (
+        ColumnClass.objects.filter(status=ColumnClass.Status.ACCEPTED).exists()
+        or TermLink.objects.exclude(asset=None).exclude(field_name="").exists()
+    )
+    if not has_roots:  # nothing to propagate and nothing propagated: no write at all
+        return {"classes": 0, "terms": 0, "withdrawn": 0}
     down = _graph()
     with transaction.atomic():
         # ids of the columns involved: roots and every reachable column

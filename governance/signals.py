@@ -28,9 +28,10 @@ def harvest_finished(sender, instance: HarvestRun, **kwargs) -> None:
 
     try:
         warnings: list[dict] = []
+        # the datasets this run reported (with columns), not the whole source again
         assets = Asset.objects.filter(
-            provenance__source_id=instance.source_id, removed=False, kind="dataset"
-        )
+            provenance__last_run=instance, removed=False, kind="dataset", fields__isnull=False
+        ).distinct()
         detect(assets, warnings=warnings)
         propagate()
         if warnings:
