@@ -13,7 +13,7 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
-APPS = ("catalog", "lineage", "harvesters", "products", "audit", "access", "usage")
+APPS = ("catalog", "lineage", "harvesters", "products", "audit", "access", "usage", "governance")
 
 #: ``{"app.Model": (needs API, needs filters, why not yet)}``: the coverage still missing
 #: when the apps were layered (issue 8); each entry names what it lacks today.
@@ -50,6 +50,13 @@ NOT_YET: dict[str, tuple[bool, bool, str]] = {
     "usage.QueryUsageDay": (False, False, "aggregated in /api/v1/assets/<urn>/usage"),
     "usage.QueryShape": (False, False, "top queries in /api/v1/assets/<urn>/usage; admin"),
     "usage.Popularity": (False, False, "in /api/v1/usage/top and the search index"),
+    "governance.TermGroup": (True, False, "glossary groups: a short list, no filters needed yet"),
+    "governance.TermLink": (False, False, "links: in the term API and written by curation"),
+    "governance.DataClass": (False, False, "GET /api/v1/classification/classes (a plain view)"),
+    "governance.ColumnClass": (False, False, "GET /api/v1/assets/<urn>/classification; decisions"),
+    "governance.AssetSensitivity": (False, False, "set through PATCH /api/v1/assets/<urn>"),
+    "governance.SourceSampling": (False, False, "sampling opt-in: admin and manage.py classify"),
+    "governance.ScoreSnapshot": (False, False, "trend in /api/v1/scorecards/..."),
 }
 
 

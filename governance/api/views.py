@@ -23,6 +23,7 @@ from governance.api.serializers import (
     TermSerializer,
 )
 from governance.errors import Forbidden, GovernanceError
+from governance.filtersets import CurationChangeFilterSet, TermFilterSet
 from governance.models import CurationChange, GlossaryTerm, TermGroup, TermLink
 from governance.permissions import is_steward
 from identity.permissions import ReadPolicyPermission
@@ -60,11 +61,12 @@ class AssetCurationView(AssetDetailView):
 
 
 class AssetHistoryView(generics.ListAPIView):
-    """``GET /api/v1/assets/<urn>/history``: curation changes, newest first (paginated);
-    404 for an unknown asset."""
+    """``GET /api/v1/assets/<urn>/history``: curation changes, newest first (paginated;
+    ``?field=``, ``?attribute=``, ``?author=``); 404 for an unknown asset."""
 
     serializer_class = CurationChangeSerializer
     permission_classes = [ReadPolicyPermission]
+    filterset_class = CurationChangeFilterSet
 
     queryset = CurationChange.objects.none()
 
@@ -100,21 +102,10 @@ class TermList(generics.ListCreateAPIView):
     serializer_class = TermSerializer
     permission_classes = [StewardWrites]
 
+    filterset_class = TermFilterSet
+
     def get_queryset(self):
-        qs = _terms.all()
-        status = self.request.query_params.get("status")
-        if status:
-            qs = qs.filter(status=status)
-        group = self.request.query_params.get("group")
-        if group:
-            qs = qs.filter(group__slug=group)
-        q = (self.request.query_params.get("q") or "").strip().lower()
-        if q:
-            ids = [
-                t.pk for t in qs if q in t.name.lower() or any(q in s.lower() for s in t.synonyms)
-            ]
-            qs = qs.filter(pk__in=ids)
-        return qs
+        return _terms.all()
 
     @extend_schema(request=OpenApiTypes.OBJECT)
     def post(self, request, *args, **kwargs):

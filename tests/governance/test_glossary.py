@@ -48,6 +48,10 @@ def test_terms_groups_links_search_and_pages(samples_catalog, users):
         "Customer"
     ]
 
+    found = client_for().get("/api/v1/glossary/terms", {"q": "kontakt"}).json()["results"]
+    assert [t["name"] for t in found] == ["Customer Contact"]
+    assert client_for().get("/api/v1/glossary/terms", {"status": "draft"}).json()["count"] == 1
+
     # attach to a column and an asset (by synonym), then search by the synonym
     customer = asset_named("Customer")
     response = client_for(users["admin"]).patch(
