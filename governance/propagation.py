@@ -55,6 +55,11 @@ def _reach(start: int, down: dict[int, list[int]]) -> list[int]:
     return out
 
 
+def _delete(model, ids: list[int], chunk: int = 500) -> None:
+    for start in range(0, len(ids), chunk):
+        model.objects.filter(id__in=ids[start : start + chunk]).delete()
+
+
 def propagate() -> dict[str, int]:
     """Recompute the propagated classes and terms; returns ``{"classes": n, "terms": n,
     "withdrawn": n}`` (rows now propagated, rows removed). Changed assets are
@@ -117,15 +122,15 @@ def propagate() -> dict[str, int]:
                 if key not in own and key not in wanted:
                     wanted[key] = root_id
         current = {
-            (c.asset_id, c.field_name, c.data_class_id): c
-            for c in ColumnClass.objects.exclude(propagated_from=None)
+            (a, f, cls): (pk, root)
+            for pk, a, f, cls, root in ColumnClass.objects.exclude(
+                propagated_from=None
+            ).values_list("id", "asset_id", "field_name", "data_class_id", "propagated_from_id")
         }
-        withdrawn = 0
-        for key, row in current.items():
-            if wanted.get(key) != row.propagated_from_id:
-                changed.add(key[0])
-                row.delete()
-                withdrawn += 1
+        stale = [(key, pk) for key, (pk, root) in current.items() if wanted.get(key) != root]
+        _delete(ColumnClass, [pk for _, pk in stale])
+        changed |= {key[0] for key, _ in stale}
+        withdrawn = len(stale)
         # a propagated class supersedes a mere proposal of the same class on the column
         # (detection proposes it again if the propagation is withdrawn)
         proposals = ColumnClass.objects.filter(
@@ -140,7 +145,8 @@ def propagate() -> dict[str, int]:
         ]
         ColumnClass.objects.filter(id__in=superseded).delete()
         ColumnClass.objects.bulk_create(
-            [
+            batch_size=1000,
+            objs=[
                 ColumnClass(
                     asset_id=a,
                     field_name=f,
@@ -151,9 +157,8 @@ def propagate() -> dict[str, int]:
                     propagated_from_id=root,
                 )
                 for (a, f, cls), root in wanted.items()
-                if current.get((a, f, cls)) is None
-                or current[(a, f, cls)].propagated_from_id != root
-            ]
+                if current.get((a, f, cls), (None, None))[1] != root
+            ],
         )
         changed |= {k[0] for k in wanted if k not in current}
         # terms
@@ -169,20 +174,22 @@ def propagate() -> dict[str, int]:
                 if key not in own_terms and key not in wanted_terms:
                     wanted_terms[key] = root_id
         current_terms = {
-            (t.asset_id, t.field_name, t.term_id): t
-            for t in TermLink.objects.exclude(propagated_from=None)
+            (a, f, term): (pk, root)
+            for pk, a, f, term, root in TermLink.objects.exclude(propagated_from=None).values_list(
+                "id", "asset_id", "field_name", "term_id", "propagated_from_id"
+            )
         }
-        for key, row in current_terms.items():
-            if wanted_terms.get(key) != row.propagated_from_id:
-                changed.add(key[0])
-                row.delete()
-                withdrawn += 1
+        stale = [
+            (key, pk) for key, (pk, root) in current_terms.items() if wanted_terms.get(key) != root
+        ]
+        _delete(TermLink, [pk for _, pk in stale])
+        changed |= {key[0] for key, _ in stale}
+        withdrawn += len(stale)
         TermLink.objects.bulk_create(
             [
                 TermLink(asset_id=a, field_name=f, term_id=term, propagated_from_id=root)
                 for (a, f, term), root in wanted_terms.items()
-                if current_terms.get((a, f, term)) is None
-                or current_terms[(a, f, term)].propagated_from_id != root
+                if current_terms.get((a, f, term), (None, None))[1] != root
             ]
         )
         changed |= {k[0] for k in wanted_terms if k not in current_terms}
