@@ -308,6 +308,8 @@ def lineage_call(method: str, path: str, w: dict):
     if path.endswith("/unhide"):
         return f"{base}/unhide", None, None
     return base, None, None
+
+
 def governance_call(method: str, path: str, w: dict):
     """URL and body of a governance operation on the Orders port's asset, creating the
     term or class proposal it acts on."""
