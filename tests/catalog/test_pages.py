@@ -289,7 +289,7 @@ def test_job_page_shows_inputs_outputs_and_runs(catalog, db, client):
         error_message="boom: disk full",
     )
     resp = client.get(f"/assets/{DBT_JOB}", {"tab": "runs"})
-    assert resp.context["tabs"] == ["schema", "runs", "history"]
+    assert resp.context["tabs"] == ["schema", "runs", "edits"]
     html = resp.content.decode()
     assert "boom: disk full" in html and "status--fail" in html and "90.0 s" in html
 
