@@ -60,3 +60,13 @@ def enqueue_harvest(source: Source) -> HarvestRun:
     else:
         harvest_source.delay(source.id, run.id)
     return run
+
+
+@shared_task(name="harvesters.drain_openlineage_intake", acks_late=True)
+def drain_openlineage_intake() -> dict[str, int]:
+    """Store the queued OpenLineage events (:func:`harvesters.kinds.openlineage.intake.
+    drain_intake`); safe to run twice at once or to redeliver (rows are claimed with
+    ``SKIP LOCKED`` and deleted in the transaction that stores them)."""
+    from harvesters.kinds.openlineage.intake import drain_intake
+
+    return drain_intake()
