@@ -180,15 +180,19 @@ class CatalogSink:
             self.report.counts["datasets" if isinstance(r, DatasetRecord) else "jobs"] += 1
 
     def _upsert_assets(self, records: list) -> dict[str, int]:
-        """Insert new assets, merge into existing ones; returns ``{urn: asset id}``."""
+        """Insert new assets, merge into existing ones; returns ``{urn: asset id}``.
+
+        An existing asset whose merged values equal the stored ones only gets its
+        ``last_seen`` moved (one statement per batch), so re-harvesting or re-pushing an
+        unchanged source rewrites no rows."""
         existing = {
-            urn: (asset_id, properties)
-            for urn, asset_id, properties in Asset.objects.filter(
-                urn__in=[r.urn for r in records]
-            ).values_list("urn", "id", "properties")
+            row[0]: row[1:]
+            for row in Asset.objects.filter(urn__in=[r.urn for r in records]).values_list(
+                "urn", "id", "properties", "removed", *ASSET_MERGE_ATTRS
+            )
         }
         now = self._db_now(Asset, "last_seen")
-        new_rows, updates = [], []
+        new_rows, updates, touched = [], [], []
         for r in records:
             values = _asset_values(r)
             current = existing.get(r.urn)
@@ -196,15 +200,22 @@ class CatalogSink:
                 new_rows.append((r.urn, *values.values(), db_json(dict(r.properties)), now, now,
                                  False, None))
                 continue
-            asset_id, properties = current
-            merged = db_json({**properties, **r.properties}) if r.properties else None
-            updates.append((
-                *(None if v in ("", None) else v for v in values.values()),
-                merged, now, False, asset_id,
-            ))
+            asset_id, properties, removed, *stored = current
+            params = [None if v in ("", None) else v for v in values.values()]
+            merged = {**properties, **r.properties} if r.properties else None
+            if (
+                not removed
+                and (merged is None or merged == properties)
+                and all(p is None or p == old for p, old in zip(params, stored, strict=True))
+            ):
+                touched.append(asset_id)
+                continue
+            updates.append((*params, db_json(merged), now, False, asset_id))
         if new_rows:
             self._writer(Asset, ASSET_INSERT_COLUMNS).insert(new_rows)
         self._writer(Asset, ASSET_UPDATE_COLUMNS).update(ASSET_UPDATE_SQL, updates)
+        for chunk in _chunks(touched):
+            Asset.objects.filter(id__in=chunk).update(last_seen=self.now)
         ids = {urn: current[0] for urn, current in existing.items()}
         fresh = [row[0] for row in new_rows]
         for chunk in _chunks(fresh):
@@ -213,16 +224,21 @@ class CatalogSink:
         return ids
 
     def _upsert_fields(self, records: list, ids: dict[str, int]) -> None:
+        """Insert new fields, merge into existing ones (only rows whose merged values
+        differ from the stored ones are written), delete unreported ones of records with
+        ``fields_authoritative``."""
         with_fields = [r for r in records if isinstance(r, DatasetRecord) and r.fields is not None]
         if not with_fields:
             return
         asset_ids = [ids[r.urn] for r in with_fields]
         existing: dict[int, dict[str, int]] = defaultdict(dict)
+        stored: dict[int, tuple] = {}
         for chunk in _chunks(asset_ids):
-            for field_id, asset_id, name in Field.objects.filter(asset_id__in=chunk).values_list(
-                "id", "asset_id", "name"
-            ):
+            for field_id, asset_id, name, *values in Field.objects.filter(
+                asset_id__in=chunk
+            ).values_list("id", "asset_id", "name", *FIELD_MERGE_ATTRS):
                 existing[asset_id][name] = field_id
+                stored[field_id] = tuple(values)
         new_rows, updates, to_delete = [], [], []
         empty_tags = db_json([])
         for r in with_fields:
@@ -242,12 +258,16 @@ class CatalogSink:
                     continue
                 # Merge: a non-empty value overwrites, an empty one keeps what is stored
                 # (NULL parameter -> COALESCE keeps the column); a primary key is only set.
-                updates.append((
+                params = (
                     fr.data_type or None, fr.native_type or None, fr.nullable,
                     fr.description or None, fr.ordinal or position, fr.is_primary_key or None,
                     fr.fk_target_urn or None, fr.fk_target_field or None,
-                    db_json(list(fr.tags)) if fr.tags else None, field_id,
-                ))
+                    list(fr.tags) if fr.tags else None,
+                )
+                if all(p is None or p == old for p, old in zip(params, stored[field_id],
+                                                                strict=True)):
+                    continue  # nothing would change
+                updates.append((*params[:-1], db_json(params[-1]), field_id))
             if r.fields_authoritative:
                 to_delete.extend(fid for name, fid in current.items() if name not in reported)
             self.report.counts["fields"] += len(r.fields)

@@ -1,4 +1,5 @@
-"""Celery tasks of the harvesters."""
+"""Celery tasks of the harvesters (``harvesters.drain_openlineage_intake`` is defined
+beside the intake it drains, :mod:`harvesters.kinds.openlineage.intake`)."""
 
 import threading
 
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 
 from catalog.models import HarvestRun, Source
+from harvesters.kinds.openlineage.intake import drain_openlineage_intake
 from harvesters.liveness import is_alive, mark_lost, reap_lost_runs
 from harvesters.runner import run_harvest
 
@@ -62,11 +64,4 @@ def enqueue_harvest(source: Source) -> HarvestRun:
     return run
 
 
-@shared_task(name="harvesters.drain_openlineage_intake", acks_late=True)
-def drain_openlineage_intake() -> dict[str, int]:
-    """Store the queued OpenLineage events (:func:`harvesters.kinds.openlineage.intake.
-    drain_intake`); safe to run twice at once or to redeliver (rows are claimed with
-    ``SKIP LOCKED`` and deleted in the transaction that stores them)."""
-    from harvesters.kinds.openlineage.intake import drain_intake
-
-    return drain_intake()
+__all__ = ["drain_openlineage_intake", "enqueue_harvest", "harvest_source", "reap_lost_runs_task"]

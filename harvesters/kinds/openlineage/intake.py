@@ -30,6 +30,7 @@ import logging
 import threading
 import time
 
+from celery import shared_task
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -91,8 +92,6 @@ def schedule_drain() -> None:
     :func:`drain_delay` window of this process. Never raises (a broker outage leaves the
     events queued for the beat entry or the next request)."""
     global _next_slot
-    from harvesters.tasks import drain_openlineage_intake
-
     if settings.CELERY_TASK_ALWAYS_EAGER:
         try:
             drain_intake()
@@ -130,6 +129,14 @@ def drain_intake(max_batches: int | None = None, batch: int = BATCH) -> dict[str
         if len(rows) < batch:
             break
     return totals
+
+
+@shared_task(name="harvesters.drain_openlineage_intake", acks_late=True)
+def drain_openlineage_intake() -> dict[str, int]:
+    """Celery task ``harvesters.drain_openlineage_intake``: :func:`drain_intake`. Safe to
+    run twice at once or to redeliver (rows are claimed with ``SKIP LOCKED`` and deleted
+    in the transaction that stores them)."""
+    return drain_intake()
 
 
 def _claim(batch: int) -> list[tuple[int, str]]:

@@ -226,3 +226,43 @@ def test_push_is_in_the_openapi_schema(api):
     assert "application/x-ndjson" in post["requestBody"]["content"]
     assert {"200", "207", "400", "413"} <= set(post["responses"])
     assert {p["name"] for p in post["parameters"]} >= {"source", "complete"}
+
+
+def test_changes_are_merged_and_empty_values_never_erase(api):
+    first = {
+        **RAW,
+        "description": "raw orders",
+        "properties": {"a": 1},
+        "fields": [
+            {"name": "order_id", "data_type": "integer", "description": "id", "tags": ["pk"]},
+            {"name": "amount", "data_type": "decimal"},
+        ],
+    }
+    assert push(api, [first]).status_code == 200
+    second = {
+        "urn": RAW["urn"],
+        "properties": {"b": 2},
+        "row_count": 7,
+        "fields": [
+            {"name": "order_id", "data_type": "bigint"},
+            {"name": "amount", "description": "in cents", "nullable": False},
+        ],
+    }
+    assert push(api, [second]).json()["results"][0]["status"] == "updated"
+    asset = Asset.objects.get(urn=RAW["urn"])
+    assert asset.description == "raw orders" and asset.row_count == 7
+    assert asset.properties == {"a": 1, "b": 2}
+    fields = {f.name: f for f in asset.fields.all()}
+    assert (fields["order_id"].data_type, fields["order_id"].description) == ("bigint", "id")
+    assert fields["order_id"].tags == ["pk"]
+    assert (fields["amount"].data_type, fields["amount"].description) == ("decimal", "in cents")
+    assert fields["amount"].nullable is False
+    seen = asset.last_seen
+    # the same push again changes no value but moves last_seen
+    assert push(api, [second]).status_code == 200
+    asset.refresh_from_db()
+    assert asset.last_seen > seen and asset.properties == {"a": 1, "b": 2}
+    # fields_complete drops what is no longer listed
+    third = {"urn": RAW["urn"], "fields": [{"name": "amount"}], "fields_complete": True}
+    push(api, [third])
+    assert list(asset.fields.values_list("name", flat=True)) == ["amount"]
