@@ -262,6 +262,8 @@ MESH_OPENLINEAGE_INTAKE_DELAY = float(os.environ.get("MESH_OPENLINEAGE_INTAKE_DE
 MESH_OPENLINEAGE_INTAKE_MAX_ATTEMPTS = int(
     os.environ.get("MESH_OPENLINEAGE_INTAKE_MAX_ATTEMPTS", "5")
 )
+# seconds a process reuses a verified API token (0: look it up on every request)
+MESH_TOKEN_CACHE_SECONDS = float(os.environ.get("MESH_TOKEN_CACHE_SECONDS", "5"))
 MESH_PUSH_MAX_BYTES = int(os.environ.get("MESH_PUSH_MAX_BYTES", 50 * 1024 * 1024))
 
 # Processes that parse dbt compiled SQL for column lineage during a harvest (0 or 1:
