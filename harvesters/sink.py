@@ -7,10 +7,13 @@ their own source is harvested. Every touched asset gets an outbox event.
 """
 
 import hashlib
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from catalog.models import (
@@ -38,24 +41,67 @@ from harvesters.report import HarvestReport
 from lineage.models import FieldLineageEdge, LineageEdge
 
 BATCH = 1000
-ASSET_MERGE_ATTRS = ("kind", "type", "namespace", "name", "qualified_name", "platform",
-                     "description", "row_count", "size_bytes")
-FIELD_MERGE_ATTRS = ("data_type", "native_type", "nullable", "description", "ordinal",
-                     "is_primary_key", "fk_target_urn", "fk_target_field", "tags")
-ASSET_INSERT_COLUMNS = ("urn", *ASSET_MERGE_ATTRS, "properties", "first_seen", "last_seen",
-                        "removed", "removed_at")
+ASSET_MERGE_ATTRS = (
+    "kind",
+    "type",
+    "namespace",
+    "name",
+    "qualified_name",
+    "platform",
+    "description",
+    "row_count",
+    "size_bytes",
+)
+FIELD_MERGE_ATTRS = (
+    "data_type",
+    "native_type",
+    "nullable",
+    "description",
+    "ordinal",
+    "is_primary_key",
+    "fk_target_urn",
+    "fk_target_field",
+    "tags",
+)
+ASSET_INSERT_COLUMNS = (
+    "urn",
+    *ASSET_MERGE_ATTRS,
+    "properties",
+    "first_seen",
+    "last_seen",
+    "removed",
+    "removed_at",
+)
 ASSET_UPDATE_COLUMNS = (*ASSET_MERGE_ATTRS, "properties", "last_seen", "removed", "removed_at")
 # NULL parameter = keep the stored value (empty never erases); last_seen/removed are set.
 ASSET_UPDATE_SQL = ("COALESCE(%s, {col})",) * (len(ASSET_MERGE_ATTRS) + 1) + ("%s", "%s", "NULL")
 FIELD_INSERT_COLUMNS = ("asset", "name", *FIELD_MERGE_ATTRS)
 FIELD_UPDATE_SQL = ("COALESCE(%s, {col})",) * len(FIELD_MERGE_ATTRS)
 ASSET_SOURCE_COLUMNS = ("asset", "source", "last_run", "first_seen", "last_seen", "removed")
-EDGE_COLUMNS = ("key", "upstream", "downstream", "job", "origin", "run", "first_seen",
-                "last_seen")
-FIELD_EDGE_COLUMNS = ("key", "upstream", "downstream", "transformation", "subtype", "job",
-                      "origin", "run", "first_seen", "last_seen")
-QUALITY_COLUMNS = ("asset", "field_name", "name", "check_type", "status", "executed_at",
-                   "origin", "details", "recorded_at")
+EDGE_COLUMNS = ("key", "upstream", "downstream", "job", "origin", "run", "first_seen", "last_seen")
+FIELD_EDGE_COLUMNS = (
+    "key",
+    "upstream",
+    "downstream",
+    "transformation",
+    "subtype",
+    "job",
+    "origin",
+    "run",
+    "first_seen",
+    "last_seen",
+)
+QUALITY_COLUMNS = (
+    "asset",
+    "field_name",
+    "name",
+    "check_type",
+    "status",
+    "executed_at",
+    "origin",
+    "details",
+    "recorded_at",
+)
 STREAM_BATCH = 5000  # buffered field-lineage records that trigger an early write
 _URN_RE = re.compile(r"^urn:mc:(?P<kind>[a-z]+):(?P<rest>.+)$")
 _NS_RE = re.compile(r"^(?P<ns>[A-Za-z][A-Za-z0-9+.\-]*://[^/]*)/(?P<name>.+)$")
@@ -143,8 +189,14 @@ class CatalogSink:
         elif isinstance(record, LineageRecord):
             self.lineage[(record.upstream_urn, record.downstream_urn, record.job_urn)] = record
         elif isinstance(record, FieldLineageRecord):
-            key = (record.upstream_urn, record.upstream_field, record.downstream_urn,
-                   record.downstream_field, record.job_urn, record.transformation)
+            key = (
+                record.upstream_urn,
+                record.upstream_field,
+                record.downstream_urn,
+                record.downstream_field,
+                record.job_urn,
+                record.transformation,
+            )
             self.field_lineage[key] = record
         elif isinstance(record, QualityRecord):
             self.quality.append(record)
@@ -197,8 +249,9 @@ class CatalogSink:
             values = _asset_values(r)
             current = existing.get(r.urn)
             if current is None:
-                new_rows.append((r.urn, *values.values(), db_json(dict(r.properties)), now, now,
-                                 False, None))
+                new_rows.append(
+                    (r.urn, *values.values(), db_json(dict(r.properties)), now, now, False, None)
+                )
                 continue
             asset_id, properties, removed, *stored = current
             params = [None if v in ("", None) else v for v in values.values()]
@@ -233,10 +286,13 @@ class CatalogSink:
         asset_ids = [ids[r.urn] for r in with_fields]
         existing: dict[int, dict[str, int]] = defaultdict(dict)
         stored: dict[int, tuple] = {}
+        # tags read as JSON text, decoded only when a record brings tags to compare
         for chunk in _chunks(asset_ids):
-            for field_id, asset_id, name, *values in Field.objects.filter(
-                asset_id__in=chunk
-            ).values_list("id", "asset_id", "name", *FIELD_MERGE_ATTRS):
+            for field_id, asset_id, name, *values in (
+                Field.objects.filter(asset_id__in=chunk)
+                .annotate(tags_text=Cast("tags", TextField()))
+                .values_list("id", "asset_id", "name", *FIELD_MERGE_ATTRS[:-1], "tags_text")
+            ):
                 existing[asset_id][name] = field_id
                 stored[field_id] = tuple(values)
         new_rows, updates, to_delete = [], [], []
@@ -249,23 +305,40 @@ class CatalogSink:
                 reported.add(fr.name)
                 field_id = current.get(fr.name)
                 if field_id is None:
-                    new_rows.append((
-                        asset_id, fr.name, fr.data_type, fr.native_type, fr.nullable,
-                        fr.description, fr.ordinal or position, fr.is_primary_key,
-                        fr.fk_target_urn, fr.fk_target_field,
-                        db_json(list(fr.tags)) if fr.tags else empty_tags,
-                    ))
+                    new_rows.append(
+                        (
+                            asset_id,
+                            fr.name,
+                            fr.data_type,
+                            fr.native_type,
+                            fr.nullable,
+                            fr.description,
+                            fr.ordinal or position,
+                            fr.is_primary_key,
+                            fr.fk_target_urn,
+                            fr.fk_target_field,
+                            db_json(list(fr.tags)) if fr.tags else empty_tags,
+                        )
+                    )
                     continue
                 # Merge: a non-empty value overwrites, an empty one keeps what is stored
                 # (NULL parameter -> COALESCE keeps the column); a primary key is only set.
                 params = (
-                    fr.data_type or None, fr.native_type or None, fr.nullable,
-                    fr.description or None, fr.ordinal or position, fr.is_primary_key or None,
-                    fr.fk_target_urn or None, fr.fk_target_field or None,
+                    fr.data_type or None,
+                    fr.native_type or None,
+                    fr.nullable,
+                    fr.description or None,
+                    fr.ordinal or position,
+                    fr.is_primary_key or None,
+                    fr.fk_target_urn or None,
+                    fr.fk_target_field or None,
                     list(fr.tags) if fr.tags else None,
                 )
-                if all(p is None or p == old for p, old in zip(params, stored[field_id],
-                                                                strict=True)):
+                current_values = stored[field_id]
+                if all(
+                    p is None or p == old
+                    for p, old in zip(params[:-1], current_values[:-1], strict=True)
+                ) and (params[-1] is None or params[-1] == json.loads(current_values[-1] or "[]")):
                     continue  # nothing would change
                 updates.append((*params[:-1], db_json(params[-1]), field_id))
             if r.fields_authoritative:
@@ -295,8 +368,16 @@ class CatalogSink:
             )
             owners = dict(Owner.objects.filter(name__in=owner_recs).values_list("name", "id"))
             Ownership.objects.bulk_create(
-                [Ownership(asset_id=ids[r.urn], owner_id=owners[o.name], type=o.type,
-                           origin=self.source.name) for r in records for o in r.owners],
+                [
+                    Ownership(
+                        asset_id=ids[r.urn],
+                        owner_id=owners[o.name],
+                        type=o.type,
+                        origin=self.source.name,
+                    )
+                    for r in records
+                    for o in r.owners
+                ],
                 ignore_conflicts=True,
             )
 
@@ -325,12 +406,19 @@ class CatalogSink:
             except ValueError as exc:
                 self.report.error(urn, str(exc))
                 continue
-            stubs.append(Asset(
-                urn=urn, kind=kind, type="job" if kind == "job" else "table",
-                namespace=namespace, qualified_name=name, name=short_name(name),
-                platform=namespace.split("://", 1)[0] if "://" in namespace else namespace,
-                first_seen=self.now, last_seen=self.now,
-            ))
+            stubs.append(
+                Asset(
+                    urn=urn,
+                    kind=kind,
+                    type="job" if kind == "job" else "table",
+                    namespace=namespace,
+                    qualified_name=name,
+                    name=short_name(name),
+                    platform=namespace.split("://", 1)[0] if "://" in namespace else namespace,
+                    first_seen=self.now,
+                    last_seen=self.now,
+                )
+            )
         if stubs:
             Asset.objects.bulk_create(stubs, batch_size=BATCH)
             created = {a.urn: a.id for a in stubs}
@@ -355,10 +443,18 @@ class CatalogSink:
             if up is None or down is None:
                 continue
             job = ids.get(r.job_urn) if r.job_urn else None
-            rows.append((
-                edge_key(r.upstream_urn, r.downstream_urn, r.job_urn or "", self.source.id),
-                up, down, job, self.source.id, run_id, now, now,
-            ))
+            rows.append(
+                (
+                    edge_key(r.upstream_urn, r.downstream_urn, r.job_urn or "", self.source.id),
+                    up,
+                    down,
+                    job,
+                    self.source.id,
+                    run_id,
+                    now,
+                    now,
+                )
+            )
         self._writer(LineageEdge, EDGE_COLUMNS).insert(
             rows, conflict=("key",), update=("last_seen", "run")
         )
@@ -393,10 +489,16 @@ class CatalogSink:
         urns = {r.upstream_urn for r in records} | {r.downstream_urn for r in records}
         urns |= {r.job_urn for r in records if r.job_urn}
         asset_ids = self._asset_ids(urns)
-        wanted = {(asset_ids[r.upstream_urn], r.upstream_field) for r in records
-                  if r.upstream_urn in asset_ids}
-        wanted |= {(asset_ids[r.downstream_urn], r.downstream_field) for r in records
-                   if r.downstream_urn in asset_ids}
+        wanted = {
+            (asset_ids[r.upstream_urn], r.upstream_field)
+            for r in records
+            if r.upstream_urn in asset_ids
+        }
+        wanted |= {
+            (asset_ids[r.downstream_urn], r.downstream_field)
+            for r in records
+            if r.downstream_urn in asset_ids
+        }
         field_ids = self._field_ids(wanted)
         now = self._db_now(FieldLineageEdge, "last_seen")
         run_id = self.run.id if self.run else None
@@ -407,12 +509,20 @@ class CatalogSink:
             down = field_ids.get((asset_ids.get(r.downstream_urn), r.downstream_field))
             if up is None or down is None:
                 continue
-            rows.append((
-                edge_key(up, down, r.transformation, r.job_urn or "", source_id),
-                up, down, r.transformation, r.subtype,
-                asset_ids.get(r.job_urn) if r.job_urn else None,
-                source_id, run_id, now, now,
-            ))
+            rows.append(
+                (
+                    edge_key(up, down, r.transformation, r.job_urn or "", source_id),
+                    up,
+                    down,
+                    r.transformation,
+                    r.subtype,
+                    asset_ids.get(r.job_urn) if r.job_urn else None,
+                    source_id,
+                    run_id,
+                    now,
+                    now,
+                )
+            )
         self._writer(FieldLineageEdge, FIELD_EDGE_COLUMNS).insert(
             rows, conflict=("key",), update=("last_seen", "run", "subtype")
         )
@@ -475,8 +585,9 @@ class CatalogSink:
             return
         ids = self._asset_ids({r.asset_urn for r in records})
         seen = set(
-            QualityResult.objects.filter(origin=self.source.name, asset_id__in=set(ids.values()))
-            .values_list("asset_id", "name", "executed_at")
+            QualityResult.objects.filter(
+                origin=self.source.name, asset_id__in=set(ids.values())
+            ).values_list("asset_id", "name", "executed_at")
         )
         recorded = db_datetime(QualityResult, "recorded_at", timezone.now())
         rows = []
@@ -485,23 +596,47 @@ class CatalogSink:
             if asset_id is None or (asset_id, r.name, r.executed_at) in seen:
                 continue
             seen.add((asset_id, r.name, r.executed_at))
-            rows.append((
-                asset_id, r.field_name, r.name, r.check_type, r.status,
-                db_datetime(QualityResult, "executed_at", r.executed_at), self.source.name,
-                db_json(r.details), recorded,
-            ))
+            rows.append(
+                (
+                    asset_id,
+                    r.field_name,
+                    r.name,
+                    r.check_type,
+                    r.status,
+                    db_datetime(QualityResult, "executed_at", r.executed_at),
+                    self.source.name,
+                    db_json(r.details),
+                    recorded,
+                )
+            )
         self._writer(QualityResult, QUALITY_COLUMNS).insert(rows)
         self.report.counts["quality_results"] += len(records)
 
 
 def _asset_values(r: DatasetRecord | JobRecord) -> dict:
     if isinstance(r, JobRecord):
-        return {"kind": "job", "type": "job", "namespace": r.namespace, "name": r.name,
-                "qualified_name": r.qualified_name, "platform": r.platform,
-                "description": r.description, "row_count": None, "size_bytes": None}
-    return {"kind": r.kind, "type": r.type, "namespace": r.namespace, "name": r.name,
-            "qualified_name": r.qualified_name, "platform": r.platform,
-            "description": r.description, "row_count": r.row_count, "size_bytes": r.size_bytes}
+        return {
+            "kind": "job",
+            "type": "job",
+            "namespace": r.namespace,
+            "name": r.name,
+            "qualified_name": r.qualified_name,
+            "platform": r.platform,
+            "description": r.description,
+            "row_count": None,
+            "size_bytes": None,
+        }
+    return {
+        "kind": r.kind,
+        "type": r.type,
+        "namespace": r.namespace,
+        "name": r.name,
+        "qualified_name": r.qualified_name,
+        "platform": r.platform,
+        "description": r.description,
+        "row_count": r.row_count,
+        "size_bytes": r.size_bytes,
+    }
 
 
 def _merge_records(old, new):

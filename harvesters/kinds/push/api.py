@@ -164,7 +164,7 @@ class AssetBulkView(APIView):
             source = push_source(name, owner_team, check=_may_push(request.user))
         except PushRefused as exc:
             return bad("$.source", str(exc))
-        result = push_assets(source, items, complete=complete)
+        result = push_assets(source, items, complete=complete, nul=b"\\u0000" in body)
         tally = result.tally()
         status = 200
         if tally["invalid"]:

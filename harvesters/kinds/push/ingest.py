@@ -118,17 +118,20 @@ def push_source(name: str, owner_team: str = "", check=None) -> Source:
     return source
 
 
-def push_assets(source: Source, items: list[Any], complete: bool = False) -> PushResult:
+def push_assets(
+    source: Source, items: list[Any], complete: bool = False, nul: bool = True
+) -> PushResult:
     """Validate ``items`` and write the valid ones for ``source``; never raises for bad
     items (each is reported ``invalid`` with its errors and the others are stored).
 
+    ``nul=False`` skips the per-item search for NUL characters (the body had none).
     Database errors other than a lost write race propagate after the run is recorded
     as failed (nothing of the request is then written)."""
     results: dict[int, ItemResult] = {}
     upserts: list[Parsed] = []
     deletes: list[Parsed] = []
     for index, raw in enumerate(items):
-        parsed, errors = validate_item(index, raw)
+        parsed, errors = validate_item(index, raw, nul)
         if parsed is None:
             urn = raw.get("urn", "") if isinstance(raw, dict) else ""
             results[index] = ItemResult(index, "invalid", str(urn)[:768], "", errors)

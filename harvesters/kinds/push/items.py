@@ -90,6 +90,11 @@ class PushField(_Strict):
     is_primary_key: bool = False
     tags: list[str] = Field(default_factory=list, max_length=100)
 
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        return check_tags(value) if value else value
+
 
 class PushOwner(_Strict):
     """An owner: ``name`` an email or team handle, ``kind`` user|team, ``type`` one of
@@ -154,7 +159,7 @@ class PushDataset(_Strict):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
-        return check_tags(value)
+        return check_tags(value) if value else value
 
 
 class PushDelete(_Strict):
@@ -260,14 +265,17 @@ class BadLine:
     message: str
 
 
-def validate_item(index: int, raw: Any) -> tuple[Parsed | None, list[dict]]:
-    """Validate one decoded item; returns ``(parsed, [])`` or ``(None, errors)``."""
+def validate_item(index: int, raw: Any, nul: bool = True) -> tuple[Parsed | None, list[dict]]:
+    """Validate one decoded item; returns ``(parsed, [])`` or ``(None, errors)``.
+
+    ``nul=False`` skips the search for NUL characters, for items decoded from a body
+    without ``\\u0000`` (JSON cannot carry a NUL any other way)."""
     at = f"$[{index}]"
     if isinstance(raw, BadLine):
         return None, [error(at, raw.message)]
     if not isinstance(raw, dict):
         return None, [error(at, f"an item must be a JSON object, not {type(raw).__name__}")]
-    if _has_nul(raw):
+    if nul and _has_nul(raw):
         return None, [error(at, "NUL characters (\\u0000) are not allowed")]
     op = raw.get("op", "upsert")
     model = PushDelete if op == "delete" else PushDataset
@@ -313,7 +321,7 @@ def to_records(item: PushDataset) -> list:
             FieldRecord(
                 name=f.name, data_type=f.data_type, native_type=f.native_type,
                 nullable=f.nullable, description=f.description, ordinal=f.ordinal,
-                is_primary_key=f.is_primary_key, tags=check_tags(f.tags),
+                is_primary_key=f.is_primary_key, tags=f.tags,
             )
             for f in item.fields
         ]  # fmt: skip
