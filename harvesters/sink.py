@@ -355,10 +355,9 @@ class CatalogSink:
         if tag_names:
             Tag.objects.bulk_create([Tag(name=t) for t in tag_names], ignore_conflicts=True)
             tags = dict(Tag.objects.filter(name__in=tag_names).values_list("name", "id"))
-            through = Asset.tags.through
-            through.objects.bulk_create(
-                [through(asset_id=ids[r.urn], tag_id=tags[t]) for r in records for t in r.tags],
-                ignore_conflicts=True,
+            self._writer(Asset.tags.through, ("asset", "tag")).insert(
+                [(ids[r.urn], tags[t]) for r in records for t in r.tags],
+                conflict=("asset", "tag"),
             )
         owner_recs = {o.name: o for r in records for o in r.owners}
         if owner_recs:
@@ -367,18 +366,13 @@ class CatalogSink:
                 ignore_conflicts=True,
             )
             owners = dict(Owner.objects.filter(name__in=owner_recs).values_list("name", "id"))
-            Ownership.objects.bulk_create(
+            self._writer(Ownership, ("asset", "owner", "type", "origin")).insert(
                 [
-                    Ownership(
-                        asset_id=ids[r.urn],
-                        owner_id=owners[o.name],
-                        type=o.type,
-                        origin=self.source.name,
-                    )
+                    (ids[r.urn], owners[o.name], o.type, self.source.name)
                     for r in records
                     for o in r.owners
                 ],
-                ignore_conflicts=True,
+                conflict=("asset", "owner", "type"),
             )
 
     # -- lineage --------------------------------------------------------------------
