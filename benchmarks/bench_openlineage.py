@@ -121,6 +121,7 @@ def main() -> int:
     parser.add_argument("--intake", choices=["queue", "sync"], default="queue")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--clients", type=int, default=4, help="single-event clients")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker")
     args = parser.parse_args()
     if args.intake == "queue":
         args.outbox = "broker"  # the drain runs on a Celery worker
@@ -179,6 +180,8 @@ def main() -> int:
             "300",
             "--log-level",
             "warning",
+            "--threads",
+            str(args.threads),
         ]
     else:
         cmd = [PY, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
@@ -263,6 +266,8 @@ def main() -> int:
                     "batch_size": args.batch_size,
                     "server": Path(cmd[0]).name,
                     "workers": args.workers,
+                    "threads": args.threads,
+                    "clients": args.clients,
                     "outbox": args.outbox,
                     "intake": args.intake,
                     "cores": os.cpu_count(),
