@@ -15,6 +15,7 @@ dict (400), :class:`django.core.exceptions.PermissionDenied` (403),
 """
 
 import datetime as dt
+import logging
 
 from celery import current_app
 from django.conf import settings
@@ -37,7 +38,10 @@ from access.permissions import (
     steps_of,
 )
 from access.provisioners import ProvisioningError, get_provisioner, provisioner_name
+from access.signals import request_changed
 from audit.services import record
+
+log = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 6 * 3600
@@ -103,6 +107,17 @@ def _snapshot(req: AccessRequest) -> dict:
 
 def _audit(action: str, actor, req: AccessRequest, before: dict | None, detail=None) -> None:
     record(f"access.{action}", actor, req, before=before, after=_snapshot(req), detail=detail)
+    transaction.on_commit(lambda: _announce(req, action, actor))
+
+
+def _announce(req: AccessRequest, action: str, actor) -> None:
+    """Send :data:`access.signals.request_changed` (robustly: receivers' errors are
+    logged, never raised into the transition)."""
+    for receiver, result in request_changed.send_robust(
+        AccessRequest, request=req, action=action, actor=actor
+    ):
+        if isinstance(result, Exception):
+            log.error("request_changed receiver %r failed: %r", receiver, result)
 
 
 def _save(req: AccessRequest, **changes) -> None:

@@ -44,6 +44,8 @@ def on_security_event(sender, action, actor=None, subject=None, detail=None, **k
 def on_edit_record(sender, instance: EditRecord, created=False, **kwargs) -> None:
     """A new product/team history row that changes ownership or membership is audited
     (same transaction as the edit)."""
+    if kwargs.get("raw"):  # loaddata: the fixture holds the derived rows too
+        return
     if not created or not instance.changes:
         return
     changes = instance.changes
@@ -60,4 +62,16 @@ def on_edit_record(sender, instance: EditRecord, created=False, **kwargs) -> Non
         before={k: changes[k][0] for k in keys if k in changes},
         after={k: changes[k][1] for k in keys if k in changes},
         detail={"edit": instance.action, "history_id": instance.pk},
+    )
+
+
+def on_assets_restored(sender, run=None, actor=None, urns=(), **kwargs) -> None:
+    """Record an undo of a harvest run's soft deletions (``harvest.assets_restored``,
+    subject the run, detail the restored URNs: harvesters' ``assets_restored``)."""
+    label = f"{run.source.name} run {run.pk}"
+    record(
+        "harvest.assets_restored",
+        actor,
+        ("catalog.harvestrun", run.pk, label),
+        detail={"source": run.source.name, "urns": list(urns)},
     )

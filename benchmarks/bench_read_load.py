@@ -5,7 +5,9 @@ Builds the quickstart catalog (the samples) in ``--workdir``, serves it with gun
 concurrent clients (threads of this process, each with its own HTTP session) request a
 read mix for ``--seconds``: the search API, asset detail API, lineage at depth 3 and the
 HTML search page, in equal shares. Prints one row per request kind and the total:
-requests, requests/s, p50/p95/p99 latency in ms, errors; writes them as JSON to
+requests, requests/s, p50/p95/p99 latency in ms, errors, and the server's CPU time per
+request (gunicorn workers' user + system time over the requests served: what a request
+costs the server, however busy the machine is) and the load generator's; writes them as JSON to
 ``<workdir>/read_load.json``.
 
 Example (issue 9 setup: 50 clients, 60 s, 2 workers)::
@@ -55,6 +57,25 @@ def percentile(values: list[float], share: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def server_cpu_seconds(master: int) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn workers of ``master``
+    (Linux ``/proc``; 0 elsewhere). Divided by the requests served, it is the server's cost
+    per request, which the machine's other load does not inflate the way it does latency."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
 
 
 def prepare(workdir: Path, database_url: str | None) -> dict:
@@ -168,12 +189,16 @@ def main() -> None:
                         errors[name] += 1
 
         threads = [threading.Thread(target=client) for _ in range(clients)]
+        cpu_before = server_cpu_seconds(server.pid)
+        client_before = time.process_time()
         began = time.monotonic()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.monotonic() - began
+        server_cpu = server_cpu_seconds(server.pid) - cpu_before
+        client_cpu = time.process_time() - client_before
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -199,6 +224,9 @@ def main() -> None:
         "threads": args.threads,
         "database": "postgresql" if args.database_url else "sqlite",
         "cpus": os.cpu_count(),
+        "load_average": round(os.getloadavg()[0], 1),
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(1, len(everything)), 2),
+        "client_cpu_ms_per_request": round(1000 * client_cpu / max(1, len(everything)), 2),
     }
     print(" ".join(f"{k}={v}" for k, v in setup.items()))
     print("| kind | requests | req/s | p50 ms | p95 ms | p99 ms | errors |")

@@ -6,8 +6,10 @@ API (search, assets, lineage, column lineage, impact) in a per-process memory ca
 outbox event id, which every write to the catalog raises in its own transaction
 (:mod:`catalog.outbox`; pruned events leave their id in the projection cursors). So a
 harvest, an OpenLineage event or an edit makes every cached answer unreachable at once;
-no TTL guessing. Requests with a token or a session (signed-in users, whose pages can
-differ) are never cached. ``MESH_HOT_CACHE_SECONDS`` (default 300; 0 turns it off) bounds
+no TTL guessing. The anonymous HTML search page (``/search``) is kept the same way: pages
+render a CSRF token for signed-in users only, so an anonymous page sets no cookie and is
+the same for every anonymous visitor. Requests with a token, a session or pending messages
+(signed-in users, whose pages can differ) are never cached. ``MESH_HOT_CACHE_SECONDS`` (default 300; 0 turns it off) bounds
 how long an entry is kept; ``MESH_HOT_CACHE_ENTRIES`` (default 2000) how many.
 """
 
@@ -15,7 +17,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Max
+from django.db import connection
 from django.http import HttpResponse
 
 from catalog.models import OutboxEvent, ProjectionCursor
@@ -27,13 +29,24 @@ PREFIXES = (
     "/api/v1/column-lineage",
     "/api/v1/impact",
 )
+#: HTML pages kept for anonymous visitors (exact paths)
+PAGES = frozenset({"/search"})
+#: response headers not replayed from the cache
+UNCACHED_HEADERS = frozenset({"set-cookie", "date", "content-length", "x-mesh-cache"})
+#: cookies that can change what a page shows
+PERSONAL_COOKIES = ("messages",)
 
 
 def catalog_version() -> int:
-    """A number that grows with every write to the catalog (0 for an empty catalog)."""
-    events = OutboxEvent.objects.aggregate(top=Max("id"))["top"] or 0
-    cursors = ProjectionCursor.objects.aggregate(top=Max("position"))["top"] or 0
-    return max(events, cursors)
+    """A number that grows with every write to the catalog (0 for an empty catalog); one
+    query (the newest outbox event id, or a projection cursor past a pruned outbox)."""
+    events, cursors = OutboxEvent._meta.db_table, ProjectionCursor._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {events}), (SELECT MAX(position) FROM {cursors})"
+        )
+        top_event, top_cursor = cursor.fetchone()
+    return max(top_event or 0, top_cursor or 0)
 
 
 class HotReadCacheMiddleware:
@@ -46,21 +59,26 @@ class HotReadCacheMiddleware:
         return (
             request.method == "GET"
             and float(getattr(settings, "MESH_HOT_CACHE_SECONDS", 300)) > 0
-            and request.path.startswith(PREFIXES)
+            and (request.path.startswith(PREFIXES) or request.path in PAGES)
             and "HTTP_AUTHORIZATION" not in request.META
             and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and not any(name in request.COOKIES for name in PERSONAL_COOKIES)
         )
 
     def __call__(self, request):
         if not self._cacheable(request):
             return self.get_response(request)
         cache = caches["hot"]
-        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+        # answers hold absolute links (pagination): the scheme and the (validated) host count
+        where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+        digest = hashlib.sha256(where.encode()).hexdigest()
         key = f"mesh:hot:{catalog_version()}:{digest}"
         hit = cache.get(key)
         if hit is not None:
-            body, content_type = hit
-            response = HttpResponse(body, content_type=content_type)
+            body, headers = hit
+            response = HttpResponse(body)
+            for name, value in headers.items():  # incl. those of later middleware (CSP, XFO)
+                response[name] = value
             response["X-Mesh-Cache"] = "hit"
             return response
         response = self.get_response(request)
@@ -68,12 +86,13 @@ class HotReadCacheMiddleware:
         if (
             response.status_code == 200
             and not response.streaming
-            and content_type.startswith(("application/json", "text/csv"))
+            and content_type.startswith(("application/json", "text/csv", "text/html"))
             and not response.cookies
         ):
+            headers = {k: v for k, v in response.items() if k.lower() not in UNCACHED_HEADERS}
             cache.set(
                 key,
-                (response.content, content_type),
+                (response.content, headers),
                 float(getattr(settings, "MESH_HOT_CACHE_SECONDS", 300)),
             )
         return response

@@ -247,6 +247,9 @@ class HarvestRun(models.Model):
         SUCCEEDED = "succeeded"
         PARTIAL = "partial"
         FAILED = "failed"
+        #: stopped on request (UI or API) before it finished: keeps what it wrote,
+        #: removes nothing (no stale removal)
+        CANCELLED = "cancelled"
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)

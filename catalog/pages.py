@@ -24,6 +24,27 @@ class AssetTab:
     scripts: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True)
+class SchemaColumn:
+    """An extra column of the schema table: ``label`` heads it; ``values`` maps a field
+    name to ``(text, title)`` (title: the tooltip; fields missing show nothing)."""
+
+    label: str
+    values: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A small label beside an asset's name (search results): ``css`` is an extra
+    class (``badge--<css>``), ``title`` the tooltip, ``url`` where it links (none: plain
+    text)."""
+
+    label: str
+    title: str = ""
+    css: str = ""
+    url: str = ""
+
+
 class PageExtension:
     """Base class: every hook is optional and returns nothing by default.
 
@@ -35,8 +56,28 @@ class PageExtension:
     #: template included between the description and the tabs (e.g. data products)
     panel_template: str = ""
 
+    #: template included on the home page below the search box (gets the home context)
+    home_template: str = ""
+
     def home_context(self) -> dict:
         """Figures for the home page (e.g. ``edges_total`` from lineage)."""
+        return {}
+
+    def home_user_context(self, request: HttpRequest) -> dict:
+        """Home page context that depends on the viewer (e.g. what they used lately)."""
+        return {}
+
+    def asset_viewed(self, request: HttpRequest, asset) -> None:
+        """Called once per asset page view that opens the page (no ``tab`` parameter);
+        ``request.GET["from"] == "search"`` when the viewer clicked a search result.
+        Must be cheap and must not raise."""
+
+    def schema_columns(self, asset, fields: list) -> list[SchemaColumn]:
+        """Extra columns of the schema table (called when the schema tab is open)."""
+        return []
+
+    def hit_badges(self, urns: list[str]) -> dict[str, list[Badge]]:
+        """Badges of search results by URN (one call per results page)."""
         return {}
 
     def tabs(self, asset, is_job: bool) -> list[AssetTab]:

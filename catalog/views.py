@@ -114,8 +114,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "total": live.count(),
         "fields_total": Field.objects.filter(asset__removed=False).count(),
     }
-    for extension in page_extensions():
+    extensions = page_extensions()
+    for extension in extensions:
         context.update(extension.home_context())
+        context.update(extension.home_user_context(request))
+    context["home_templates"] = [e.home_template for e in extensions if e.home_template]
     return render(request, "catalog/home.html", context)
 
 
@@ -150,6 +153,11 @@ def search(request: HttpRequest) -> HttpResponse:
         log.warning("search failed for %r %r: %s", q, filters, exc)
         error = str(exc) if isinstance(exc, ValueError) else "Search is unavailable right now."
     results = []
+    badges: dict[str, list] = {}
+    urns = [hit["urn"] for hit in data.get("results", [])]
+    for extension in page_extensions() if urns else []:
+        for urn, items in extension.hit_badges(urns).items():
+            badges.setdefault(urn, []).extend(items)
     for hit in data.get("results", []):
         highlights = hit.get("highlights") or []
         # a description match is shown in the description line itself, not a second time
@@ -157,7 +165,8 @@ def search(request: HttpRequest) -> HttpResponse:
         results.append(
             {
                 **hit,
-                "url": asset_url(hit["urn"]),
+                "url": asset_url(hit["urn"]) + "?from=search",
+                "badges": badges.get(hit["urn"], []),
                 "matched_name": any(h.get("field") in TITLE_FIELDS for h in highlights),
                 "description_snippet": clean_snippet(described[0]["snippet"]) if described else "",
                 "highlights": [
@@ -287,7 +296,15 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
         context.update(extension.tab_context(request, asset, tab))
         extra += extension.tab_templates(asset, tab)
     context["tab_extra_templates"] = extra
+    if "tab" not in request.GET:
+        for extension in extensions:
+            extension.asset_viewed(request, asset)
     if tab == "schema" and not is_job:
+        context["schema_columns"] = [
+            c for extension in extensions for c in extension.schema_columns(asset, fields)
+        ]
+        for f in fields:
+            f.extra_cells = [c.values.get(f.name, ("", "")) for c in context["schema_columns"]]
         context["quality"] = latest_quality(asset)
         context["quality_summary"] = quality_summary(context["quality"])
     return render(request, "catalog/asset.html", context)

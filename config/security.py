@@ -136,6 +136,8 @@ def apply(ns: dict) -> None:
     )
     ns["MESH_SOURCE_PATH_ROOTS"] = _roots([ns["MESH_SAMPLES_DIR"], ns["MESH_SAMPLE_LAKE_DIR"]])
     ns["MESH_TEAM_MEMBERSHIP_CHECK"] = "products.source_access.is_team_member"
+    # lineage edits: editing members of a team that owns the downstream asset
+    ns["MESH_TEAM_EDITOR_CHECK"] = "products.source_access.is_team_editor"
     # -- harvest liveness and Celery redelivery
     ns["MESH_RUN_HEARTBEAT_SECONDS"] = float(os.environ.get("MESH_RUN_HEARTBEAT_SECONDS", "15"))
     ns["MESH_RUN_LOST_SECONDS"] = float(os.environ.get("MESH_RUN_LOST_SECONDS", "120"))

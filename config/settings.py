@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "django_celery_beat",
     "mozilla_django_oidc",
     "identity",
     "catalog",
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "audit",
     "access",
     "usage",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +159,20 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Beat reads its entries from the database (django-celery-beat): the CELERY_BEAT_SCHEDULE
+# entries below are synced into it at start, and each source's schedule
+# (harvesters/schedules.py) is a PeriodicTask row, changed without restarting beat.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A scheduled harvest message waits this long for a worker before it expires; within
+# that window a schedule that fired while the workers were down runs once when they
+# come back (harvesters.tasks.scheduled_harvest), not once per missed tick.
+MESH_SCHEDULE_EXPIRE_SECONDS = int(os.environ.get("MESH_SCHEDULE_EXPIRE_SECONDS", str(7 * 86400)))
+# The shortest interval a source schedule may have, in seconds.
+MESH_SCHEDULE_MIN_SECONDS = int(os.environ.get("MESH_SCHEDULE_MIN_SECONDS", "60"))
+# "Test connection": seconds a probe of a source may take before it is abandoned, and
+# how many probes may hang at once per process (more are refused with 503).
+MESH_PROBE_TIMEOUT_SECONDS = float(os.environ.get("MESH_PROBE_TIMEOUT_SECONDS", "10"))
+MESH_PROBE_MAX_RUNNING = int(os.environ.get("MESH_PROBE_MAX_RUNNING", "4"))
 
 # Cache: carries live harvest progress between processes. A file cache under var/
 # by default; set CACHE_URL=redis://host:6379/1 to share it across machines.
@@ -212,6 +228,14 @@ MESH_SEARCH_ENRICHERS: list[str] = [
 ]
 # Usage metrics (issue 14): the window (days, today included) popularity is computed over
 MESH_USAGE_POPULARITY_DAYS = int(os.environ.get("MESH_USAGE_POPULARITY_DAYS", "30"))
+# Daily usage rows older than this many days are rolled up into monthly rows (whole
+# months only: a month is rolled once all its days are older than the window).
+MESH_USAGE_RETENTION_DAYS = int(os.environ.get("MESH_USAGE_RETENTION_DAYS", "180"))
+# Record who viewed an asset page (False: views are counted anonymously for everyone;
+# each user may also opt out on /usage/preferences).
+MESH_USAGE_RECORD_USERS = env_bool("MESH_USAGE_RECORD_USERS", True)
+# Popularity score (0-100) from which an asset's badge reads "Popular".
+MESH_USAGE_POPULAR_SCORE = float(os.environ.get("MESH_USAGE_POPULAR_SCORE", "80"))
 
 # Lineage graph store (a projection of the SQL lineage edges): dotted path + options.
 # MESH_GRAPH_BACKEND=bolt (or the dotted path lineage.graph.bolt.BoltGraphBackend) uses
@@ -275,6 +299,9 @@ MESH_SQL_INDIRECT_LINEAGE = env_bool("MESH_SQL_INDIRECT_LINEAGE", False)
 
 # Harvest fail-safe: never remove more than this share of a source's assets in one run.
 MESH_STALE_REMOVAL_MAX_SHARE = float(os.environ.get("MESH_STALE_REMOVAL_MAX_SHARE", "0.2"))
+# a harvest of more assets than this commits in batches of about this many (at the
+# harvester's checkpoints) and can be resumed after a crash; smaller ones are one transaction
+MESH_HARVEST_COMMIT_EVERY = int(os.environ.get("MESH_HARVEST_COMMIT_EVERY", "5000"))
 
 LOGGING = {
     "version": 1,
@@ -304,7 +331,45 @@ CELERY_BEAT_SCHEDULE = {
         "task": "harvesters.drain_openlineage_intake",
         "schedule": 30.0,
     },
+    # daily usage older than MESH_USAGE_RETENTION_DAYS becomes monthly rows
+    "usage-rollup": {"task": "usage.tasks.rollup_usage", "schedule": 86400.0},
+    # notifications: resend due deliveries; the daily e-mail digest
+    "notifications-retry": {
+        "task": "notifications.tasks.retry_due",
+        "schedule": float(os.environ.get("MESH_NOTIFY_RETRY_SECONDS", "60")),
+    },
+    "notifications-digest": {"task": "notifications.tasks.send_digests", "schedule": 86400.0},
 }
+
+# ---------------------------------------------------------------------------------------
+# Notifications (issue 16): e-mail through Django's backend, SMTP settings from the
+# environment (README "Notifications"); webhooks; delivery retries.
+# ---------------------------------------------------------------------------------------
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mesh-catalog@localhost")
+# SMTP when EMAIL_HOST is set, else one file per e-mail under MESH_VAR_DIR/mail
+# (embedded mode: nothing leaves the machine, nothing clutters the console)
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+# Links in e-mails and webhook payloads start with this URL.
+MESH_BASE_URL = os.environ.get("MESH_BASE_URL", "http://127.0.0.1:8000")
+# Recipients written per batch by the fan-out (one e-mail task per batch).
+MESH_NOTIFY_BATCH = int(os.environ.get("MESH_NOTIFY_BATCH", "1000"))
+# Attempts per delivery before it is failed, and the first backoff (doubles each time).
+MESH_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("MESH_NOTIFY_MAX_ATTEMPTS", "5"))
+MESH_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("MESH_NOTIFY_BACKOFF_SECONDS", "30"))
+MESH_WEBHOOK_TIMEOUT = float(os.environ.get("MESH_WEBHOOK_TIMEOUT", "10"))
 
 # Access requests: the longest grant (days), the reminder lead time (days), the default
 # provisioner of ports without a policy, and the provisioners by name (dotted path +

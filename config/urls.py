@@ -5,10 +5,11 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from identity import views as identity_views
 from identity.oidc import authenticate_view
+from identity.schema_view import SchemaView
 
 admin.site.site_header = "Mesh Catalog administration"
 admin.site.site_title = "Mesh Catalog administration"
@@ -23,7 +24,7 @@ urlpatterns = [
         RedirectView.as_view(url="/admin/catalog/%(rest)s", permanent=True, query_string=True),
     ),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     # Swagger UI from the drf-spectacular-sidecar package (no CDN); the split view serves
     # its script as a separate file, so the Content-Security-Policy needs no inline script
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -38,8 +39,11 @@ urlpatterns = [
     path("api/v1/", include("identity.api.urls")),
     path("api/v1/", include("audit.api.urls")),
     path("api/v1/", include("access.api.urls")),
+    path("api/v1/", include("notifications.api.urls")),
     path("", include("audit.urls")),
     path("", include("access.urls")),
+    path("", include("usage.urls")),
+    path("", include("notifications.urls")),
     path("", include("products.urls")),
     path("accounts/login/", identity_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", identity_views.logout_view, name="logout"),

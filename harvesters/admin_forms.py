@@ -3,10 +3,8 @@
 from django import forms
 
 from catalog.models import Source
-from harvesters.base import ConfigError
-from harvesters.paths import path_problems
-from harvesters.registry import validate_source_config
-from harvesters.secrets import SecretError, mask_config, merge_masked
+from harvesters.secrets import mask_config
+from harvesters.services import SourceProblem, clean_config
 
 
 class SourceAdminForm(forms.ModelForm):
@@ -29,13 +27,11 @@ class SourceAdminForm(forms.ModelForm):
         kind, config = cleaned.get("kind"), cleaned.get("config")
         if kind is None or config is None:
             return cleaned
+        stored = self.instance.config if self.instance.pk else None
         try:
-            if self.instance.pk:
-                config = merge_masked(config, self.instance.config)
-            cleaned["config"] = validate_source_config(kind, config)
-        except (ConfigError, SecretError) as exc:
-            self.add_error("config", str(exc))
-            return cleaned
-        for problem in path_problems(kind, cleaned["config"]):
-            self.add_error("config", problem)
+            cleaned["config"] = clean_config(kind, config, stored)
+        except SourceProblem as exc:
+            for messages in exc.errors.values():
+                for message in messages:
+                    self.add_error("config", message)
         return cleaned

@@ -15,7 +15,7 @@ class HarvestersConfig(AppConfig):
         register the source rule and the ``ingest`` token scope with identity."""
         from catalog.models import Source
         from catalog.pages import register_page_extension
-        from harvesters import security  # noqa: F401  (connects receivers)
+        from harvesters import schedules, security  # noqa: F401  (connects receivers)
         from harvesters.access import in_team
         from harvesters.api.views import HarvestNowView
         from harvesters.kinds.dbt.pages import DbtPages

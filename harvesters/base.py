@@ -47,10 +47,34 @@ class Harvester:
         #: the run's transaction
         self.source = None
         self.run = None
+        #: set by the runner when it resumes a run: the ``key`` of the last
+        #: :class:`~harvesters.records.Checkpoint` committed; the harvester yields only
+        #: what comes after it (kinds that yield no checkpoints are never resumed)
+        self.resume_after = None
+        #: what the harvester expects to yield (assets), once it knows; shown as progress
+        self.expected_total: int | None = None
 
     def records(self) -> Iterator[Record]:
         """Yield the records of this source; see :mod:`harvesters.records`."""
         raise NotImplementedError
+
+    def probe(self) -> str:
+        """Test connection: reach the source read-only and say what was found, in words.
+
+        This default reads up to the first record of :meth:`records` and stops; kinds
+        override it with something cheaper (``sql``: connect and list the schemas).
+        Raises :class:`HarvestError` with the reason when the source cannot be reached.
+        """
+        records = self.records()
+        try:
+            first = next(iter(records), None)
+        finally:
+            close = getattr(records, "close", None)
+            if close:
+                close()
+        if first is None:
+            return "reached the source: it has nothing to harvest yet"
+        return f"reached the source: first item {getattr(first, 'urn', type(first).__name__)}"
 
     @classmethod
     def parse_config(cls, raw: dict) -> HarvesterConfig:

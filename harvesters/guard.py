@@ -7,8 +7,13 @@ runner also takes a per-source lock, :mod:`harvesters.locks`), 400 for a config 
 reads paths outside ``MESH_SOURCE_PATH_ROOTS`` (:mod:`harvesters.paths`).
 """
 
+from datetime import datetime
+
+from django.db import transaction
+
 from catalog.models import HarvestRun, Source
 from harvesters.base import ConfigError
+from harvesters.locks import lock_source_start
 from harvesters.paths import path_problems
 from harvesters.registry import harvester_class
 
@@ -43,3 +48,25 @@ def harvest_refusal(source: Source) -> tuple[int, dict] | None:
             "run": active.id,
         }
     return None
+
+
+def claim_run(source: Source, since: datetime | None = None) -> tuple[HarvestRun | None, str]:
+    """Create a queued run of ``source`` unless one must not start: ``(run, "")`` or
+    ``(None, reason)``.
+
+    Refused like :func:`harvest_refusal` (disabled, push-only, not harvestable, a run
+    queued or running), and, with ``since``, when a run of the source started at or
+    after ``since`` (a scheduled tick already served). The check and the insert happen
+    under the source's start lock (:func:`harvesters.locks.lock_source_start`), so two
+    callers never both start a run.
+    """
+    with transaction.atomic():
+        lock_source_start(source.pk)
+        refusal = harvest_refusal(source)
+        if refusal is not None:
+            return None, refusal[1]["detail"]
+        if since is not None:
+            served = source.runs.filter(started_at__gte=since).order_by("-id").first()
+            if served is not None:
+                return None, f"run {served.pk} started after this tick was due ({since})"
+        return HarvestRun.objects.create(source=source, status=HarvestRun.Status.QUEUED), ""

@@ -90,7 +90,8 @@ def mark_lost(run: HarvestRun) -> bool:
             "the process running the harvest stopped (killed or crashed)",
         }
     ]
-    progress = {"done": (run.progress or {}).get("done", 0), "stage": "finished"}
+    # a run that committed batches keeps its checkpoint: it can be resumed
+    progress = {**(run.progress or {}), "stage": "finished"}
     changed = HarvestRun.objects.filter(pk=run.pk, status=HarvestRun.Status.RUNNING).update(
         status=HarvestRun.Status.FAILED, ended_at=timezone.now(), errors=errors, progress=progress
     )

@@ -19,3 +19,17 @@ def lock_source(source_id: int) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MESH_LOCK_CLASS, int(source_id)])
+
+
+MESH_START_CLASS = 0x4D455354 & 0x7FFFFFFF  # "MEST": the lock deciding to start a run
+
+
+def lock_source_start(source_id: int) -> None:
+    """Block until this transaction holds the start lock of source ``source_id``: the
+    decision "no run is going, start one" is taken by one process at a time (PostgreSQL;
+    SQLite's ``BEGIN IMMEDIATE`` transactions already serialize it). A different lock
+    from :func:`lock_source`, so it never waits for a running harvest."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [MESH_START_CLASS, int(source_id)])

@@ -112,4 +112,14 @@ class QualityRecord:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-Record = DatasetRecord | JobRecord | LineageRecord | FieldLineageRecord | QualityRecord
+@dataclass(slots=True)
+class Checkpoint:
+    """Not a catalog record: a promise that everything yielded before is complete, so a
+    harvest may commit here and, after a crash, resume after ``key`` (a JSON-able value
+    the harvester understands, e.g. ``["public", "orders"]``: the last table done). The
+    runner hands it back as ``harvester.resume_after`` when it resumes the run."""
+
+    key: Any
+
+
+Record = DatasetRecord | JobRecord | LineageRecord | FieldLineageRecord | QualityRecord | Checkpoint

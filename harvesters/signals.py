@@ -20,10 +20,20 @@ run_changes_recorded = Signal()
 dicts ``{"kind": "asset_added"|"asset_removed"|"asset_changed"|"schema_changed"|
 "edge_added"|"edge_removed", "urn": str, "detail": dict}``; a ``schema_changed`` detail
 holds ``added``, ``removed`` (column names), ``type_changed`` (``[name, old, new]``
-lists) and ``breaking`` (bool: a column removed or its type changed)."""
+lists) and ``breaking`` (bool: a column removed or its type changed). Sent by
+:func:`harvesters.changes.announce_changes` after a run that did not fail: a big change
+set arrives in several sends of up to 1,000 changes each (bounded memory); breaking is
+judged on the schema alone (contracts live above this app: their receivers decide). The
+stored change set is ``harvesters.models.RunChange`` / ``GET /api/v1/runs/<id>/changes``."""
 
 quality_results_stored = Signal()
 """Sent robustly after data-quality results (dbt tests, OpenLineage assertions) are
 written; sender :class:`catalog.models.Asset`; kwargs ``results``: a list of dicts
 ``{"asset_urn": str, "name": str, "status": "pass"|"fail"|"warn"|"error"|"skipped",
 "when": datetime}``."""
+
+assets_restored = Signal()
+"""Sent robustly after soft-deleted assets of a run are restored (an undo, by
+:func:`harvesters.services.restore_run_assets`); sender
+:class:`catalog.models.HarvestRun`; kwargs ``run``, ``actor`` (the user) and ``urns``
+(the restored assets). The audit trail records it."""

@@ -8,10 +8,12 @@ their own source is harvested. Every touched asset gets an outbox event.
 
 import hashlib
 import json
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -30,6 +32,8 @@ from catalog.models import (
 )
 from catalog.urns import short_name
 from harvesters.bulk import TableWriter, db_datetime, db_json
+from harvesters.changes import ChangeRecorder, schema_diff
+from harvesters.models import RunChange
 from harvesters.records import (
     DatasetRecord,
     FieldLineageRecord,
@@ -38,7 +42,11 @@ from harvesters.records import (
     QualityRecord,
 )
 from harvesters.report import HarvestReport
+from harvesters.signals import quality_results_stored
+from lineage.history import record_schema_versions
 from lineage.models import FieldLineageEdge, LineageEdge
+
+log = logging.getLogger(__name__)
 
 BATCH = 1000
 ASSET_MERGE_ATTRS = (
@@ -171,6 +179,11 @@ class CatalogSink:
         self._field_cache: dict[int, dict[str, int]] = {}  # asset id -> {field name: id}
         self._writers: dict[tuple, TableWriter] = {}
         self._stream_at = STREAM_BATCH  # buffer size that triggers the next early write
+        #: the run's diff (harvesters.changes); per asset batch: urns new to this source
+        #: and pending ``asset_changed`` details
+        self.changes = ChangeRecorder(run)
+        self._batch_added: set[str] = set()
+        self._batch_changed: dict[str, dict] = {}
 
     # -- intake ---------------------------------------------------------------------
     def add(self, record: object) -> None:
@@ -204,11 +217,18 @@ class CatalogSink:
             raise TypeError(f"not a harvest record: {type(record).__name__}")
 
     def flush(self) -> None:
-        """Write everything still buffered (assets, then edges, then quality results)."""
+        """Write everything still buffered (assets, then edges, then quality results,
+        then the run's changes)."""
         self._flush_assets()
         self._flush_lineage()
         self._flush_field_lineage()
         self._flush_quality()
+        self.changes.flush()
+
+    def flush_assets(self) -> None:
+        """Write the buffered assets (and their changes) now, e.g. before a batch commit."""
+        self._flush_assets()
+        self.changes.flush()
 
     # -- assets ---------------------------------------------------------------------
     def _flush_assets(self) -> None:
@@ -219,6 +239,7 @@ class CatalogSink:
         ids = self._upsert_assets(records)
         self._upsert_fields(records, ids)
         self._upsert_tags_and_owners(records, ids)
+        self._record_asset_changes(records, ids)
         now = self._db_now(AssetSource, "last_seen")
         run_id = self.run.id if self.run else None
         self._writer(AssetSource, ASSET_SOURCE_COLUMNS).insert(
@@ -237,17 +258,37 @@ class CatalogSink:
         An existing asset whose merged values equal the stored ones only gets its
         ``last_seen`` moved (one statement per batch), so re-harvesting or re-pushing an
         unchanged source rewrites no rows."""
-        existing = {
-            row[0]: row[1:]
-            for row in Asset.objects.filter(urn__in=[r.urn for r in records]).values_list(
-                "urn", "id", "properties", "removed", *ASSET_MERGE_ATTRS
+        existing, descriptions = {}, {}
+        described = 2 + ASSET_MERGE_ATTRS.index("description")
+        for row in Asset.objects.filter(urn__in=[r.urn for r in records]).values_list(
+            "urn", "id", "properties", "removed", *ASSET_MERGE_ATTRS
+        ):
+            existing[row[0]] = row[1:]
+            descriptions[row[0]] = row[1 + described]
+        # the diff: an asset is "added" when this source did not report it (or had
+        # removed it); the provenance links are one more read of the same batch
+        linked = (
+            set(
+                AssetSource.objects.filter(
+                    source=self.source,
+                    removed=False,
+                    asset_id__in=[current[0] for current in existing.values()],
+                ).values_list("asset_id", flat=True)
             )
-        }
+            if existing
+            else set()
+        )
+        self._batch_added = set()
+        self._batch_changed = {}
         now = self._db_now(Asset, "last_seen")
         new_rows, updates, touched = [], [], []
         for r in records:
             values = _asset_values(r)
             current = existing.get(r.urn)
+            if current is None or current[0] not in linked:
+                self._batch_added.add(r.urn)
+            elif r.description and r.description != descriptions[r.urn]:
+                self._batch_changed[r.urn] = {"description": [descriptions[r.urn], r.description]}
             if current is None:
                 new_rows.append(
                     (r.urn, *values.values(), db_json(dict(r.properties)), now, now, False, None)
@@ -286,6 +327,7 @@ class CatalogSink:
         asset_ids = [ids[r.urn] for r in with_fields]
         existing: dict[int, dict[str, int]] = defaultdict(dict)
         stored: dict[int, tuple] = {}
+        types: dict[int, dict[str, str]] = defaultdict(dict)  # stored types, for the diff
         # tags read as JSON text, decoded only when a record brings tags to compare
         for chunk in _chunks(asset_ids):
             for field_id, asset_id, name, *values in (
@@ -295,6 +337,7 @@ class CatalogSink:
             ):
                 existing[asset_id][name] = field_id
                 stored[field_id] = tuple(values)
+                types[asset_id][name] = values[1] or values[0]  # native type, else family
         new_rows, updates, to_delete = [], [], []
         empty_tags = db_json([])
         for r in with_fields:
@@ -341,26 +384,56 @@ class CatalogSink:
                 ) and (params[-1] is None or params[-1] == json.loads(current_values[-1] or "[]")):
                     continue  # nothing would change
                 updates.append((*params[:-1], db_json(params[-1]), field_id))
+            removed = []
             if r.fields_authoritative:
-                to_delete.extend(fid for name, fid in current.items() if name not in reported)
+                removed = [name for name in current if name not in reported]
+                to_delete.extend(current[name] for name in removed)
+            if r.urn not in self._batch_added and (current or removed):
+                diff = schema_diff(
+                    types.get(asset_id, {}),
+                    {fr.name: fr.native_type or fr.data_type for fr in r.fields},
+                    removed,
+                )
+                if diff is not None:
+                    self.changes.add(RunChange.Kind.SCHEMA_CHANGED, r.urn, asset_id, diff)
             self.report.counts["fields"] += len(r.fields)
             self._field_cache.pop(asset_id, None)
         self._writer(Field, FIELD_INSERT_COLUMNS).insert(new_rows)
         self._writer(Field, FIELD_MERGE_ATTRS).update(FIELD_UPDATE_SQL, updates)
         for chunk in _chunks(to_delete):
             Field.objects.filter(id__in=chunk).delete()
+        record_schema_versions(asset_ids, self.now)
 
     def _upsert_tags_and_owners(self, records: list, ids: dict[str, int]) -> None:
         tag_names = {t for r in records for t in r.tags}
         if tag_names:
             Tag.objects.bulk_create([Tag(name=t) for t in tag_names], ignore_conflicts=True)
             tags = dict(Tag.objects.filter(name__in=tag_names).values_list("name", "id"))
-            self._writer(Asset.tags.through, ("asset", "tag")).insert(
+            through = Asset.tags.through
+            self._diff_links(
+                records,
+                ids,
+                "tags_added",
+                lambda r: r.tags,
+                through.objects.filter(
+                    asset_id__in=[ids[r.urn] for r in records if r.tags]
+                ).values_list("asset_id", "tag__name"),
+            )
+            self._writer(through, ("asset", "tag")).insert(
                 [(ids[r.urn], tags[t]) for r in records for t in r.tags],
                 conflict=("asset", "tag"),
             )
         owner_recs = {o.name: o for r in records for o in r.owners}
         if owner_recs:
+            self._diff_links(
+                records,
+                ids,
+                "owners_added",
+                lambda r: [o.name for o in r.owners],
+                Ownership.objects.filter(
+                    asset_id__in=[ids[r.urn] for r in records if r.owners]
+                ).values_list("asset_id", "owner__name"),
+            )
             Owner.objects.bulk_create(
                 [Owner(name=o.name, kind=o.kind, email=o.email) for o in owner_recs.values()],
                 ignore_conflicts=True,
@@ -374,6 +447,29 @@ class CatalogSink:
                 ],
                 conflict=("asset", "owner", "type"),
             )
+
+    def _diff_links(self, records, ids, key: str, names_of, stored_pairs) -> None:
+        """Note the tags/owners (``names_of(record)``) an already reported asset gains."""
+        stored: dict[int, set[str]] = defaultdict(set)
+        for asset_id, name in stored_pairs:
+            stored[asset_id].add(name)
+        for r in records:
+            if r.urn in self._batch_added:
+                continue
+            new = sorted(set(names_of(r)) - stored.get(ids[r.urn], set()))
+            if new:
+                self._batch_changed.setdefault(r.urn, {})[key] = new
+
+    def _record_asset_changes(self, records: list, ids: dict[str, int]) -> None:
+        for r in records:
+            if r.urn in self._batch_added:
+                kind = "job" if isinstance(r, JobRecord) else r.type
+                self.changes.add(RunChange.Kind.ASSET_ADDED, r.urn, ids[r.urn], {"type": kind})
+            elif r.urn in self._batch_changed:
+                self.changes.add(
+                    RunChange.Kind.ASSET_CHANGED, r.urn, ids[r.urn], self._batch_changed[r.urn]
+                )
+        self._batch_added, self._batch_changed = set(), {}
 
     # -- lineage --------------------------------------------------------------------
     def _asset_ids(self, urns: set[str]) -> dict[str, int]:
@@ -449,11 +545,35 @@ class CatalogSink:
                     now,
                 )
             )
+        self._record_new_edges(records, rows)
         self._writer(LineageEdge, EDGE_COLUMNS).insert(
             rows, conflict=("key",), update=("last_seen", "run")
         )
         self._outbox(OutboxEvent.Topic.LINEAGE, [r.downstream_urn for r in records])
         self.report.counts["lineage_edges"] += len(rows)
+
+    def _record_new_edges(self, records: list[LineageRecord], rows: list[tuple]) -> None:
+        """``edge_added`` for each edge whose key is not stored yet (read before the upsert)."""
+        if self.run is None:
+            return
+        keys = [row[0] for row in rows]
+        known: set[str] = set()
+        for chunk in _chunks(keys):
+            known.update(LineageEdge.objects.filter(key__in=chunk).values_list("key", flat=True))
+        by_key = {
+            edge_key(r.upstream_urn, r.downstream_urn, r.job_urn or "", self.source.id): r
+            for r in records
+        }
+        for row in rows:
+            if row[0] in known:
+                continue
+            r = by_key[row[0]]
+            self.changes.add(
+                RunChange.Kind.EDGE_ADDED,
+                r.downstream_urn,
+                row[2],
+                {"upstream": r.upstream_urn, "downstream": r.downstream_urn, "job": r.job_urn},
+            )
 
     def _flush_ready_field_lineage(self) -> None:
         """Write the buffered field lineage whose endpoints (and job) are written."""
@@ -584,12 +704,20 @@ class CatalogSink:
             ).values_list("asset_id", "name", "executed_at")
         )
         recorded = db_datetime(QualityResult, "recorded_at", timezone.now())
-        rows = []
+        rows, stored = [], []
         for r in records:
             asset_id = ids.get(r.asset_urn)
             if asset_id is None or (asset_id, r.name, r.executed_at) in seen:
                 continue
             seen.add((asset_id, r.name, r.executed_at))
+            stored.append(
+                {
+                    "asset_urn": r.asset_urn,
+                    "name": r.name,
+                    "status": r.status,
+                    "when": r.executed_at or timezone.now(),
+                }
+            )
             rows.append(
                 (
                     asset_id,
@@ -605,6 +733,16 @@ class CatalogSink:
             )
         self._writer(QualityResult, QUALITY_COLUMNS).insert(rows)
         self.report.counts["quality_results"] += len(records)
+        if stored:
+            transaction.on_commit(lambda: _announce_quality(stored))
+
+
+def _announce_quality(results: list[dict]) -> None:
+    """Send :data:`harvesters.signals.quality_results_stored` for newly stored results
+    (robustly: a receiver's error is logged, never raised into the harvest)."""
+    for receiver, result in quality_results_stored.send_robust(Asset, results=results):
+        if isinstance(result, Exception):
+            log.error("quality_results_stored receiver %r failed: %r", receiver, result)
 
 
 def _asset_values(r: DatasetRecord | JobRecord) -> dict:

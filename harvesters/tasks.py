@@ -1,6 +1,7 @@
 """Celery tasks of the harvesters (``harvesters.drain_openlineage_intake`` is defined
 beside the intake it drains, :mod:`harvesters.kinds.openlineage.intake`)."""
 
+import logging
 import threading
 
 from celery import shared_task
@@ -8,19 +9,25 @@ from django.conf import settings
 from django.db import connection
 
 from catalog.models import HarvestRun, Source
+from harvesters.guard import claim_run
 from harvesters.kinds.openlineage.intake import drain_openlineage_intake
 from harvesters.liveness import is_alive, mark_lost, reap_lost_runs
 from harvesters.runner import run_harvest
+from harvesters.schedules import fired_at
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="harvesters.harvest_source", acks_late=True)
-def harvest_source(source_id: int, run_id: int | None = None) -> int:
+def harvest_source(source_id: int, run_id: int | None = None, resume: bool = False) -> int:
     """Harvest the source with id ``source_id``; returns the HarvestRun id.
 
-    ``run_id`` names a queued run row to fill (created by :func:`enqueue_harvest`).
+    ``run_id`` names a queued run row to fill (created by :func:`enqueue_harvest`), or
+    with ``resume=True`` a failed run to resume after its last committed checkpoint.
     Safe to redeliver: a run that finished is not harvested again, one still running
     elsewhere (live heartbeat) is left alone, and one whose worker died is marked failed
-    ("worker lost") and harvested again as a new run.
+    ("worker lost") and resumed from its checkpoint when it committed batches, else
+    harvested again as a new run.
     """
     source = Source.objects.get(pk=source_id)
     run = HarvestRun.objects.filter(pk=run_id).first() if run_id else None
@@ -28,11 +35,40 @@ def harvest_source(source_id: int, run_id: int | None = None) -> int:
         # A redelivered message (acks_late: the worker died before acknowledging it).
         if run.status == HarvestRun.Status.RUNNING and is_alive(run.id):
             return run.id  # another worker is on it
-        if run.status in (HarvestRun.Status.SUCCEEDED, HarvestRun.Status.PARTIAL):
-            return run.id  # it finished; only the acknowledgement was lost
+        if run.status in (
+            HarvestRun.Status.SUCCEEDED,
+            HarvestRun.Status.PARTIAL,
+            HarvestRun.Status.CANCELLED,
+        ):
+            return run.id  # it finished (or was cancelled); only the acknowledgement was lost
         if run.status == HarvestRun.Status.RUNNING:
             mark_lost(run)
+            run.refresh_from_db()
+        if run.status == HarvestRun.Status.FAILED and is_resumable(run):
+            # its worker died after committing batches: go on from the last checkpoint
+            return run_harvest(source, run, resume=True).id
         run = HarvestRun.objects.create(source=source, status=HarvestRun.Status.QUEUED)
+    return run_harvest(source, run, resume=resume).id
+
+
+@shared_task(name="harvesters.scheduled_harvest", bind=True, acks_late=True)
+def scheduled_harvest(self, source_id: int, expire_seconds: int | None = None) -> int | None:
+    """Beat task of a source's schedule (:mod:`harvesters.schedules`): harvest the source
+    in this worker unless it must not start now; returns the run id or None.
+
+    Skipped (logged at INFO) when the source is gone, disabled or push-only, has a run
+    queued or running (a schedule never starts a second run), or already has a run
+    that started after this message was sent (``expires - expire_seconds``): the ticks
+    beat sent while no worker was up run once, not once each.
+    """
+    source = Source.objects.filter(pk=source_id).first()
+    if source is None:
+        return None
+    since = fired_at(self.request.expires, expire_seconds)
+    run, reason = claim_run(source, since=since)
+    if run is None:
+        log.info("scheduled harvest of %s skipped: %s", source.name, reason)
+        return None
     return run_harvest(source, run).id
 
 
@@ -43,24 +79,40 @@ def reap_lost_runs_task() -> list[int]:
     return reap_lost_runs()
 
 
-def enqueue_harvest(source: Source) -> HarvestRun:
+def is_resumable(run: HarvestRun) -> bool:
+    """Whether ``run`` failed after committing batches (it has a checkpoint) and is its
+    source's newest run, so resuming it cannot undo a later harvest."""
+    if run.status != HarvestRun.Status.FAILED or not (run.progress or {}).get("checkpoint"):
+        return False
+    newest = HarvestRun.objects.filter(source_id=run.source_id).order_by("-started_at", "-id")
+    return newest.values_list("id", flat=True).first() == run.id
+
+
+def enqueue_harvest(source: Source, resume: HarvestRun | None = None) -> HarvestRun:
     """Queue a harvest of ``source`` without blocking the caller; returns the queued run.
 
+    ``resume``: a run for which :func:`is_resumable` holds, continued after its last
+    checkpoint (it is queued again) instead of a new run.
     With a broker, a Celery worker picks it up. In embedded mode (no broker) the eager
     task runs in a background thread of this process so a web request returns at once.
     """
-    run = HarvestRun.objects.create(source=source, status=HarvestRun.Status.QUEUED)
+    if resume is not None:
+        run = resume
+        HarvestRun.objects.filter(pk=run.pk).update(status=HarvestRun.Status.QUEUED)
+        run.status = HarvestRun.Status.QUEUED
+    else:
+        run = HarvestRun.objects.create(source=source, status=HarvestRun.Status.QUEUED)
     if settings.CELERY_TASK_ALWAYS_EAGER:
 
         def work() -> None:
             try:
-                harvest_source.apply(args=(source.id, run.id))
+                harvest_source.apply(args=(source.id, run.id, resume is not None))
             finally:
                 connection.close()  # this thread's own connection; never reused
 
         threading.Thread(target=work, name=f"harvest-{run.id}", daemon=True).start()
     else:
-        harvest_source.delay(source.id, run.id)
+        harvest_source.delay(source.id, run.id, resume is not None)
     return run
 
 

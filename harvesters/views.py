@@ -6,8 +6,10 @@
 worker otherwise) and returns at once; the page then polls the run's progress fragment.
 """
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,13 +19,18 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import HarvestRun, Source
 from harvesters.access import can_manage_source
+from harvesters.cancel import CancelRefused, cancel_run
 from harvesters.guard import harvest_refusal, is_push_only
 from harvesters.liveness import reap_lost_runs
+from harvesters.models import RunChange
 from harvesters.progress import progress_key
 from harvesters.registry import HARVESTERS
+from harvesters.schedules import schedules_for
+from harvesters.services import RestoreError, removed_by_run, restore_run_assets
 from harvesters.tasks import enqueue_harvest
 
 RUNS_PER_SOURCE = 5
+CHANGES_PER_PAGE = 100
 ACTIVE = (HarvestRun.Status.QUEUED, HarvestRun.Status.RUNNING)
 
 
@@ -40,7 +47,8 @@ def run_summary(run: HarvestRun) -> dict:
     if active:
         progress.update(cache.get(progress_key(run.id)) or {})
     counts = [(k.replace("_", " "), v) for k, v in (run.counts or {}).items() if k != "seconds"]
-    done, total = progress.get("done"), progress.get("total")
+    # assets done of the total the harvester expects (records done when it has no total)
+    done, total = progress.get("assets", progress.get("done")), progress.get("total")
     percent = round(100 * done / total) if done is not None and total else None
     return {
         "run": run,
@@ -74,6 +82,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
             asset_count=Count("asset_links", filter=Q(asset_links__removed=False))
         ).prefetch_related(Prefetch("runs", queryset=recent))
     )
+    schedules = schedules_for(sources)
     rows = []
     for source in sources:
         runs = list(source.runs.all())[:RUNS_PER_SOURCE]
@@ -85,6 +94,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
                 "can_harvest": can_manage_source(request.user, source),
                 "runs": [run_summary(r) for r in runs],
                 "active_run": next((r for r in runs if r.status in ACTIVE), None),
+                "schedule": schedules.get(source.pk),
             }
         )
     return render(request, "harvesters/sources.html", {"rows": rows})
@@ -122,7 +132,8 @@ def harvest_now(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("harvesters:sources"))
     run = enqueue_harvest(source)
     if _is_htmx(request):
-        return render(request, "harvesters/_run_progress.html", run_summary(run), status=202)
+        context = {**run_summary(run), "can_cancel": True}
+        return render(request, "harvesters/_run_progress.html", context, status=202)
     return redirect(reverse("harvesters:sources") + f"#source-{source.name}")
 
 
@@ -132,6 +143,7 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     (for HTMX, together with an out-of-band refresh of the source's last runs table)."""
     run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
     context = run_summary(run)
+    context["can_cancel"] = context["active"] and can_manage_source(request.user, run.source)
     if not context["active"] and _is_htmx(request):
         # refresh the source's run table too (an HTMX out-of-band swap)
         runs = run.source.runs.order_by("-started_at", "-id")[:RUNS_PER_SOURCE]
@@ -140,6 +152,93 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """``GET /runs/<id>/``: one run with its counts, every warning and error."""
+    """``GET /runs/<id>/``: one run with its counts, every warning and error, and what
+    it changed (paginated by ``page``, filtered by ``kind``), with restore buttons for
+    the assets it soft-deleted (for users who may manage the source)."""
     run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
-    return render(request, "harvesters/run.html", run_summary(run))
+    context = run_summary(run)
+    context["can_cancel"] = context["active"] and can_manage_source(request.user, run.source)
+    changes = RunChange.objects.filter(run=run).select_related("actor").order_by("id")
+    kind = request.GET.get("kind", "")
+    if kind in RunChange.Kind.values:
+        changes = changes.filter(kind=kind)
+    else:
+        kind = ""
+    totals = dict(
+        RunChange.objects.filter(run=run).values_list("kind").annotate(n=Count("id")).order_by()
+    )
+    page = Paginator(changes, CHANGES_PER_PAGE).get_page(request.GET.get("page"))
+    removed = removed_by_run(run) if totals.get(RunChange.Kind.ASSET_REMOVED) else {}
+    restorable = set()
+    if removed:
+        restorable = set(
+            run.source.asset_links.filter(
+                removed=True, asset_id__in=[i for i in removed.values() if i]
+            ).values_list("asset__urn", flat=True)
+        )
+    context.update(
+        {
+            "changes": page,
+            "change_totals": [(k, label, totals.get(k, 0)) for k, label in RunChange.Kind.choices],
+            "change_kind": kind,
+            "restorable": restorable,
+            "can_restore": bool(restorable) and can_manage_source(request.user, run.source),
+        }
+    )
+    return render(request, "harvesters/run.html", context)
+
+
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """``POST /runs/<id>/cancel`` (signed in, CSRF; staff or the owning team): cancel a
+    queued run, or ask a running one to stop (:mod:`harvesters.cancel`). HTMX gets the
+    run's progress fragment (409 with the reason when it already ended); plain posts
+    go back to the run page."""
+    run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("harvesters:run", args=[pk]))
+    if not can_manage_source(request.user, run.source):
+        return HttpResponse(
+            '<p class="notice notice--error" role="alert">Only staff or members of the '
+            "source's owning team may cancel its runs.</p>",
+            status=403,
+        )
+    try:
+        cancel_run(run, request.user.get_username())
+    except CancelRefused as exc:
+        if _is_htmx(request):
+            return HttpResponse(
+                f'<p class="notice notice--error" role="alert">{escape(exc.detail)}</p>',
+                status=exc.status,
+            )
+        return redirect(reverse("harvesters:run", args=[pk]))
+    if _is_htmx(request):
+        run.refresh_from_db()
+        context = {**run_summary(run), "can_cancel": True, "cancelling": True}
+        return render(request, "harvesters/_run_progress.html", context)
+    return redirect(reverse("harvesters:run", args=[pk]))
+def restore_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """``POST /runs/<id>/restore`` (signed in, CSRF): restore the checked ``urn`` values,
+    or every asset the run soft-deleted with ``all=1``; back to the run page with a
+    message (what was restored, or why not)."""
+    run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+    back = reverse("harvesters:run", args=[run.pk]) + "#changes"
+    if not request.user.is_authenticated:
+        return redirect_to_login(back)
+    urns = None if request.POST.get("all") else request.POST.getlist("urn")
+    if urns == []:
+        messages.error(request, "Select the assets to restore, or restore all.")
+        return redirect(back)
+    try:
+        result = restore_run_assets(run, request.user, urns)
+    except RestoreError as exc:
+        messages.error(request, str(exc))
+        return redirect(back) if exc.status != 403 else HttpResponse(str(exc), status=403)
+    restored = len(result["restored"])
+    messages.success(
+        request,
+        f"Restored {restored} asset{'' if restored == 1 else 's'}"
+        + (f"; {len(result['skipped'])} already active" if result["skipped"] else "")
+        + ".",
+    )
+    return redirect(back)

@@ -34,6 +34,8 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
 @receiver(post_save, sender=RoleAssignment, dispatch_uid="identity-role-granted")
 def on_role_granted(sender, instance, created, **kwargs) -> None:
     """A global role granted (admin page, sign-on groups or code): ``role_changed``."""
+    if kwargs.get("raw"):  # loaddata: the fixture holds the derived rows too
+        return
     if created:
         send_security_event(
             sender,

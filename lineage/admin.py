@@ -1,28 +1,55 @@
 """Admin pages of the lineage app: edges and OpenLineage runs and events (read mostly;
-harvests and OpenLineage intake write them)."""
+harvests and OpenLineage intake write them).
+
+Edges are read-only here: they are never hard-deleted (history), and manual edits go
+through :mod:`lineage.services` (the lineage tab and ``/api/v1/lineage/edges``), which
+checks who may.
+"""
 
 from django.contrib import admin
 
 from lineage.models import FieldLineageEdge, JobRun, LineageEdge, OpenLineageEvent
 
 
-@admin.register(LineageEdge)
-class LineageEdgeAdmin(admin.ModelAdmin):
-    """Dataset edges with their job and the source that reported them."""
+class EdgeHistoryAdmin(admin.ModelAdmin):
+    """Read-only edge pages (view permission only)."""
 
-    list_display = ["id", "upstream", "downstream", "job", "origin", "last_seen"]
-    list_filter = ["origin"]
+    def has_add_permission(self, request) -> bool:
+        """Manual edges are added through lineage.services, not here."""
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        """Edits go through lineage.services (hide, end), never here."""
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """Edges are never hard-deleted (their validity interval is their history)."""
+        return False
+
+
+@admin.register(LineageEdge)
+class LineageEdgeAdmin(EdgeHistoryAdmin):
+    """Dataset edges with their job, provenance and validity."""
+
+    list_display = [
+        "id", "upstream", "downstream", "job", "provenance", "origin", "author", "valid_from",
+        "valid_to", "hidden_at", "last_seen",
+    ]  # fmt: skip
+    list_filter = ["provenance", "origin"]
     list_select_related = ["upstream", "downstream", "job", "origin"]
     search_fields = ["upstream__urn", "downstream__urn", "job__urn"]
     raw_id_fields = ["upstream", "downstream", "job", "run"]
 
 
 @admin.register(FieldLineageEdge)
-class FieldLineageEdgeAdmin(admin.ModelAdmin):
-    """Column edges with their transformation."""
+class FieldLineageEdgeAdmin(EdgeHistoryAdmin):
+    """Column edges with their transformation, provenance and validity."""
 
-    list_display = ["id", "upstream", "downstream", "transformation", "subtype", "origin"]
-    list_filter = ["transformation", "origin"]
+    list_display = [
+        "id", "upstream", "downstream", "transformation", "subtype", "provenance", "origin",
+        "valid_from", "valid_to", "hidden_at",
+    ]  # fmt: skip
+    list_filter = ["transformation", "provenance", "origin"]
     list_select_related = ["upstream__asset", "downstream__asset", "origin"]
     raw_id_fields = ["upstream", "downstream", "job", "run"]
 

@@ -11,8 +11,11 @@ class LineageConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Add the lineage tabs and figures to the catalog's pages."""
+        """Add the lineage tabs and figures to the catalog's pages; register the rule
+        of manual lineage edits (:mod:`lineage.services`)."""
         from catalog.pages import register_page_extension
+        from lineage.services import register_rules
         from lineage.views import LineagePages
 
         register_page_extension(LineagePages())
+        register_rules()

@@ -6,20 +6,99 @@ An edge says data flows from ``upstream`` to ``downstream``, optionally through 
 (:mod:`lineage.graph`) is a projection of these rows.
 """
 
+from datetime import datetime
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from catalog.models import Asset, Field, HarvestRun, Source
 
 
-class LineageEdge(models.Model):
+class Provenance(models.TextChoices):
+    """Who asserted an edge: a harvest (``harvested``) or a person (``manual``)."""
+
+    HARVESTED = "harvested"
+    MANUAL = "manual"
+
+
+def edge_filter(as_of: datetime | None = None, hidden: bool = False) -> Q:
+    """The edges a lineage answer uses: valid now (``valid_to`` unset), or at ``as_of``
+    (``valid_from <= as_of < valid_to``); hidden edges only when ``hidden``."""
+    if as_of is None:
+        q = Q(valid_to__isnull=True)
+    else:
+        q = Q(valid_from__lte=as_of) & (Q(valid_to__isnull=True) | Q(valid_to__gt=as_of))
+    if not hidden:
+        q &= Q(hidden_at__isnull=True)
+    return q
+
+
+class EdgeHistory(models.Model):
+    """Provenance, validity and hiding shared by dataset and column edges.
+
+    An edge is never hard-deleted: a harvest that no longer sees it, or an owner removing
+    a manual edge, sets ``valid_to`` (and renames ``key`` to ``<key>@<id>``, so the same
+    fact seen again starts a new row with a new interval). ``provenance`` is
+    ``harvested`` (``origin``: the source) or ``manual`` (``author``, ``note``, no
+    origin; harvests never touch it). ``hidden_at`` / ``hidden_by`` / ``hidden_reason``:
+    an owner hid a harvested edge; it stays in the table (re-harvests keep the row, so
+    the hiding survives) and lineage answers leave it out unless asked.
+    """
+
+    provenance = models.CharField(
+        max_length=16,
+        choices=Provenance.choices,
+        default=Provenance.HARVESTED,
+        db_default=Provenance.HARVESTED,
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(blank=True, default="", db_default="")
+    valid_from = models.DateTimeField(default=timezone.now, db_default=Now())
+    valid_to = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    hidden_reason = models.TextField(blank=True, default="", db_default="")
+
+    class Meta:
+        abstract = True
+
+    @property
+    def current(self) -> bool:
+        """Whether the edge is valid now (not ended)."""
+        return self.valid_to is None
+
+
+class LineageEdge(EdgeHistory):
     """Dataset-level edge upstream → downstream, through an optional job.
 
     ``key`` is a hash of (upstream, downstream, job, origin) URNs/ids, unique, so the
-    same fact from the same source is one row however often it is harvested.
+    same fact from the same source is one row however often it is harvested (ended
+    rows carry ``<key>@<id>``, see :class:`EdgeHistory`).
     """
 
-    key = models.CharField(max_length=64, unique=True)
+    key = models.CharField(max_length=100, unique=True)
     # No single-column indexes: the two composite indexes below lead with each of them.
     upstream = models.ForeignKey(
         Asset, on_delete=models.CASCADE, related_name="downstream_edges", db_index=False
@@ -30,7 +109,9 @@ class LineageEdge(models.Model):
     job = models.ForeignKey(
         Asset, on_delete=models.CASCADE, null=True, blank=True, related_name="job_edges"
     )
-    origin = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="lineage_edges")
+    origin = models.ForeignKey(
+        Source, on_delete=models.CASCADE, null=True, blank=True, related_name="lineage_edges"
+    )
     run = models.ForeignKey(HarvestRun, on_delete=models.SET_NULL, null=True, blank=True)
     first_seen = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
@@ -42,15 +123,16 @@ class LineageEdge(models.Model):
         ]
 
 
-class FieldLineageEdge(models.Model):
+class FieldLineageEdge(EdgeHistory):
     """Field-level edge: ``upstream`` column feeds ``downstream`` column.
 
     ``transformation`` is OpenLineage's ``DIRECT`` (value derived) or ``INDIRECT``
     (filter, join, group by); ``subtype`` its refinement (``IDENTITY``,
-    ``TRANSFORMATION``, ``AGGREGATION``, ``JOIN``, ...).
+    ``TRANSFORMATION``, ``AGGREGATION``, ``JOIN``, ...). History and provenance: see
+    :class:`EdgeHistory`.
     """
 
-    key = models.CharField(max_length=64, unique=True)
+    key = models.CharField(max_length=100, unique=True)
     # No single-column indexes: the two composite indexes below lead with each of them.
     upstream = models.ForeignKey(
         Field, on_delete=models.CASCADE, related_name="downstream_edges", db_index=False
@@ -63,7 +145,9 @@ class FieldLineageEdge(models.Model):
     job = models.ForeignKey(
         Asset, on_delete=models.CASCADE, null=True, blank=True, related_name="job_field_edges"
     )
-    origin = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="field_edges")
+    origin = models.ForeignKey(
+        Source, on_delete=models.CASCADE, null=True, blank=True, related_name="field_edges"
+    )
     run = models.ForeignKey(HarvestRun, on_delete=models.SET_NULL, null=True, blank=True)
     first_seen = models.DateTimeField(default=timezone.now)
     last_seen = models.DateTimeField(default=timezone.now)
@@ -150,3 +234,30 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} ({self.state})"
+
+
+class SchemaVersion(models.Model):
+    """One version of an asset's schema, valid from ``valid_from`` until ``valid_to``
+    (unset for the current one); never deleted.
+
+    ``columns`` is ``[{name, data_type, native_type, nullable}]`` in ordinal order;
+    ``fingerprint`` the SHA-256 of that list, so a harvest that reports the same schema
+    adds no version. ``version`` counts from 1 per asset. Written by
+    :func:`lineage.history.record_schema_versions` after fields are upserted.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="schema_versions")
+    version = models.PositiveIntegerField()
+    columns = models.JSONField(default=list)
+    fingerprint = models.CharField(max_length=64)
+    valid_from = models.DateTimeField(default=timezone.now)
+    valid_to = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asset_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "version"], name="schema_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} v{self.version}"

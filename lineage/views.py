@@ -15,7 +15,9 @@ from catalog.pages import AssetTab, PageExtension
 from catalog.urns import short_name
 from catalog.views import asset_url
 from lineage import queries
-from lineage.models import JobRun, LineageEdge
+from lineage.api.edits import edge_rows
+from lineage.history import schema_diff
+from lineage.models import JobRun, LineageEdge, SchemaVersion, edge_filter
 
 LINEAGE_SCRIPTS = (
     "vendor/cytoscape/cytoscape.min.js",
@@ -75,6 +77,33 @@ def impact_groups(rows: list[dict]) -> list[dict]:
     return result
 
 
+def history_context(request: HttpRequest, asset) -> dict:
+    """The history tab: ``schema_versions`` (newest first), the ``diff`` between
+    ``?from=`` and ``?to=`` (default: the latest version and the one before; ``diff_from``
+    / ``diff_to`` the versions compared, ``diff_error`` for an unknown one) and
+    ``edge_history`` (``{dataset, column}`` rows, every edge in or out, ended ones
+    too). Four queries."""
+    versions = {v.version: v for v in SchemaVersion.objects.filter(asset=asset)}
+    latest = max(versions, default=0)
+    context: dict = {"schema_versions": [versions[v] for v in sorted(versions, reverse=True)]}
+    try:
+        to = int(request.GET.get("to") or latest)
+        old = int(request.GET.get("from") or to - 1)
+    except ValueError:
+        to, old = latest, latest - 1
+    if to and to in versions and (old == 0 or old in versions):
+        context.update(
+            diff=schema_diff(versions[old].columns if old else [], versions[to].columns),
+            diff_from=old,
+            diff_to=to,
+        )
+    elif versions:
+        context["diff_error"] = f"No schema version {to if to not in versions else old}."
+    rows = edge_rows(asset, ended=True)
+    context["edge_history"] = rows["dataset"] + rows["column"]
+    return context
+
+
 class LineagePages(PageExtension):
     """Asset page: a dataset gets the lineage and impact tabs and its upstream/downstream
     counts in the header; a job gets its inputs and outputs and the runs tab (OpenLineage
@@ -84,7 +113,7 @@ class LineagePages(PageExtension):
 
     def home_context(self) -> dict:
         """``{edges_total}``: dataset lineage edges stored."""
-        return {"edges_total": LineageEdge.objects.count()}
+        return {"edges_total": LineageEdge.objects.filter(edge_filter()).count()}
 
     def tabs(self, asset, is_job: bool) -> list[AssetTab]:
         """Jobs (not nodes of the dataset graph): runs; others: lineage and impact."""
@@ -93,23 +122,26 @@ class LineagePages(PageExtension):
         return [
             AssetTab("lineage", "Lineage", "lineage/_lineage.html", LINEAGE_SCRIPTS),
             AssetTab("impact", "Impact", "lineage/_impact.html"),
+            AssetTab("history", "History", "lineage/_history.html"),
         ]
 
     def header_context(self, asset, is_job: bool) -> dict:
         """A job: ``job_inputs``/``job_outputs`` (assets by name, one query); otherwise
         ``upstream_count``/``downstream_count`` (distinct neighbours, two queries)."""
         if is_job:
-            edges = LineageEdge.objects.filter(job=asset).select_related("upstream", "downstream")
+            edges = LineageEdge.objects.filter(edge_filter(), job=asset).select_related(
+                "upstream", "downstream"
+            )
             return {
                 "job_inputs": sorted({e.upstream for e in edges}, key=lambda a: a.name),
                 "job_outputs": sorted({e.downstream for e in edges}, key=lambda a: a.name),
             }
         return {
-            "upstream_count": LineageEdge.objects.filter(downstream=asset)
+            "upstream_count": LineageEdge.objects.filter(edge_filter(), downstream=asset)
             .values("upstream")
             .distinct()
             .count(),
-            "downstream_count": LineageEdge.objects.filter(upstream=asset)
+            "downstream_count": LineageEdge.objects.filter(edge_filter(), upstream=asset)
             .values("downstream")
             .distinct()
             .count(),
@@ -128,6 +160,8 @@ class LineagePages(PageExtension):
             }
         if tab == "runs":
             return {"runs": job_runs(asset)}
+        if tab == "history":
+            return history_context(request, asset)
         return {}
 
     def tab_templates(self, asset, tab: str) -> list[str]:

@@ -31,7 +31,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalog.models import Asset, AssetSource
-from lineage.models import JobRun, LineageEdge
+from lineage.models import JobRun, LineageEdge, edge_filter
 from products.models import SLO, SLIKind, SLISample
 from products.slo import record_sample
 
@@ -78,7 +78,8 @@ def candidates(asset: Asset) -> list[Stamp]:
     if stamp:
         found.append(Stamp(stamp, LAKE))
     jobs = dict(
-        LineageEdge.objects.filter(downstream=asset, job__isnull=False, job__removed=False)
+        LineageEdge.objects.filter(edge_filter(), downstream=asset, job__isnull=False)
+        .filter(job__removed=False)
         .values_list("job_id", "job__properties")
         .distinct()
     )

@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from lineage.models import LineageEdge
+from lineage.models import LineageEdge, edge_filter
 from products.models import DataProduct, InputPort, OutputPort
 
 
@@ -63,10 +63,14 @@ def product_lineage(product: DataProduct) -> dict[str, list[dict]]:
     }
     up: dict[int, list[str]] = {}
     down: dict[int, list[str]] = {}
-    edges = LineageEdge.objects.filter(
-        Q(upstream_id__in=others, downstream_id__in=mine | mine_in)
-        | Q(upstream_id__in=mine, downstream_id__in=others)
-    ).select_related("upstream", "downstream")
+    edges = (
+        LineageEdge.objects.filter(edge_filter())
+        .filter(
+            Q(upstream_id__in=others, downstream_id__in=mine | mine_in)
+            | Q(upstream_id__in=mine, downstream_id__in=others)
+        )
+        .select_related("upstream", "downstream")
+    )
     for edge in edges:
         label = f"{edge.upstream.name} → {edge.downstream.name}"
         if edge.upstream_id in others and edge.downstream_id in mine | mine_in:

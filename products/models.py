@@ -261,6 +261,9 @@ class SLO(models.Model):
     origin = models.CharField(max_length=16, default="manual")
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    #: the computed state after the newest sample (``no data``, ``met``, ``at risk``,
+    #: ``breached``); a change sends :data:`products.events.slo_state_changed`
+    last_state = models.CharField(max_length=16, default="no data", blank=True)
 
     class Meta:
         ordering = ["port_id", "kind", "id"]

@@ -24,6 +24,8 @@ FINISHED = {HarvestRun.Status.SUCCEEDED, HarvestRun.Status.PARTIAL}
 def harvest_finished(sender, instance: HarvestRun, **kwargs) -> None:
     """On a finished successful/partial run: resolve port bindings, store harvest SLIs
     (volume, quality, freshness). Failures are logged, never raised into the harvest."""
+    if kwargs.get("raw"):  # loaddata: the fixture holds the derived rows too
+        return
     if instance.ended_at is None or instance.status not in FINISHED:
         return
     from products.checks import sample_from_harvest
@@ -64,6 +66,8 @@ def _assets_changed(asset_ids) -> None:
 @receiver(pre_save, sender=OutputPort, dispatch_uid="products-port-before-save")
 def _remember_port_asset(sender, instance: OutputPort, **kwargs) -> None:
     """Keep the asset the port was bound to before this save (it may lose its facets)."""
+    if kwargs.get("raw"):  # loaddata: the fixture holds the derived rows too
+        return
     instance._previous_asset_id = (
         sender.objects.filter(pk=instance.pk).values_list("asset_id", flat=True).first()
         if instance.pk
@@ -76,6 +80,8 @@ def _remember_port_asset(sender, instance: OutputPort, **kwargs) -> None:
 def port_changed(sender, instance: OutputPort, **kwargs) -> None:
     """Re-derive the port's asset (and the one it was bound to before): its product-team
     owner and its ``domain`` / ``data_product`` search facets follow the binding."""
+    if kwargs.get("raw"):  # loaddata: the fixture holds the derived rows too
+        return
     _assets_changed({instance.asset_id, getattr(instance, "_previous_asset_id", None)})
 
 
@@ -83,6 +89,8 @@ def port_changed(sender, instance: OutputPort, **kwargs) -> None:
 def product_changed(sender, instance: DataProduct, created=False, **kwargs) -> None:
     """A renamed product, or one moved to another domain or team, re-derives its
     published assets."""
+    if kwargs.get("raw"):  # loaddata: the fixture holds the derived rows too
+        return
     if not created:
         _assets_changed(instance.output_ports.values_list("asset_id", flat=True))
 
@@ -90,6 +98,8 @@ def product_changed(sender, instance: DataProduct, created=False, **kwargs) -> N
 @receiver(post_save, sender=Domain, dispatch_uid="products-domain-saved")
 def domain_changed(sender, instance: Domain, created=False, **kwargs) -> None:
     """A renamed domain re-indexes the assets its products publish."""
+    if kwargs.get("raw"):  # loaddata: the fixture holds the derived rows too
+        return
     if not created:
         reindex_assets(
             OutputPort.objects.filter(product__domain=instance).values_list("asset_id", flat=True)
@@ -99,6 +109,8 @@ def domain_changed(sender, instance: Domain, created=False, **kwargs) -> None:
 @receiver(post_save, sender=Team, dispatch_uid="products-team-saved")
 def team_changed(sender, instance: Team, created=False, **kwargs) -> None:
     """A renamed team re-derives the assets its products publish (their owner name)."""
+    if kwargs.get("raw"):  # loaddata: the fixture holds the derived rows too
+        return
     if not created:
         _assets_changed(
             OutputPort.objects.filter(product__owner_team=instance).values_list(

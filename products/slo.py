@@ -13,15 +13,20 @@ Definitions (per SLO, over its rolling window of ``window_days`` ending now):
   ``at risk`` when met but budget_remaining < 0.25 or burn_rate > 1; else ``met``.
 """
 
+import logging
 import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.html import escape
 
+from products.events import slo_state_changed
 from products.models import SLO, SLIKind, SLISample
+
+log = logging.getLogger(__name__)
 
 AT_RISK_BUDGET = 0.25
 DEFAULT_LOOKBACK = timedelta(days=1)
@@ -55,9 +60,11 @@ def record_sample(
     origin: str = "check",
     at: datetime | None = None,
 ) -> SLISample:
-    """Store one sample; ``good`` is computed with :func:`judge` (False on error)."""
+    """Store one sample; ``good`` is computed with :func:`judge` (False on error). The
+    SLO's state is then recomputed (:func:`track_state`), which sends
+    :data:`products.events.slo_state_changed` when it changed."""
     good = not error and judge(slo, value)
-    return SLISample.objects.create(
+    sample = SLISample.objects.create(
         slo=slo,
         value=value,
         good=good,
@@ -65,6 +72,34 @@ def record_sample(
         origin=origin,
         observed_at=at or timezone.now(),
     )
+    track_state(slo, value, now=max(sample.observed_at, timezone.now()))
+    return sample
+
+
+def track_state(slo: SLO, value: float | None = None, now: datetime | None = None) -> str:
+    """Recompute ``slo``'s state and store it in ``SLO.last_state``; when it differs from
+    the stored one, send :data:`products.events.slo_state_changed` (robustly, after the
+    transaction commits; receivers' errors are logged, never raised). The swap is a
+    conditional UPDATE, so two concurrent samples send one change, not two. Returns the
+    new state. Two queries (samples, update)."""
+    new = compute_status(slo, now).state
+    old = slo.last_state or "no data"
+    if new == old:
+        return new
+    if not SLO.objects.filter(pk=slo.pk, last_state=slo.last_state).update(last_state=new):
+        slo.refresh_from_db(fields=["last_state"])
+        return slo.last_state
+    slo.last_state = new
+
+    def send() -> None:
+        for receiver, result in slo_state_changed.send_robust(
+            SLO, slo=slo, old=old, new=new, value=value
+        ):
+            if isinstance(result, Exception):
+                log.error("slo_state_changed receiver %r failed: %r", receiver, result)
+
+    transaction.on_commit(send)
+    return new
 
 
 @dataclass

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop the PostgreSQL and Redis servers that services/up.sh started (data is kept).
+# Stop the PostgreSQL, Redis and MariaDB servers that services/up.sh started (data is kept).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DIR=${MESH_SERVICES_DIR:-$(pwd)/var/services}
@@ -13,4 +13,8 @@ else
   [ -s "$PGDATA/postmaster.pid" ] && "$PGBIN/pg_ctl" -D "$PGDATA" -m fast stop
 fi
 [ -s "$DIR/redis.pid" ] && kill "$(cat "$DIR/redis.pid")" 2>/dev/null && rm -f "$DIR/redis.pid"
+MARIADB_PORT=${MESH_MARIADB_PORT:-3306}
+if [ "$(id -u)" = 0 ]; then MYDATA=${MESH_MARIADB_DATA:-/var/lib/mesh-catalog/mariadb-$MARIADB_PORT}
+else MYDATA=${MESH_MARIADB_DATA:-$DIR/mariadb}; fi
+[ -s "$MYDATA/mariadbd.pid" ] && kill "$(cat "$MYDATA/mariadbd.pid")" 2>/dev/null
 exit 0

@@ -3,6 +3,8 @@
 #   PostgreSQL  127.0.0.1:${MESH_PG_PORT:-5432}, superuser `postgres`, trust auth, data in
 #               $MESH_PG_DATA (default /var/lib/mesh-catalog/pg-<port> as root, else var/services/pg)
 #   Redis       127.0.0.1:${MESH_REDIS_PORT:-6379}, no persistence
+#   MariaDB     127.0.0.1:${MESH_MARIADB_PORT:-3306}, account `mesh` without password, data in
+#               $MESH_MARIADB_DATA (services/mariadb.sh; the live MySQL harvester tests)
 # and build the Neo4j and OpenSearch launchers (services/neo4j, services/opensearch) with
 # Maven; the test suite starts those two itself (tests/servers.py) on free loopback ports.
 # A server that is already answering on its port is reused. Exits non-zero, saying which
@@ -79,6 +81,9 @@ else
   wait_port Redis "$REDIS_PORT" 20 || { tail -20 "$DIR/redis.log" >&2; fail "Redis is not listening on 127.0.0.1:$REDIS_PORT"; }
   echo "services: Redis started on 127.0.0.1:$REDIS_PORT"
 fi
+
+# MariaDB (Debian's mariadb-server) for the SQL harvester's live MySQL tests
+bash services/mariadb.sh || fail "MariaDB could not be installed or started (see above)"
 
 # The Java launchers of the Neo4j and OpenSearch test servers (built once per machine;
 # Maven's local repository keeps the jars between runs).

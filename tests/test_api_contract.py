@@ -40,8 +40,10 @@ def test_every_operation_declares_its_error_responses(schema):
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            for code in ("400", "401", "403", "404", "409", "413", "429"):
+            for code in ("400", "401", "403", "404", "409", "413", "414", "429"):
                 assert code in operation["responses"], (method, path, code)
+            # gunicorn answers a too-long URL itself, with an HTML page
+            assert set(operation["responses"]["414"]["content"]) == {"text/html"}
 
 
 @pytest.mark.parametrize(
@@ -95,3 +97,60 @@ def test_a_write_that_loses_a_race_is_a_409_not_a_500():
 
     response = exception_handler(IntegrityError("FOREIGN KEY constraint failed"), {})
     assert response.status_code == 409 and "retry" in response.data["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/audit?until=",
+        "/api/v1/audit?since=2026-01-01T00:00:00Z&since=2026-02-01T00:00:00Z",
+        "/api/v1/audit?format=",
+        "/api/v1/usage/top?limit=",
+        "/api/v1/usage/top?limit=1&limit=2",
+        "/api/v1/usage/top?limit=x",
+        "/api/v1/usage/top?window=",
+        "/api/v1/runs?source=a&status=queued&status=running",
+    ],
+)
+def test_typed_parameters_empty_repeated_or_outside_their_enum_are_refused(api, url):
+    resp = api.get(url)
+    assert resp.status_code == 400, (url, resp.content)
+
+
+def test_audit_csv_is_documented(schema, api):
+    content = schema["paths"]["/api/v1/audit"]["get"]["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/csv"}
+    resp = api.get("/api/v1/audit?format=csv")
+    assert resp.status_code == 200 and resp["Content-Type"].startswith("text/csv")
+    assert api.get("/api/v1/audit?format=json").status_code == 200
+    assert api.get("/api/v1/audit?format=xml").status_code == 404  # DRF: no such renderer
+
+
+def test_domain_parent_given_as_a_number_is_refused(api):
+    """A slug reference is a string: ``"parent": 0`` must not find the domain ``0``."""
+    from products.models import Domain
+
+    Domain.objects.create(slug="0", name="zero")
+    Domain.objects.create(slug="sales", name="Sales")
+    resp = api.put(
+        "/api/v1/domains/sales", {"slug": "sales", "name": "Sales", "parent": 0}, format="json"
+    )
+    assert resp.status_code == 400 and "parent" in resp.json(), resp.content
+    ok = api.put(
+        "/api/v1/domains/sales", {"slug": "sales", "name": "Sales", "parent": "0"}, format="json"
+    )
+    assert ok.status_code == 200 and ok.json()["parent"] == "0"
+
+
+def test_patch_domain_body_is_partial(schema, api):
+    """PATCH takes ``PatchedDomain`` (no required property), and a body without ``name``
+    is a valid partial update. Schemathesis 4.32 reports it as "missing required property:
+    name" (see tests/schemathesis.toml); this pins the documented behaviour instead."""
+    from products.models import Domain
+
+    body = schema["paths"]["/api/v1/domains/{slug}"]["patch"]["requestBody"]
+    assert body["content"]["application/json"]["schema"]["$ref"].endswith("/PatchedDomain")
+    assert "required" not in schema["components"]["schemas"]["PatchedDomain"]
+    Domain.objects.create(slug="sales", name="Sales")
+    resp = api.patch("/api/v1/domains/sales", {"description": "revenue"}, format="json")
+    assert resp.status_code == 200 and resp.json()["name"] == "Sales"

@@ -13,7 +13,9 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
-APPS = ("catalog", "lineage", "harvesters", "products", "audit", "access", "usage")
+APPS = (
+    "catalog", "lineage", "harvesters", "products", "audit", "access", "usage", "notifications",
+)  # fmt: skip
 
 #: ``{"app.Model": (needs API, needs filters, why not yet)}``: the coverage still missing
 #: when the apps were layered (issue 8); each entry names what it lacks today.
@@ -30,6 +32,7 @@ NOT_YET: dict[str, tuple[bool, bool, str]] = {
     "lineage.FieldLineageEdge": (False, False, "served as graphs by /api/v1/column-lineage"),
     "harvesters.OpenLineageIntake": (False, False, "internal queue of POST /api/v1/lineage"),
     "lineage.OpenLineageEvent": (False, False, "raw events: stored for audit, no endpoint yet"),
+    "lineage.SchemaVersion": (False, False, "served by /api/v1/schema-versions and schema-diff"),
     "products.DataContract": (True, False, "contracts API filters status and q by hand"),
     "products.Domain": (True, False, "domains API has no filters yet"),
     "products.EditRecord": (False, False, "history: shown on the pages, no endpoint yet"),
@@ -51,6 +54,12 @@ NOT_YET: dict[str, tuple[bool, bool, str]] = {
     "usage.QueryUsageDay": (False, False, "aggregated in /api/v1/assets/<urn>/usage"),
     "usage.QueryShape": (False, False, "top queries in /api/v1/assets/<urn>/usage; admin"),
     "usage.Popularity": (False, False, "in /api/v1/usage/top and the search index"),
+    "notifications.Subscription": (True, False, "the caller's own subscriptions, unfiltered"),
+    "notifications.Delivery": (True, False, "inbox (?unread) and webhook delivery log"),
+    "notifications.Webhook": (True, False, "the caller's own webhooks, unfiltered"),
+    "notifications.Event": (False, False, "served as inbox rows by /api/v1/notifications"),
+    "notifications.Preference": (False, False, "e-mail mode: My subscriptions page"),
+    "notifications.IncidentEntry": (False, False, "timeline nested in /api/v1/incidents/<id>"),
 }
 
 

@@ -19,15 +19,20 @@ from harvesters.base import Harvester, HarvesterConfig
 from harvesters.records import FieldLineageRecord, LineageRecord, Record
 from harvesters.sqlparsing.dialects import sqlglot_dialect
 from usage.aggregate import UsageAggregator
+from usage.csvlog import read_pg_csvlog
 from usage.readers import read_pg_stat_statements, read_query_log
 
 
 class UsageHarvesterConfig(HarvesterConfig):
     """Config of a ``usage`` source (unknown keys are refused); see the README's table."""
 
-    mode: Literal["query-log", "pg_stat_statements"] = "query-log"
-    path: str | None = Field(None, description="query-log: the JSON-lines file")
-    url: str | None = Field(None, description="pg_stat_statements: postgresql:// URL")
+    mode: Literal["query-log", "pg_stat_statements", "pg-csvlog"] = "query-log"
+    path: str | None = Field(
+        None, description="query-log: the JSON-lines file; pg-csvlog: a .csv log or its folder"
+    )
+    url: str | None = Field(
+        None, description="pg_stat_statements: postgresql:// URL (pg-csvlog: for the namespace)"
+    )
     namespace: str | None = Field(
         None, description="URN namespace of the tables queried, e.g. sqlite://Chinook_Sqlite"
     )
@@ -44,6 +49,8 @@ class UsageHarvesterConfig(HarvesterConfig):
             raise ValueError("mode query-log needs 'path' and 'namespace'")
         if self.mode == "pg_stat_statements" and not self.url:
             raise ValueError("mode pg_stat_statements needs 'url'")
+        if self.mode == "pg-csvlog" and not (self.path and (self.namespace or self.url)):
+            raise ValueError("mode pg-csvlog needs 'path' and 'namespace' (or the server's 'url')")
         return self
 
     def urn_namespace(self) -> str:
@@ -69,11 +76,17 @@ class UsageHarvester(Harvester):
         from usage.store import resolve_tables, store_usage  # models: after apps load
 
         cfg = self.config
-        dialect = sqlglot_dialect(cfg.platform or ("postgres" if cfg.url else ""))
+        postgres = cfg.url or cfg.mode == "pg-csvlog"
+        dialect = sqlglot_dialect(cfg.platform or ("postgres" if postgres else ""))
         aggregator = UsageAggregator(self.report, dialect, cfg.default_database, cfg.default_schema)
         started = time.monotonic()
         if cfg.mode == "query-log":
             read_query_log(cfg.path, aggregator, self.report, cfg.max_lines)
+        elif cfg.mode == "pg-csvlog":
+            read_pg_csvlog(
+                cfg.path, aggregator, self.report, cfg.databases,
+                cfg.default_schema or "public", cfg.max_lines,
+            )  # fmt: skip
         else:
             read_pg_stat_statements(
                 cfg.url, aggregator, self.report, cfg.databases,
@@ -86,7 +99,7 @@ class UsageHarvester(Harvester):
         namespace = cfg.urn_namespace()
         tables = resolve_tables(namespace, usage, self.report)
         if self.source is not None:
-            store_usage(self.source, usage, tables, datetime.now(UTC))
+            store_usage(self.source, usage, tables, datetime.now(UTC), self.report)
         counts = self.report.counts
         counts["read_seconds"] = round(read - started, 3)
         counts["parse_seconds"] = round(parsed - read, 3)

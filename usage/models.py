@@ -4,8 +4,13 @@ Every row belongs to the ``usage`` source that harvested it (``source``), so a n
 of a source replaces that source's rows for the days it covers (idempotent re-harvests).
 ``urn`` is the dataset URN the query named; ``asset`` is the catalog asset of that URN or
 None when the catalog does not know the table (kept, shown as unknown).
+
+Rows older than the retention window (``MESH_USAGE_RETENTION_DAYS``) are rolled up by
+:func:`usage.rollup.rollup_usage` into one row per month (``monthly=True``, ``day`` the
+first of the month) holding the month's sums; :class:`AssetView` likewise.
 """
 
+from django.conf import settings
 from django.db import models
 
 from catalog.models import Asset, Source
@@ -28,6 +33,8 @@ class _SourceDay(models.Model):
     )
     urn = models.CharField(max_length=768)
     day = models.DateField()
+    #: a monthly rollup row (``day`` is the first of the month) rather than one day
+    monthly = models.BooleanField(default=False)
 
     class Meta:
         abstract = True
@@ -46,7 +53,9 @@ class UsageDay(_SourceDay):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["source", "urn", "day"], name="usage_day_unique")
+            models.UniqueConstraint(
+                fields=["source", "urn", "day", "monthly"], name="usage_day_unique"
+            )
         ]
         indexes = [models.Index(fields=["asset", "day"]), models.Index(fields=["day"])]
 
@@ -108,3 +117,41 @@ class Popularity(models.Model):
     queries = models.PositiveIntegerField(default=0)
     users = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
+
+
+class AssetView(models.Model):
+    """The catalog's own usage: views of an asset's page on one day (``clicks``: of them,
+    arrivals from a search result) by one user.
+
+    ``user_key`` is the viewer's user id, or 0 for anonymous viewers, viewers who opted
+    out (:class:`UsagePreference`) and every viewer when ``MESH_USAGE_RECORD_USERS`` is
+    off. ``last_at`` is the latest view of the row. Written by one upsert per page view
+    (:func:`usage.views_log.record_view`).
+    """
+
+    # no index of its own: the unique constraint's index starts with asset
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    user_key = models.PositiveIntegerField(default=0)
+    monthly = models.BooleanField(default=False)
+    views = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "day", "user_key", "monthly"], name="usage_assetview_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["user_key", "last_at"]), models.Index(fields=["day"])]
+
+
+class UsagePreference(models.Model):
+    """A user's choice about usage recording: ``record_views`` False keeps their asset
+    page views anonymous (counted, not linked to them; no "Recently used by you")."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_preference"
+    )
+    record_views = models.BooleanField(default=True)

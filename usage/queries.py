@@ -41,7 +41,8 @@ def asset_usage(asset: Asset, days: int | None = None) -> dict:
 
     Returns ``{"urn", "window_days", "since" (date), "until" (date), "popularity"
     (0–100), "totals": {"queries", "writes", "users", "rows"}, "daily": [{"day",
-    "queries", "users", "rows"}] (days with usage, oldest first), "columns": [{"column",
+    "queries", "users", "rows", "monthly"}] (days with usage, oldest first; ``monthly``:
+    a rolled-up month, ``day`` its first day), "columns": [{"column",
     "selected", "filtered", "joined"}] (most used first), "top_users": [{"user",
     "queries"}], "co_used": [{"urn", "name", "known", "queries"}], "top_queries":
     [{"fingerprint", "query", "writes", "queries"}]}``; lists hold at most 10 items
@@ -52,7 +53,7 @@ def asset_usage(asset: Asset, days: int | None = None) -> dict:
     mine = {"asset": asset, "day__gte": since}
     daily = list(
         UsageDay.objects.filter(**mine)
-        .values("day")
+        .values("day", "monthly")
         .annotate(q=Sum("queries"), w=Sum("writes"), u=Sum("users"), r=Sum("rows"))
         .order_by("day")
     )
@@ -95,7 +96,14 @@ def asset_usage(asset: Asset, days: int | None = None) -> dict:
             "rows": sum(d["r"] for d in daily),
         },
         "daily": [
-            {"day": d["day"], "queries": d["q"], "users": d["u"], "rows": d["r"]} for d in daily
+            {
+                "day": d["day"],
+                "queries": d["q"],
+                "users": d["u"],
+                "rows": d["r"],
+                "monthly": d["monthly"],
+            }
+            for d in daily
         ],
         "columns": [
             {"column": c["column"], "selected": c["s"], "filtered": c["f"], "joined": c["j"]}
@@ -172,3 +180,37 @@ def top_assets(
         }
         for t in top
     ]
+
+
+def port_usage(port, days: int | None = None) -> dict:
+    """Usage and consumers of a data product's output ``port`` over the window:
+    ``{"window_days", "asset" (Asset or None), "queries", "users", "views",
+    "top_users": [{"user", "queries"}], "consumers": [DataProduct]}``. ``consumers``
+    are the products with an input port reading the port's asset or naming the port's
+    product as upstream; ``top_users`` the query-log users of the asset (at most 10)."""
+    from products.models import DataProduct  # products is a lower layer
+    from usage.catalog_usage import asset_views
+
+    days = days or settings.MESH_USAGE_POPULARITY_DAYS
+    since = window_start(days=days)
+    reads = Q(input_ports__upstream_product=port.product_id)
+    if port.asset_id:
+        reads |= Q(input_ports__asset=port.asset_id)
+    consumers = list(
+        DataProduct.objects.filter(reads).exclude(pk=port.product_id).distinct().order_by("name")
+    )
+    out = {"window_days": days, "asset": port.asset, "queries": 0, "users": 0, "views": 0,
+           "top_users": [], "consumers": consumers}  # fmt: skip
+    if port.asset_id:
+        mine = {"asset_id": port.asset_id, "day__gte": since}
+        out["queries"] = UsageDay.objects.filter(**mine).aggregate(n=Sum("queries"))["n"] or 0
+        users = list(
+            UserUsageDay.objects.filter(**mine)
+            .values("user")
+            .annotate(n=Sum("queries"))
+            .order_by("-n", "user")
+        )
+        out["users"] = len(users)
+        out["top_users"] = [{"user": u["user"], "queries": u["n"]} for u in users[:TOP]]
+        out["views"] = asset_views(port.asset, days)["views"]
+    return out

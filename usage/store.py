@@ -79,22 +79,33 @@ def resolve_tables(namespace: str, usage: TableUsage, report: HarvestReport) -> 
     return tables
 
 
-def store_usage(source: Source, usage: TableUsage, tables: dict[str, Table], now: datetime) -> None:
-    """Replace ``source``'s usage rows for the days ``usage`` covers, then recompute
-    popularity. Runs inside the caller's transaction (the harvest's)."""
+def store_usage(
+    source: Source,
+    usage: TableUsage,
+    tables: dict[str, Table],
+    now: datetime,
+    report: HarvestReport | None = None,
+) -> None:
+    """Replace ``source``'s daily usage rows for the days ``usage`` covers, then
+    recompute popularity. Days of months already rolled up to monthly rows
+    (:mod:`usage.rollup`) are left out (a warning on ``report``): storing them again
+    would count them twice. Runs inside the caller's transaction (the harvest's)."""
+    _drop_rolled_up(source, usage, report)
     days = sorted({day for _, day in usage.days})
     for model in DAY_MODELS:
         for start in range(0, len(days), 500):
-            model.objects.filter(source=source, day__in=days[start : start + 500]).delete()
+            model.objects.filter(
+                source=source, monthly=False, day__in=days[start : start + 500]
+            ).delete()
     shape_ids = _shape_ids(usage)
 
     field = UsageDay._meta.get_field("day")
     db_days = {day: field.get_db_prep_save(day, connection) for day in days}
-    head = ("source", "asset", "urn", "day")
+    head = ("source", "asset", "urn", "day", "monthly")
 
     def base(table, day) -> tuple:
         t = tables[table]
-        return (source.id, t.asset_id, t.urn, db_days[day])
+        return (source.id, t.asset_id, t.urn, db_days[day], False)
 
     def write(model, columns, rows) -> None:
         # raw tuples (harvesters.bulk): bulk_create's model instances cost most of the time
@@ -136,6 +147,29 @@ def store_usage(source: Source, usage: TableUsage, tables: dict[str, Table], now
     )
     # fmt: skip
     compute_popularity(now)
+
+
+def _drop_rolled_up(source: Source, usage: TableUsage, report: HarvestReport | None) -> None:
+    """Remove from ``usage`` the days of months ``source`` has monthly rows for."""
+    rolled = set(UsageDay.objects.filter(source=source, monthly=True).values_list("day", flat=True))
+    if not rolled:
+        return
+    skipped = sorted({d for _, d in usage.days if d.replace(day=1) in rolled})
+    if not skipped:
+        return
+    gone = set(skipped)
+    usage.days = {k: v for k, v in usage.days.items() if k[1] not in gone}
+    usage.columns = {k: v for k, v in usage.columns.items() if k[2] not in gone}
+    usage.users = {k: v for k, v in usage.users.items() if k[1] not in gone}
+    usage.co_used = {k: v for k, v in usage.co_used.items() if k[2] not in gone}
+    usage.queries = {k: v for k, v in usage.queries.items() if k[1] not in gone}
+    if report is not None:
+        report.counts["days_rolled_up_skipped"] += len(skipped)
+        report.warn(
+            "usage",
+            f"{len(skipped)} day(s) from {skipped[0]} to {skipped[-1]} left out: "
+            "their months are already rolled up (MESH_USAGE_RETENTION_DAYS)",
+        )
 
 
 def _shape_ids(usage: TableUsage) -> dict[str, int]:

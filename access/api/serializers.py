@@ -8,7 +8,9 @@ from access.models import AccessComment, AccessRequest, Level
 class AccessCommentSerializer(serializers.ModelSerializer):
     """``{author, text, at}``."""
 
-    author = serializers.CharField(source="author.username", default=None, read_only=True)
+    author = serializers.CharField(
+        source="author.username", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = AccessComment
@@ -25,7 +27,9 @@ class AccessRequestSerializer(serializers.ModelSerializer):
     consumer = serializers.CharField(source="consumer.username", read_only=True)
     port_name = serializers.CharField(source="port.name", read_only=True)
     product = serializers.CharField(source="port.product.uid", read_only=True)
-    decided_by = serializers.CharField(source="decided_by.username", default=None, read_only=True)
+    decided_by = serializers.CharField(
+        source="decided_by.username", default=None, allow_null=True, read_only=True
+    )
     level = serializers.CharField(default=Level.READ)
     purpose = serializers.CharField(required=False, allow_blank=True, default="")
     end_date = serializers.CharField(required=False, allow_blank=True, default="")

@@ -26,10 +26,13 @@ from access.api.serializers import (
 from access.filtersets import AccessRequestFilterSet
 from access.models import GRANT_STATES, AccessRequest
 from access.permissions import approvable_filter, managed_requests
+from catalog.api.params import choice_param
 from products.models import OutputPort
 from products.permissions import is_admin
 
 SELECT = ("consumer", "port__product", "decided_by")
+#: ``scope`` of the request list: mine (default), to_approve, all
+SCOPES = ("mine", "to_approve", "all")
 
 
 def run(fn, *args, **kwargs):
@@ -92,8 +95,10 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Ba
         if getattr(self, "swagger_fake_view", False):
             return AccessRequest.objects.none()
         user = self.request.user
-        scope = self.request.query_params.get("scope", "mine")
-        if self.action != "list":
+        scope = None
+        if self.action == "list":  # 400 for a scope outside the enum, empty or repeated
+            scope = choice_param(self.request.query_params, "scope", SCOPES, "mine")
+        if scope is None:
             qs = _visible(user)
         elif scope == "to_approve":
             qs = AccessRequest.objects.filter(approvable_filter(user), state="requested")
@@ -103,7 +108,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Ba
             qs = AccessRequest.objects.filter(consumer=user)
         return qs.select_related(*SELECT).order_by("-created_at", "-id")
 
-    @extend_schema(parameters=[OpenApiParameter("scope", str, enum=["mine", "to_approve", "all"])])
+    @extend_schema(parameters=[OpenApiParameter("scope", str, enum=list(SCOPES))])
     def list(self, request, *args, **kwargs):
         """Requests (see the class docstring)."""
         return super().list(request, *args, **kwargs)
@@ -159,7 +164,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Ba
         """The consumer withdraws the request."""
         return self._answer(*run(services.withdraw, self.get_object(), request.user))
 
-    @extend_schema(request=CommentSerializer, responses=AccessCommentSerializer)
+    @extend_schema(request=CommentSerializer, responses={201: AccessCommentSerializer})
     @action(detail=True, methods=["post"])
     def comment(self, request, pk=None):
         """Add a comment (201)."""
@@ -218,7 +223,7 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Base):
             )
         )
 
-    @extend_schema(request=EndDateSerializer)
+    @extend_schema(request=EndDateSerializer, responses={201: AccessRequestSerializer})
     @action(detail=True, methods=["post"])
     def renew(self, request, pk=None):
         """The consumer asks for a renewal: a new request (201)."""

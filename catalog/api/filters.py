@@ -1,8 +1,10 @@
 """A django-filter backend that refuses what the schema does not allow (400).
 
-django-filter ignores an empty value (``?status=``) and uses the last of repeated values
-(``?status=a&status=b``); ``BooleanFilter`` reads ``1``/``0`` as well as
-``true``/``false``. The documented schema allows none of these, so
+django-filter ignores an empty value (``?status=``, ``?port=``, ``?until=``) and uses the
+last of repeated values (``?status=a&status=b``); ``BooleanFilter`` reads ``1``/``0`` as
+well as ``true``/``false``. The documented schema allows none of these for a typed
+parameter (a number, a date-time, a choice, a boolean: every filter but the free-text
+``CharFilter`` and the repeatable ``MultipleChoiceFilter``), so
 :class:`StrictFilterBackend` answers 400 naming the parameter instead.
 """
 
@@ -27,8 +29,9 @@ def _out_of_range(value: str) -> bool:
 
 
 class StrictFilterBackend(DjangoFilterBackend):
-    """DjangoFilterBackend plus: choice and boolean filters must be given once and not
-    empty; booleans must be ``true`` or ``false``; numbers must fit a database integer."""
+    """DjangoFilterBackend plus: typed filters (numbers, dates, choices, booleans) must be
+    given once and not empty; booleans must be ``true`` or ``false``; numbers must fit a
+    database integer."""
 
     def get_filterset(self, request, queryset, view):
         """The view's filterset, after checking the raw query parameters."""
@@ -43,10 +46,8 @@ class StrictFilterBackend(DjangoFilterBackend):
             if isinstance(flt, django_filters.NumberFilter) and any(map(_out_of_range, values)):
                 problems[name] = [f"must be at most {LARGEST}"]
                 continue
-            multiple = isinstance(flt, django_filters.MultipleChoiceFilter)
-            strict = isinstance(flt, django_filters.ChoiceFilter | django_filters.BooleanFilter)
-            if not strict or multiple:
-                continue
+            if isinstance(flt, django_filters.CharFilter | django_filters.MultipleChoiceFilter):
+                continue  # free text (may be empty) or a repeatable choice
             if len(values) > 1:
                 problems[name] = ["give this parameter once"]
             elif values[0] == "":

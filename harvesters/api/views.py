@@ -2,8 +2,8 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -11,10 +11,26 @@ from rest_framework.views import APIView
 
 from catalog.models import HarvestRun, Source
 from harvesters.access import NOT_ALLOWED, CanManageSource, can_manage_source
-from harvesters.api.serializers import HarvestRunSerializer, SourceSerializer
+from harvesters.api.serializers import (
+    HarvestRunSerializer,
+    RestoreRequestSerializer,
+    RestoreResultSerializer,
+    RunChangeSerializer,
+    SourceSerializer,
+)
+from harvesters.cancel import CancelRefused, cancel_run
 from harvesters.filtersets import SourceFilterSet
 from harvesters.guard import harvest_refusal
-from harvesters.tasks import enqueue_harvest
+from harvesters.models import RunChange
+from harvesters.secrets import mask_config
+from harvesters.services import (
+    RestoreError,
+    SourceProblem,
+    delete_source,
+    probe_source,
+    restore_run_assets,
+)
+from harvesters.tasks import enqueue_harvest, is_resumable
 from identity.permissions import ReadPolicyPermission
 
 
@@ -49,7 +65,11 @@ class SourceListView(generics.ListCreateAPIView):
 class SourceDetailView(generics.RetrieveUpdateDestroyAPIView):
     """``GET/PUT/PATCH/DELETE /api/v1/sources/<id>``: writes need a token of staff or
     of a member of the source's owning team (403 otherwise); handing the source to
-    another team needs membership of that team too."""
+    another team needs membership of that team too. ``PATCH {"enabled": false}``
+    disables it (and its schedule); ``PATCH {"schedule": ...}`` sets or (null) removes
+    the schedule. ``DELETE`` soft-deletes the assets only this source reported, deletes
+    its lineage edges, runs and schedule (``harvesters.services.delete_source``); 409
+    while a harvest is queued or running."""
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
@@ -61,10 +81,128 @@ class SourceDetailView(generics.RetrieveUpdateDestroyAPIView):
             raise PermissionDenied(NOT_ALLOWED)
         serializer.save()
 
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="deleted"),
+            409: OpenApiResponse(description="a harvest is queued or running"),
+        }
+    )
+    def delete(self, request, *args, **kwargs):
+        """Delete the source; 409 ``{"detail"}`` while a run is queued or running."""
+        source = self.get_object()
+        try:
+            delete_source(source)
+        except SourceProblem as exc:
+            return Response({"detail": " ".join(exc.errors["detail"])}, status=exc.status)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProbeSerializer(serializers.Serializer):
+    """Body of a connection test: ``kind`` and ``config`` (for a stored source both are
+    optional: masked secrets and missing keys come from the stored source)."""
+
+    kind = serializers.CharField(required=False)
+    config = serializers.JSONField(required=False)
+    owner_team = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="new sources: the team that would own it (the caller must be staff or in it)",
+    )
+
+
+class ProbeResultSerializer(serializers.Serializer):
+    """Outcome of a connection test: ``ok``, ``message`` in words, ``seconds`` taken."""
+
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+    seconds = serializers.FloatField()
+
+
+def _probe_response(result) -> Response:
+    code = status.HTTP_503_SERVICE_UNAVAILABLE if result.busy else status.HTTP_200_OK
+    return Response(result.as_dict(), status=code)
+
+
+class SourceProbeView(APIView):
+    """``POST /api/v1/sources/test-connection`` ``{kind, config}``: test a config before
+    creating the source (a read-only probe bounded by ``MESH_PROBE_TIMEOUT_SECONDS``)
+    → 200 ``{ok, message, seconds}`` (``ok`` false with the reason in words when the
+    source cannot be reached, the config is invalid or the probe timed out); 503 when
+    too many tests are running. 403 unless the caller is staff or a member of the
+    ``owner_team`` given (whoever may create the source may test it)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="sources_test_connection_new",
+        request=ProbeSerializer,
+        responses={200: ProbeResultSerializer},
+    )
+    def post(self, request):
+        body = ProbeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        owner = body.validated_data.get("owner_team") or ""
+        if not can_manage_source(request.user, owner_team=owner):
+            raise PermissionDenied(NOT_ALLOWED)
+        config = body.validated_data.get("config") or {}
+        if not isinstance(config, dict):
+            return Response({"config": ["expected an object"]}, status=400)
+        kind = body.validated_data.get("kind") or ""
+        return _probe_response(probe_source(kind, config))
+
+
+class SourceProbeStoredView(APIView):
+    """``POST /api/v1/sources/<id>/test-connection`` (optional body ``{config}``, masked
+    secrets kept from the stored source): test the stored or edited config → 200
+    ``{ok, message, seconds}``; 403 unless the caller may manage the source."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="sources_test_connection_stored",
+        request=ProbeSerializer,
+        responses={200: ProbeResultSerializer},
+    )
+    def post(self, request, pk: int):
+        source = get_object_or_404(Source, pk=pk)
+        if not can_manage_source(request.user, source):
+            raise PermissionDenied(NOT_ALLOWED)
+        body = ProbeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        config = body.validated_data.get("config")
+        if config is None:
+            config = mask_config(source.config)
+        if not isinstance(config, dict):
+            return Response({"config": ["expected an object"]}, status=400)
+        return _probe_response(probe_source(source.kind, config, stored=source))
+
+
+class RunCancelView(APIView):
+    """``POST /api/v1/runs/<id>/cancel``: cancel a queued run at once, or ask a running
+    one to stop (it keeps what it read, removes nothing, ends ``cancelled``) → 202 with
+    the run; 409 when it already ended; 403 unless the caller may manage its source."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={202: HarvestRunSerializer})
+    def post(self, request, pk: int):
+        run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+        if not can_manage_source(request.user, run.source):
+            raise PermissionDenied(NOT_ALLOWED)
+        try:
+            cancel_run(run, request.user.get_username())
+        except CancelRefused as exc:
+            return Response({"detail": exc.detail}, status=exc.status)
+        run.refresh_from_db()
+        return Response(HarvestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
 
 class HarvestNowView(APIView):
     """``POST /api/v1/sources/<id>/harvest`` (token) queues a harvest → 202 with the run.
 
+    ``?resume=true`` continues the source's newest run after its last committed
+    checkpoint (a big source whose run died midway) instead of starting a new run (409
+    when there is nothing to resume).
     Poll ``GET /api/v1/runs/<run id>`` for progress and the final report. 403 unless
     staff or in the owning team; 409 ``{"detail", "run"}`` when the source is disabled,
     push-only (OpenLineage) or already has a queued or running harvest; 400 when its
@@ -75,12 +213,19 @@ class HarvestNowView(APIView):
 
     @extend_schema(
         request=None,
+        parameters=[
+            OpenApiParameter(
+                "resume", bool, description="continue the newest run after its checkpoint"
+            )
+        ],
         responses={
             202: HarvestRunSerializer,
             400: OpenApiResponse(description="the source's config is not harvestable"),
             403: OpenApiResponse(description="not staff nor in the owning team"),
             404: OpenApiResponse(description="no such source"),
-            409: OpenApiResponse(description="disabled, push-only, or already harvesting"),
+            409: OpenApiResponse(
+                description="disabled, push-only, already harvesting, or nothing to resume"
+            ),
         },
     )
     def post(self, request, pk: int):
@@ -91,7 +236,16 @@ class HarvestNowView(APIView):
         if refusal is not None:
             code, body = refusal
             return Response(body, status=code)
-        run = enqueue_harvest(source)
+        resume = None
+        if request.query_params.get("resume", "").lower() in {"1", "true", "yes"}:
+            resume = source.runs.order_by("-started_at", "-id").first()
+            if resume is None or not is_resumable(resume):
+                return Response(
+                    {"detail": f"source '{source.name}' has no run to resume: its newest run "
+                     "did not fail after committing batches"},
+                    status=status.HTTP_409_CONFLICT,
+                )  # fmt: skip
+        run = enqueue_harvest(source, resume=resume)
         return Response(HarvestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -118,3 +272,56 @@ class RunDetailView(generics.RetrieveAPIView):
 
     queryset = HarvestRun.objects.select_related("source")
     serializer_class = HarvestRunSerializer
+
+
+class RunChangeFilterSet(django_filters.FilterSet):
+    """Filters for a run's changes: ``kind`` (one of :class:`RunChange.Kind`) and
+    ``breaking`` (true/false)."""
+
+    class Meta:
+        model = RunChange
+        fields = ["kind", "breaking"]
+
+
+class RunChangesView(generics.ListAPIView):
+    """``GET /api/v1/runs/<id>/changes``: what the run changed, paginated (``page``),
+    in the order recorded; filters ``kind`` and ``breaking``. 404 for an unknown run."""
+
+    serializer_class = RunChangeSerializer
+    filterset_class = RunChangeFilterSet
+
+    def get_queryset(self):
+        run = get_object_or_404(HarvestRun, pk=self.kwargs["pk"])
+        return RunChange.objects.filter(run=run).select_related("actor").order_by("id")
+
+
+class RunRestoreView(APIView):
+    """``POST /api/v1/runs/<id>/restore`` (token): restore the assets the run
+    soft-deleted: ``{"urns": [...]}`` names some, an empty body all of them.
+
+    200 ``{"restored": [...], "skipped": [...]}`` (skipped: already active again);
+    400 naming URNs the run did not remove; 403 unless staff or in the source's owning
+    team; 404 for an unknown run; 409 while the source has a queued or running harvest.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=RestoreRequestSerializer,
+        responses={
+            200: RestoreResultSerializer,
+            400: OpenApiResponse(description="URNs the run did not remove, or a bad body"),
+            403: OpenApiResponse(description="not staff nor in the owning team"),
+            404: OpenApiResponse(description="no such run"),
+            409: OpenApiResponse(description="the source is being harvested"),
+        },
+    )
+    def post(self, request, pk: int):
+        run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+        body = RestoreRequestSerializer(data=request.data or {})
+        body.is_valid(raise_exception=True)
+        try:
+            result = restore_run_assets(run, request.user, body.validated_data.get("urns"))
+        except RestoreError as exc:
+            return Response({"detail": str(exc)}, status=exc.status)
+        return Response(result)

@@ -21,7 +21,7 @@ from catalog.models import Asset
 from lineage import queries
 from lineage.api.serializers import JobRunSerializer
 from lineage.filtersets import JobRunFilterSet
-from lineage.graph.base import DIRECTIONS
+from lineage.graph.base import DIRECTIONS, EdgeView
 from lineage.models import JobRun
 
 URN = OpenApiParameter(
@@ -48,6 +48,17 @@ INDIRECT = OpenApiParameter(
     description="true (default): follow every lineage edge; false: skip dataset edges "
     "whose column lineage is all INDIRECT (filters, joins, grouping, sorting, conditions)",
 )
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATETIME,
+    description="ISO 8601 time (UTC when no offset): answer with the edges valid then "
+    "(valid_from <= as_of < valid_to) instead of the current ones",
+)
+HIDDEN = OpenApiParameter(
+    "hidden",
+    bool,
+    description="true: also follow edges an owner hid (each edge says hidden: true); default false",
+)
 FORMAT = OpenApiParameter(
     "format", str, enum=["json", "csv"], description="csv: download impact.csv"
 )
@@ -57,6 +68,40 @@ def node_direction() -> serializers.ChoiceField:
     """A node's ``direction`` field: ``root``, ``upstream`` or ``downstream`` (a new
     instance per serializer, so fields keep their declaration order)."""
     return serializers.ChoiceField(choices=["root", *DIRECTIONS[:2]])
+
+
+def edge_details() -> dict:
+    """The provenance fields of a lineage answer's edge (see
+    :mod:`lineage.edge_details`), new instances per serializer."""
+    return {
+        "first_seen": serializers.DateTimeField(allow_null=True),
+        "last_seen": serializers.DateTimeField(allow_null=True),
+        "sources": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="names of the sources asserting the edge; 'manual' for a manual edge",
+        ),
+        "manual": serializers.BooleanField(help_text="an owner added it by hand"),
+        "hidden": serializers.BooleanField(help_text="hidden by an owner (only with hidden=true)"),
+        "assertions": EdgeAssertionSerializer(many=True),
+    }
+
+
+class EdgeAssertionSerializer(serializers.Serializer):
+    """One stored row behind an edge (OpenAPI component ``EdgeAssertion``)."""
+
+    id = serializers.IntegerField()
+    provenance = serializers.ChoiceField(choices=["harvested", "manual"])
+    source = serializers.CharField(allow_null=True, help_text="source name; null when manual")
+    author = serializers.CharField(allow_null=True, help_text="who added a manual edge")
+    note = serializers.CharField()
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    valid_from = serializers.DateTimeField()
+    valid_to = serializers.DateTimeField(allow_null=True)
+    hidden = serializers.BooleanField()
+    hidden_at = serializers.DateTimeField(allow_null=True)
+    hidden_by = serializers.CharField(allow_null=True)
+    hidden_reason = serializers.CharField()
 
 
 BAD_REQUEST = OpenApiResponse(
@@ -86,6 +131,7 @@ LINEAGE_GRAPH = inline_serializer(
                 "job": serializers.CharField(
                     allow_null=True, help_text="URN of the job the data flows through"
                 ),
+                **edge_details(),
             },
             many=True,
         ),
@@ -125,6 +171,7 @@ COLUMN_LINEAGE_GRAPH = inline_serializer(
                     help_text="OpenLineage subtypes: IDENTITY, TRANSFORMATION, AGGREGATION "
                     "(DIRECT); FILTER, JOIN, GROUP_BY, SORT, WINDOW, CONDITIONAL (INDIRECT)",
                 ),
+                **edge_details(),
             },
             many=True,
         ),
@@ -160,6 +207,8 @@ class LineageQuery(serializers.Serializer):
     urn = serializers.CharField()
     direction = serializers.ChoiceField(choices=DIRECTIONS, default="both")
     depth = serializers.CharField(required=False)
+    as_of = serializers.DateTimeField(required=False, default=None)
+    hidden = serializers.BooleanField(default=False)
 
     def validate_depth(self, value: str) -> int | None:
         """A positive integer, or ``all`` for no bound."""
@@ -177,6 +226,7 @@ def parse(request, serializer_class=LineageQuery, default_depth: int | None = 3)
         raise ValidationError(query.errors)
     data = dict(query.validated_data)
     data.setdefault("depth", default_depth)
+    data["view"] = EdgeView(as_of=data.pop("as_of", None), hidden=data.pop("hidden", False))
     return data
 
 
@@ -189,14 +239,14 @@ class LineageView(APIView):
     (:class:`harvesters.kinds.openlineage.api.LineageIntakeView`)."""
 
     @extend_schema(
-        parameters=[URN, DIRECTION, DEPTH],
+        parameters=[URN, DIRECTION, DEPTH, AS_OF, HIDDEN],
         responses={200: LINEAGE_GRAPH, 400: BAD_REQUEST, 404: NOT_FOUND},
         description="The lineage graph around an asset (a job: through its inputs and outputs).",
     )
     def get(self, request):
         """``{nodes, edges}`` of :func:`lineage.queries.asset_lineage`."""
         q = parse(request)
-        return Response(queries.asset_lineage(q["urn"], q["direction"], q["depth"]))
+        return Response(queries.asset_lineage(q["urn"], q["direction"], q["depth"], q["view"]))
 
 
 class ImpactQuery(LineageQuery):
@@ -217,13 +267,15 @@ class ColumnLineageView(APIView):
     transformation}]}``."""
 
     @extend_schema(
-        parameters=[URN, FIELD, DIRECTION, DEPTH],
+        parameters=[URN, FIELD, DIRECTION, DEPTH, AS_OF, HIDDEN],
         responses={200: COLUMN_LINEAGE_GRAPH, 400: BAD_REQUEST, 404: NOT_FOUND},
     )
     def get(self, request):
         """``{nodes, edges}`` of :func:`lineage.queries.column_lineage`."""
         q = parse(request, ColumnLineageQuery)
-        return Response(queries.column_lineage(q["urn"], q["field"], q["direction"], q["depth"]))
+        return Response(
+            queries.column_lineage(q["urn"], q["field"], q["direction"], q["depth"], q["view"])
+        )
 
 
 class ImpactView(APIView):
@@ -234,7 +286,7 @@ class ImpactView(APIView):
     urn, name, type, platform, depth, owners, path; lists joined by ``;`` / `` > ``)."""
 
     @extend_schema(
-        parameters=[URN, IMPACT_DEPTH, INDIRECT, FORMAT],
+        parameters=[URN, IMPACT_DEPTH, INDIRECT, AS_OF, HIDDEN, FORMAT],
         responses={
             (200, "application/json"): IMPACT,
             (200, "text/csv"): OpenApiResponse(
@@ -248,7 +300,7 @@ class ImpactView(APIView):
     def get(self, request):
         """``{urn, count, results}`` of :func:`lineage.queries.impact`, or CSV."""
         q = parse(request, ImpactQuery, default_depth=None)
-        rows = queries.impact(q["urn"], q["depth"], q["indirect"])
+        rows = queries.impact(q["urn"], q["depth"], q["indirect"], q["view"])
         if request.query_params.get("format") == "csv":
             return csv_response(rows)
         return Response({"urn": q["urn"], "count": len(rows), "results": rows})

@@ -16,9 +16,24 @@ place of the job's own ``(input, output, job)`` edges.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 UPSTREAM, DOWNSTREAM, BOTH = "upstream", "downstream", "both"
 DIRECTIONS = (UPSTREAM, DOWNSTREAM, BOTH)
+
+
+@dataclass(frozen=True)
+class EdgeView:
+    """Which edges a question sees: those valid now (``as_of`` None) or at ``as_of``
+    (``valid_from <= as_of < valid_to``), hidden ones only with ``hidden`` (see
+    :func:`lineage.models.edge_filter`). Every backend applies it the same way."""
+
+    as_of: datetime | None = None
+    hidden: bool = False
+
+
+#: the default view: current, not hidden edges
+NOW = EdgeView()
 
 
 @dataclass
@@ -48,26 +63,40 @@ class LineageGraph:
 class GraphBackend:
     """Base class of lineage graph backends (``sql``, ``bolt``)."""
 
-    def expand(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, int | None]]:
-        """Dataset edges (upstream id, downstream id, job id) touching ``frontier``.
+    def expand(
+        self, frontier: list[int], direction: str, view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, int | None]]:
+        """Dataset edges (upstream id, downstream id, job id) touching ``frontier``,
+        among those ``view`` sees.
 
         ``direction`` upstream returns edges whose downstream is in the frontier;
         downstream the reverse. Removed assets are never returned.
         """
         raise NotImplementedError
 
-    def job_edges(self, jobs: list[int]) -> Iterable[tuple[int, int, int | None]]:
+    def job_edges(
+        self, jobs: list[int], view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, int | None]]:
         """Dataset edges (upstream id, downstream id, job id) whose job is in ``jobs``
-        (asset ids of kind job). Removed assets are never returned."""
+        (asset ids of kind job), among those ``view`` sees. Removed assets are never
+        returned."""
         raise NotImplementedError
 
-    def expand_fields(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, str]]:
+    def expand_fields(
+        self, frontier: list[int], direction: str, view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, str]]:
         """Field edges (upstream field id, downstream field id, transformation) touching
         ``frontier`` (as :meth:`expand`). Fields of removed assets are never returned."""
         raise NotImplementedError
 
     def subgraph(
-        self, starts: list[int], direction: str, depth: int | None, *, fields: bool = False
+        self,
+        starts: list[int],
+        direction: str,
+        depth: int | None,
+        *,
+        fields: bool = False,
+        view: EdgeView = NOW,
     ) -> dict[int, list[tuple]] | None:
         """Optional: every edge adjacent (in ``direction``) to a node within ``depth`` hops
         of ``starts`` (None: unbounded), as ``{near node: [(up, down, job or
@@ -83,6 +112,7 @@ class GraphBackend:
         depth: int | None = 3,
         *,
         root_is_job: bool = False,
+        view: EdgeView = NOW,
     ) -> LineageGraph:
         """Breadth-first lineage of asset ``root`` up to ``depth`` hops (None: unbounded).
 
@@ -91,19 +121,23 @@ class GraphBackend:
         ValueError for a direction not in :data:`DIRECTIONS`.
         """
         _check_direction(direction)
-        first = self._job_first_hop(root) if root_is_job else None
-        expand = self._prefetch(root, direction, depth, first, fields=False) or self.expand
+        first = self._job_first_hop(root, view) if root_is_job else None
+        expand = self._prefetch(root, direction, depth, first, fields=False, view=view) or (
+            lambda frontier, d: self.expand(frontier, d, view)
+        )
         return self._traverse(root, direction, depth, expand, first)
 
     def field_lineage(
-        self, root: int, direction: str = BOTH, depth: int | None = 3
+        self, root: int, direction: str = BOTH, depth: int | None = 3, *, view: EdgeView = NOW
     ) -> LineageGraph:
         """Breadth-first lineage of field ``root`` (a ``catalog.Field`` id)."""
         _check_direction(direction)
-        expand = self._prefetch(root, direction, depth, None, fields=True) or self.expand_fields
+        expand = self._prefetch(root, direction, depth, None, fields=True, view=view) or (
+            lambda frontier, d: self.expand_fields(frontier, d, view)
+        )
         return self._traverse(root, direction, depth, expand)
 
-    def _prefetch(self, root, direction, depth, first_hop, *, fields: bool):
+    def _prefetch(self, root, direction, depth, first_hop, *, fields: bool, view: EdgeView = NOW):
         """An ``expand`` over the edges :meth:`subgraph` returns for each direction
         (from the job's inputs / outputs, one hop less, for a job root), or None when
         the backend has no :meth:`subgraph`."""
@@ -116,7 +150,7 @@ class GraphBackend:
                 bound = None if depth is None else depth - 1
             if not starts or (bound is not None and bound <= 0):
                 continue
-            edges = self.subgraph(starts, d, bound, fields=fields)
+            edges = self.subgraph(starts, d, bound, fields=fields, view=view)
             if edges is None:
                 return None
             prefetched[d] = edges
@@ -129,17 +163,24 @@ class GraphBackend:
         return expand
 
     def impact(
-        self, root: int, depth: int | None = None, *, root_is_job: bool = False
+        self,
+        root: int,
+        depth: int | None = None,
+        *,
+        root_is_job: bool = False,
+        view: EdgeView = NOW,
     ) -> LineageGraph:
         """Every downstream asset of ``root`` with its depth and a shortest path; for a
         job (``root_is_job``): its outputs at depth 1 and everything downstream of them."""
-        return self.lineage(root, DOWNSTREAM, depth, root_is_job=root_is_job)
+        return self.lineage(root, DOWNSTREAM, depth, root_is_job=root_is_job, view=view)
 
-    def _job_first_hop(self, job: int) -> dict[str, list[tuple[int, int, int | None]]]:
+    def _job_first_hop(
+        self, job: int, view: EdgeView = NOW
+    ) -> dict[str, list[tuple[int, int, int | None]]]:
         """The first hop from job ``job`` per direction, as edges touching the job:
         ``{upstream: [(input, job, None)], downstream: [(job, output, None)]}``."""
         inputs, outputs = set(), set()
-        for up, down, _ in self.job_edges([job]):
+        for up, down, _ in self.job_edges([job], view):
             inputs.add(up)
             outputs.add(down)
         return {
@@ -181,8 +222,10 @@ class GraphBackend:
                         graph.parent[node] = near
                         fresh.add(node)
                 frontier = next_frontier
-        # Keep only edges whose both ends were reached (a depth bound cuts the rest).
-        graph.edges = {e for e in graph.edges if e[0] in graph.depth and e[1] in graph.depth}
+        # Keep only edges whose both ends were reached (a depth bound cuts the rest;
+        # unbounded, every edge's far end was reached).
+        if depth is not None:
+            graph.edges = {e for e in graph.edges if e[0] in graph.depth and e[1] in graph.depth}
         return graph
 
 

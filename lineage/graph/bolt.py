@@ -5,9 +5,15 @@ The graph is a projection of the SQL lineage edges, kept current from the outbox
 rebuild_graph``. Model (``id`` is the primary key of ``catalog.Asset`` / ``catalog.Field``,
 ``g`` the generation the node belongs to)::
 
-    (:Asset {g, id})-[:FEEDS {job}]->(:Asset {g, id})          job: the job's asset id, 0 = none
-    (:Field {g, id, asset})-[:FIELD_FEEDS {transformation}]->(:Field {g, id, asset})
+    (:Asset {g, id})-[:FEEDS {job, vf, vt, h}]->(:Asset {g, id})   job: the job's asset id, 0 = none
+    (:Field {g, id, asset})-[:FIELD_FEEDS {transformation, vf, vt, h}]->(:Field {g, id, asset})
     (:LineageGraph {key: "current", gen})                     the generation readers use
+
+Every SQL edge row is projected, ended and hidden ones too: ``vf`` / ``vt`` are its
+validity in microseconds since the epoch (``vt`` = :data:`OPEN` while current), ``h``
+whether it is hidden; every read filters relationships by the question's
+:class:`~lineage.graph.base.EdgeView` exactly as :func:`lineage.models.edge_filter`
+filters SQL rows.
 
 Schema (created on first use): uniqueness of ``(g, id)`` for ``Asset`` and ``Field``, an
 index on ``Field (g, asset)`` and a relationship index on ``FEEDS (job)``, so a job's edges
@@ -31,12 +37,13 @@ Community 5.26 LTS (``tests/lineage/test_graph_contract.py``).
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from django.db.models import Q
 from neo4j import Driver, GraphDatabase
 
-from lineage.graph.base import UPSTREAM, ProjectedGraphBackend
+from lineage.graph.base import NOW, UPSTREAM, EdgeView, ProjectedGraphBackend
 from lineage.models import FieldLineageEdge, LineageEdge
 
 #: rows per write transaction and ids per ``IN`` list: small enough for a 512 MiB heap
@@ -44,6 +51,9 @@ BATCH = 5000
 #: nodes deleted per inner transaction when dropping a generation
 DELETE_BATCH = 5000
 META_KEY = "current"
+#: ``vt`` of a current edge (no end)
+OPEN = 2**62
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _DRIVERS: dict[tuple[str, str, str], Driver] = {}
 _DRIVERS_LOCK = threading.Lock()
@@ -70,7 +80,12 @@ def shared_driver(uri: str, user: str = "", password: str = "") -> Driver:
     key = (uri, user, password)
     with _DRIVERS_LOCK:
         if key not in _DRIVERS:
-            _DRIVERS[key] = GraphDatabase.driver(uri, auth=(user, password) if user else None)
+            _DRIVERS[key] = GraphDatabase.driver(
+                uri,
+                auth=(user, password) if user else None,
+                # a first rebuild reads a property not set yet: no warning in the log
+                notifications_min_severity="OFF",
+            )
         return _DRIVERS[key]
 
 
@@ -87,6 +102,25 @@ def _depth_pattern(depth: int | None) -> str:
     if depth is None:
         return "*0.."
     return f"*0..{int(depth)}"
+
+
+def micros(moment: datetime | None) -> int:
+    """``moment`` in whole microseconds since the epoch (exact); None is :data:`OPEN`."""
+    if moment is None:
+        return OPEN
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def _visible(var: str, view: EdgeView) -> str:
+    """The Cypher condition on relationship ``var`` for ``view`` (parameters ``$open``
+    and ``$at``, see :func:`_view_params`)."""
+    current = f"{var}.vt = $open"
+    condition = current if view.as_of is None else f"{var}.vf <= $at AND {var}.vt > $at"
+    return condition if view.hidden else f"{condition} AND NOT {var}.h"
+
+
+def _view_params(view: EdgeView) -> dict:
+    return {"open": OPEN, "at": micros(view.as_of) if view.as_of else OPEN}
 
 
 def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
@@ -131,36 +165,50 @@ class BoltGraphBackend(ProjectedGraphBackend):
 
     # -- reads -----------------------------------------------------------------------
     def subgraph(
-        self, starts: list[int], direction: str, depth: int | None, *, fields: bool = False
+        self,
+        starts: list[int],
+        direction: str,
+        depth: int | None,
+        *,
+        fields: bool = False,
+        view: EdgeView = NOW,
     ) -> dict[int, list[tuple]]:
         """See :meth:`GraphBackend.subgraph`: one Cypher query."""
         if fields:
             return self._subgraph(
-                "Field", "FIELD_FEEDS", "transformation", starts, direction, depth
+                "Field", "FIELD_FEEDS", "transformation", starts, direction, depth, view
             )
-        return self._subgraph("Asset", "FEEDS", "job", starts, direction, depth)
+        return self._subgraph("Asset", "FEEDS", "job", starts, direction, depth, view)
 
     def _subgraph(
-        self, label: str, rel: str, prop: str, starts: list[int], direction: str, depth
+        self,
+        label: str,
+        rel: str,
+        prop: str,
+        starts: list[int],
+        direction: str,
+        depth,
+        view: EdgeView = NOW,
     ) -> dict[int, list]:
         """Edges out of (downstream) or into (upstream) every node within ``depth`` hops
         of ``starts``, as ``{node: [(up, down, prop), ...]}`` keyed by the near end
         (a ``job`` of 0 becomes None)."""
         hops = _depth_pattern(depth)
         if direction == UPSTREAM:
-            walk, step = f"(s)<-[:{rel}{hops}]-(n)", f"(o)-[e:{rel}]->(n)"
+            walk, step = f"p = (s)<-[:{rel}{hops}]-(n)", f"(o)-[e:{rel}]->(n)"
             ret = "collect(o.id) AS u, collect(n.id) AS d"
         else:
-            walk, step = f"(s)-[:{rel}{hops}]->(n)", f"(n)-[e:{rel}]->(o)"
+            walk, step = f"p = (s)-[:{rel}{hops}]->(n)", f"(n)-[e:{rel}]->(o)"
             ret = "collect(n.id) AS u, collect(o.id) AS d"
         query = (
             f"{CURRENT}UNWIND $starts AS sid "
             f"MATCH (s:{label} {{g: g, id: sid}}) USING INDEX SEEK s:{label}(g, id) "
-            f"MATCH {walk} WITH DISTINCT n MATCH {step} "
+            f"MATCH {walk} WHERE all(r IN relationships(p) WHERE {_visible('r', view)}) "
+            f"WITH DISTINCT n MATCH {step} WHERE {_visible('e', view)} "
             f"RETURN {ret}, collect(e.{prop}) AS p"
         )
         adjacency: dict[int, list] = defaultdict(list)
-        for ups, downs, props in self._run(query, starts=starts):
+        for ups, downs, props in self._run(query, starts=starts, **_view_params(view)):
             near = downs if direction == UPSTREAM else ups
             if prop == "job":  # 0 stands for "no job"
                 props = [p or None for p in props]
@@ -168,38 +216,47 @@ class BoltGraphBackend(ProjectedGraphBackend):
                 adjacency[node].append((up, down, value))
         return adjacency
 
-    def expand(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, int | None]]:
+    def expand(
+        self, frontier: list[int], direction: str, view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, int | None]]:
         """See :meth:`GraphBackend.expand` (one hop; traversal uses :meth:`subgraph`)."""
         near = "b" if direction == UPSTREAM else "a"
         query = (
             f"{CURRENT}UNWIND $ids AS i MATCH ({near}:Asset {{g: g, id: i}}) "
             f"USING INDEX SEEK {near}:Asset(g, id) "
-            "MATCH (a:Asset)-[r:FEEDS]->(b:Asset) RETURN a.id, b.id, r.job"
+            f"MATCH (a:Asset)-[r:FEEDS]->(b:Asset) WHERE {_visible('r', view)} "
+            "RETURN DISTINCT a.id, b.id, r.job"
         )
         for chunk in _chunks(frontier):
-            for up, down, job in self._run(query, ids=chunk):
+            for up, down, job in self._run(query, ids=chunk, **_view_params(view)):
                 yield up, down, (job or None)
 
-    def job_edges(self, jobs: list[int]) -> Iterable[tuple[int, int, int | None]]:
+    def job_edges(
+        self, jobs: list[int], view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, int | None]]:
         """See :meth:`GraphBackend.job_edges`: a seek on the ``FEEDS (job)`` index."""
         query = (
             "MATCH (a:Asset)-[r:FEEDS]->(b:Asset) USING INDEX SEEK r:FEEDS(job) "
-            "WHERE r.job IN $ids "
-            "MATCH (m:LineageGraph {key: $key}) WHERE a.g = m.gen RETURN a.id, b.id, r.job"
+            f"WHERE r.job IN $ids AND {_visible('r', view)} "
+            "MATCH (m:LineageGraph {key: $key}) WHERE a.g = m.gen "
+            "RETURN DISTINCT a.id, b.id, r.job"
         )
         for chunk in _chunks(jobs):
-            yield from (tuple(row) for row in self._run(query, ids=chunk))
+            yield from (tuple(row) for row in self._run(query, ids=chunk, **_view_params(view)))
 
-    def expand_fields(self, frontier: list[int], direction: str) -> Iterable[tuple[int, int, str]]:
+    def expand_fields(
+        self, frontier: list[int], direction: str, view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, str]]:
         """See :meth:`GraphBackend.expand_fields` (one hop)."""
         near = "b" if direction == UPSTREAM else "a"
         query = (
             f"{CURRENT}UNWIND $ids AS i MATCH ({near}:Field {{g: g, id: i}}) "
             f"USING INDEX SEEK {near}:Field(g, id) "
-            "MATCH (a:Field)-[r:FIELD_FEEDS]->(b:Field) RETURN a.id, b.id, r.transformation"
+            f"MATCH (a:Field)-[r:FIELD_FEEDS]->(b:Field) WHERE {_visible('r', view)} "
+            "RETURN DISTINCT a.id, b.id, r.transformation"
         )
         for chunk in _chunks(frontier):
-            yield from (tuple(row) for row in self._run(query, ids=chunk))
+            yield from (tuple(row) for row in self._run(query, ids=chunk, **_view_params(view)))
 
     # -- incremental writes (outbox) ---------------------------------------------------
     def _live_generation(self) -> int:
@@ -325,12 +382,18 @@ class BoltGraphBackend(ProjectedGraphBackend):
         )
         rel_verb = "MERGE" if merge_nodes else "CREATE"
         written = 0
-        rows = edges.values_list("upstream_id", "downstream_id", "job_id").distinct()
+        rows = edges.values_list(
+            "upstream_id", "downstream_id", "job_id", "valid_from", "valid_to", "hidden_at"
+        ).distinct()
         for chunk in _batches(rows.iterator(chunk_size=BATCH)):
             self._run(
-                f"UNWIND $rows AS r {asset_match} {rel_verb} (a)-[:FEEDS {{job: r[2]}}]->(b)",
+                f"UNWIND $rows AS r {asset_match} "
+                f"{rel_verb} (a)-[:FEEDS {{job: r[2], vf: r[3], vt: r[4], h: r[5]}}]->(b)",
                 gen=gen,
-                rows=[[u, d, j or 0] for u, d, j in chunk],
+                rows=[
+                    [u, d, j or 0, micros(vf), micros(vt), h is not None]
+                    for u, d, j, vf, vt, h in chunk
+                ],
             )
             written += len(chunk)
         field_match = (
@@ -345,13 +408,19 @@ class BoltGraphBackend(ProjectedGraphBackend):
             "downstream_id",
             "downstream__asset_id",
             "transformation",
+            "valid_from",
+            "valid_to",
+            "hidden_at",
         ).distinct()
         for chunk in _batches(field_rows.iterator(chunk_size=BATCH)):
             self._run(
                 f"UNWIND $rows AS r {field_match} "
-                f"{rel_verb} (a)-[:FIELD_FEEDS {{transformation: r[4]}}]->(b)",
+                f"{rel_verb} (a)-[:FIELD_FEEDS "
+                "{transformation: r[4], vf: r[5], vt: r[6], h: r[7]}]->(b)",
                 gen=gen,
-                rows=[list(row) for row in chunk],
+                rows=[
+                    [*row[:5], micros(row[5]), micros(row[6]), row[7] is not None] for row in chunk
+                ],
             )
         return written
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from identity.decorators import read_access
 from products.forms import DomainCreateForm, DomainForm, form_groups
 from products.models import Domain
+from products.pages import domain_headers
 from products.permissions import (
     can_create_domain,
     can_edit,
@@ -116,6 +117,7 @@ def domain_detail(request, slug: str):
             "history": domain.history.select_related("user")[:30],
             "can_edit": can_edit(request.user, domain),
             "can_create": can_create_domain(request.user, domain),
+            "domain_headers": domain_headers(),
         },
     )
 

@@ -50,7 +50,7 @@ from products.odps import (
     resolve_asset,
     resolve_product_links,
 )
-from products.pages import port_sections
+from products.pages import port_sections, product_badges, product_headers
 from products.permissions import can_edit, editable_teams, is_admin
 from products.services import PRODUCT_DENIED, ProductEdit
 from products.slo import (
@@ -125,7 +125,8 @@ def product_list(request):
     products = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     products = list(products[:500])
     health = products_health(products)
-    rows = [{"product": p, "health": health[p.pk]} for p in products]
+    badges = product_badges(p.pk for p in products)
+    rows = [{"product": p, "health": health[p.pk], "badges": badges[p.pk]} for p in products]
     tags = sorted({t for tags in DataProduct.objects.values_list("tags", flat=True) for t in tags})
     context = {
         "filter": filterset,
@@ -188,6 +189,8 @@ def product_detail(request, uid: str):
         "health": _health(all_slos, samples, now),
         "can_edit": can_edit(request.user, product),
         "port_sections": port_sections(),
+        "product_headers": product_headers(),
+        "badges": product_badges([product.pk])[product.pk],
     }
     return render(request, "products/product_detail.html", context)
 

@@ -108,7 +108,11 @@ def test_lineage_bad_parameters_are_named(client, make_source, list_kind):
     resp = client.get("/api/v1/lineage", {"urn": urn, "depth": "-1"})
     assert resp.status_code == 400 and "depth" in resp.json()
     resp = client.get("/api/v1/lineage", {"urn": urn, "direction": "downstream"}).json()
-    assert resp["edges"] == [{"source": urn, "target": dataset_urn("test://x", "b"), "job": None}]
+    edges = [{k: e[k] for k in ("source", "target", "job")} for e in resp["edges"]]
+    assert edges == [{"source": urn, "target": dataset_urn("test://x", "b"), "job": None}]
+    assert resp["edges"][0]["sources"] == ["chain"] and not resp["edges"][0]["manual"]
+    resp = client.get("/api/v1/lineage", {"urn": urn, "as_of": "yesterday"})
+    assert resp.status_code == 400 and "as_of" in resp.json()
 
 
 def test_impact_csv_download(client, make_source, list_kind):
@@ -250,7 +254,10 @@ def test_openapi_lineage_responses_and_security_schemes(client):
     }
     assert "text/csv" in schema["paths"]["/api/v1/impact"]["get"]["responses"]["200"]["content"]
     assert set(components["LineageGraph"]["properties"]) == {"nodes", "edges"}
-    assert set(components["LineageGraphEdge"]["properties"]) == {"source", "target", "job"}
+    assert set(components["LineageGraphEdge"]["properties"]) == {
+        "source", "target", "job", "first_seen", "last_seen", "sources", "manual", "hidden",
+        "assertions",
+    }  # fmt: skip
     assert set(components["ImpactRow"]["properties"]) == {
         "urn",
         "name",
@@ -265,6 +272,12 @@ def test_openapi_lineage_responses_and_security_schemes(client):
         "target",
         "transformation",
         "subtypes",
+        "first_seen",
+        "last_seen",
+        "sources",
+        "manual",
+        "hidden",
+        "assertions",
     }
     assert set(components["ColumnRef"]["properties"]) == {"urn", "field"}
     schemes = schema["components"]["securitySchemes"]

@@ -22,7 +22,9 @@ def hot_cache_on(settings):
 
 @pytest.fixture
 def list_kind(monkeypatch):
-    monkeypatch.setitem(registry.HARVESTERS, "list", "tests.harvesters.test_framework.ListHarvester")
+    monkeypatch.setitem(
+        registry.HARVESTERS, "list", "tests.harvesters.test_framework.ListHarvester"
+    )
 
 
 def test_repeated_anonymous_reads_are_cached_and_a_write_invalidates_them(
@@ -47,3 +49,29 @@ def test_signed_in_reads_are_never_cached(client, make_source, list_kind):
     for _ in range(2):
         resp = client.get("/api/v1/assets", HTTP_AUTHORIZATION=f"Token {token}")
         assert resp.status_code == 200 and "X-Mesh-Cache" not in resp
+
+
+def test_anonymous_search_page_is_cached_without_a_cookie_and_signed_in_pages_are_not(
+    client, make_source, list_kind
+):
+    """Issue 9, item 11: the HTML search page of the read mix is served from memory for
+    anonymous visitors (it no longer sets a CSRF cookie); a write invalidates it; signed-in
+    users always get their own page (with the CSRF token their forms need)."""
+    source = make_source("chain", "list", {"tables": ["orders"]})
+    run_harvest(source)
+    first = client.get("/search", {"q": "orders"})
+    assert first.status_code == 200 and not first.cookies
+    again = client.get("/search", {"q": "orders"})
+    assert again["X-Mesh-Cache"] == "hit" and again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"]
+    assert again.get("Content-Security-Policy") == first.get("Content-Security-Policy")
+    assert again.get("X-Frame-Options") == first.get("X-Frame-Options")
+    source.config = {"tables": ["orders", "orders_archive"]}
+    source.save()
+    run_harvest(source)
+    fresh = client.get("/search", {"q": "orders"})
+    assert fresh.status_code == 200 and "X-Mesh-Cache" not in fresh  # rendered anew
+    client.force_login(User.objects.create_user("signed"))
+    for _ in range(2):
+        page = client.get("/search", {"q": "orders"})
+        assert "X-Mesh-Cache" not in page and b"X-CSRFToken" in page.content

@@ -179,7 +179,7 @@ def test_asset_page_header_schema_and_description(catalog, db, client):
     assert len(names) == 7
     assert 'id="column-filter"' in html and 'data-filter-table="schema-table"' in html
     # the usage app (issue 14) adds its Usage tab after the lineage tabs
-    assert resp.context["tabs"] == ["schema", "lineage", "impact", "usage"]
+    assert resp.context["tabs"] == ["schema", "lineage", "impact", "history", "usage"]
     assert "basic information about a customer" in html
 
 

@@ -43,7 +43,7 @@ def make_assets(n: int, around: Asset | None = None) -> list[Asset]:
 
 
 class TestHomePage(PageTests):
-    queries = 8
+    queries = 13  # + usage: popular (2), the viewer's preference and recent views/queries (3)
 
     def setup_rows(self) -> str:
         make_assets(2)
@@ -79,21 +79,22 @@ class _AssetPage(PageTests):
 
 
 class TestAssetSchemaTab(_AssetPage):
-    queries = 12  # + the dbt test results (quality) under the schema
+    queries = 15  # + the dbt test results (quality) under the schema, + open incidents
+    # + usage: the popularity badge and the schema table's Usage column
 
 
 class TestAssetLineageTab(_AssetPage):
     tab = "lineage"
-    queries = 11
+    queries = 13  # + the popularity badge (usage), + open incidents (notifications header)
 
 
 class TestAssetImpactTab(_AssetPage):
     tab = "impact"
-    queries = 16
+    queries = 18  # + open incidents (notifications header)
 
 
 class TestJobRunsTab(PageTests):
-    queries = 11
+    queries = 12  # + open incidents (notifications header)
 
     def setup_rows(self) -> str:
         self.job = make_asset("jobs.nightly", kind="job", type="job")

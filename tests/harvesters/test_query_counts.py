@@ -4,6 +4,7 @@ flat (no N+1); see :mod:`tests.base`."""
 import itertools
 
 from catalog.models import HarvestRun, Source
+from harvesters.models import RunChange
 from tests.base import APIDetailTests, APIListTests, PageTests
 from tests.factories import make_asset
 
@@ -24,7 +25,7 @@ def make_sources(n: int) -> list[Source]:
 
 
 class TestSourcesPage(PageTests):
-    queries = 5  # + the lost-run reaper's check
+    queries = 6  # + the lost-run reaper's check, + the schedules
 
     def setup_rows(self) -> str:
         make_sources(2)
@@ -35,20 +36,28 @@ class TestSourcesPage(PageTests):
 
 
 class TestRunPage(PageTests):
-    queries = 3
+    # run, change totals, change count, change page, removed assets, session, user (the
+    # removed assets here have no asset id: no restorable-links query)
+    queries = 7
 
     def setup_rows(self) -> str:
         self.run = HarvestRun.objects.filter(source__in=make_sources(1)).first()
+        self._change("asset_removed", 0)
         return f"/runs/{self.run.pk}/"
+
+    def _change(self, kind: str, k: int) -> None:
+        RunChange.objects.create(run=self.run, kind=kind, urn=f"urn:mc:dataset:x://h/t{k}")
 
     def grow(self) -> None:
         self.run.warnings = [{"item": f"t{k}", "message": "odd"} for k in range(5)]
         self.run.save()
+        for k, kind in enumerate(["asset_added", "asset_removed", "schema_changed"] * 5, 1):
+            self._change(kind, k)
 
 
 class TestSourceListAPI(APIListTests):
     url = "/api/v1/sources"
-    queries = 3
+    queries = 4  # + the sources' schedules (django-celery-beat), one query
     filters = {"kind=sql": 3, "kind=dbt": 0, "enabled=true": 3, "enabled=false": 0, "q=db-": 3}
 
     def make(self, n: int) -> None:
@@ -73,7 +82,7 @@ class TestRunDetailAPI(APIDetailTests):
 
 
 class TestSourceDetailAPI(APIDetailTests):
-    queries = 2
+    queries = 3  # + the schedule
     missing_url = "/api/v1/sources/999999"
 
     def make_one(self) -> str:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from access.models import AccessRequest, State
-from catalog.models import Source
+from catalog.models import HarvestRun, Source
 from identity.models import ApiToken
 from tests.identity.test_tokens import EVENT
 
@@ -72,6 +72,9 @@ API_MATRIX = {
     ("PATCH", "/api/v1/sources/{id}"): ADMINS,
     ("DELETE", "/api/v1/sources/{id}"): ADMINS,
     ("POST", "/api/v1/sources/{id}/harvest"): ADMINS,
+    ("POST", "/api/v1/sources/{id}/test-connection"): ADMINS,
+    ("POST", "/api/v1/sources/test-connection"): ADMINS,
+    ("POST", "/api/v1/runs/{id}/cancel"): ADMINS,
     ("POST", "/api/v1/tokens"): SIGNED_IN,
     ("DELETE", "/api/v1/tokens/{id}"): {"owner", "admin"},  # olivia's token
     # Access requests and grants (access/permissions.py, access/services.py). Every one is
@@ -87,6 +90,33 @@ API_MATRIX = {
     ("POST", "/api/v1/grants/{id}/renew"): CONSUMER,
     ("POST", "/api/v1/grants/{id}/retry"): APPROVERS,
     ("POST", "/api/v1/grants/{id}/mark-provisioned"): APPROVERS,  # not the consumer
+    # Manual lineage (lineage/services.py): owners of the downstream asset (here the team
+    # sales-eng owns it: its editing members), stewards and staff.
+    ("POST", "/api/v1/lineage/edges"): EDITORS,
+    ("DELETE", "/api/v1/lineage/edges/{id}"): EDITORS,
+    ("POST", "/api/v1/lineage/edges/{id}/hide"): EDITORS,
+    ("POST", "/api/v1/lineage/edges/{id}/unhide"): EDITORS,
+    ("DELETE", "/api/v1/lineage/column-edges/{id}"): EDITORS,
+    ("POST", "/api/v1/lineage/column-edges/{id}/hide"): EDITORS,
+    ("POST", "/api/v1/lineage/column-edges/{id}/unhide"): EDITORS,
+    # Notifications (notifications/incidents.py, notifications/services.py). Incidents are
+    # opened by staff on Orders (owning team Sales Eng); subscriptions and webhooks are
+    # oscar's own (the viewer), invisible to everyone else.
+    ("POST", "/api/v1/incidents"): SIGNED_IN,
+    ("POST", "/api/v1/incidents/{id}/acknowledge"): EDITORS,
+    ("POST", "/api/v1/incidents/{id}/resolve"): EDITORS,
+    ("POST", "/api/v1/incidents/{id}/reopen"): EDITORS,
+    ("POST", "/api/v1/incidents/{id}/update"): EDITORS,
+    ("POST", "/api/v1/incidents/{id}/comment"): SIGNED_IN,
+    ("POST", "/api/v1/notifications/read"): SIGNED_IN,
+    ("POST", "/api/v1/subscriptions"): SIGNED_IN,
+    ("PUT", "/api/v1/subscriptions/{id}"): CONSUMER,
+    ("PATCH", "/api/v1/subscriptions/{id}"): CONSUMER,
+    ("DELETE", "/api/v1/subscriptions/{id}"): CONSUMER,
+    ("POST", "/api/v1/webhooks"): SIGNED_IN,
+    ("PUT", "/api/v1/webhooks/{id}"): CONSUMER,
+    ("PATCH", "/api/v1/webhooks/{id}"): CONSUMER,
+    ("DELETE", "/api/v1/webhooks/{id}"): CONSUMER,
 }
 # Cells the hardening branch (issue 9: harvesters/access.py) closes; until it is merged
 # the harvest endpoint lets any signed-in user queue a harvest.
@@ -100,6 +130,14 @@ HIDDEN = {
     for op in API_MATRIX
     if op[1].startswith(("/api/v1/access-requests/{id}/", "/api/v1/grants/{id}/"))
 }
+# oscar's subscriptions and webhooks are his alone: everyone else gets 404
+HIDDEN.update(
+    {
+        op: SIGNED_IN - CONSUMER
+        for op in API_MATRIX
+        if op[1] in ("/api/v1/subscriptions/{id}", "/api/v1/webhooks/{id}")
+    }
+)
 
 FORM_MATRIX = {
     "/products/new/": EDITORS,
@@ -207,14 +245,62 @@ def request_for(method: str, path: str, w: dict, admin: APIClient):
         ("DELETE", "/api/v1/sources/{id}"): (f"/api/v1/sources/{w['source'].pk}", None, None),
         ("POST", "/api/v1/sources/{id}/harvest"): (
             f"/api/v1/sources/{w['source'].pk}/harvest", None, None),
+        ("POST", "/api/v1/sources/{id}/test-connection"): (
+            f"/api/v1/sources/{w['source'].pk}/test-connection", None, None),
+        ("POST", "/api/v1/sources/test-connection"): (
+            "/api/v1/sources/test-connection", {"kind": source["kind"], "config": source["config"]},
+            None),
         ("POST", "/api/v1/tokens"): ("/api/v1/tokens", {"name": "t", "scopes": ["read"]}, None),
         ("DELETE", "/api/v1/tokens/{id}"): (f"/api/v1/tokens/{w['token'].pk}", None, None),
     }  # fmt: skip
+    if path == "/api/v1/runs/{id}/cancel":  # a queued run of the source, made on demand
+        run = HarvestRun.objects.create(source=w["source"], status=HarvestRun.Status.QUEUED)
+        return f"/api/v1/runs/{run.pk}/cancel", None, None
+    if path.startswith(("/api/v1/incidents", "/api/v1/notifications", "/api/v1/subscriptions",
+                        "/api/v1/webhooks")):  # fmt: skip
+        return notify_call(path, w)
     if path.startswith("/api/v1/access-requests"):
         return access_call(path, w)
     if path.startswith("/api/v1/grants/"):
         return grant_call(path, w)
+    if path.startswith("/api/v1/lineage/edges") or path.startswith("/api/v1/lineage/column-"):
+        return lineage_call(method, path, w)
     return table[(method, path)]
+
+
+def lineage_call(method: str, path: str, w: dict):
+    """URL and body of a manual-lineage operation: assets a → b (b owned by the team
+    sales-eng, column v each), with a harvested edge (hidden for unhide) or a manual one
+    (for DELETE) to act on."""
+    from catalog.models import Asset, Field, Owner, Ownership
+    from lineage.models import FieldLineageEdge, LineageEdge, Provenance
+
+    a, b = (
+        Asset.objects.create(urn=f"urn:mc:dataset:m://x/{n}", name=n, namespace="m://x")
+        for n in ("a", "b")
+    )
+    team = Owner.objects.create(name="sales-eng", kind="team")
+    Ownership.objects.create(asset=b, owner=team)
+    fa, fb = (Field.objects.create(asset=x, name="v", data_type="integer") for x in (a, b))
+    column = "column-" in path
+    model, ends = (FieldLineageEdge, (fa, fb)) if column else (LineageEdge, (a, b))
+    manual = method == "DELETE"
+    edge = model.objects.create(
+        key="k",
+        upstream=ends[0],
+        downstream=ends[1],
+        origin=None if manual else w["source"],
+        provenance=Provenance.MANUAL if manual else Provenance.HARVESTED,
+        hidden_at=timezone.now() if path.endswith("unhide") else None,
+    )
+    if path == "/api/v1/lineage/edges":
+        return path, {"upstream": a.urn, "downstream": b.urn, "note": "seen in the job code"}, None
+    base = f"/api/v1/lineage/{'column-edges' if column else 'edges'}/{edge.pk}"
+    if path.endswith("/hide"):
+        return f"{base}/hide", {"reason": "wrong join"}, None
+    if path.endswith("/unhide"):
+        return f"{base}/unhide", None, None
+    return base, None, None
 
 
 def access_call(path: str, w: dict):
@@ -230,6 +316,41 @@ def access_call(path: str, w: dict):
         "comment": {"text": "which columns?"},
     }[action]
     return f"/api/v1/access-requests/{access_request(w).pk}/{action}", body, None
+
+
+def notify_call(path: str, w: dict):
+    """URL and body of a notifications operation, creating what it acts on: an incident
+    opened by staff on Orders (resolved for reopen), oscar's subscription or webhook."""
+    from notifications import incidents
+    from notifications.models import Subscription, Webhook
+
+    if path in ("/api/v1/incidents", "/api/v1/subscriptions", "/api/v1/webhooks"):
+        body = {
+            "/api/v1/incidents": {"title": "Late", "product": "orders"},
+            "/api/v1/subscriptions": {"target_kind": "product", "target_id": w["orders"].pk},
+            "/api/v1/webhooks": {"name": "h", "url": "http://127.0.0.1:9/hook", "kind": "json"},
+        }[path]
+        return path, body, None
+    if path == "/api/v1/notifications/read":
+        return path, {}, None
+    if path.startswith("/api/v1/subscriptions/"):
+        sub = Subscription.objects.create(
+            user=w["oscar"], target_kind="product", target_id=w["orders"].pk
+        )
+        body = {"target_kind": "product", "target_id": w["orders"].pk, "muted": True}
+        return f"/api/v1/subscriptions/{sub.pk}", body, None
+    if path.startswith("/api/v1/webhooks/"):
+        hook = Webhook.objects.create(user=w["oscar"], name="h", url="http://127.0.0.1:9/h")
+        body = {"name": "h2", "url": "http://127.0.0.1:9/h2", "kind": "slack"}
+        return f"/api/v1/webhooks/{hook.pk}", body, None
+    action = path.rsplit("/", 1)[1]
+    incident, _ = incidents.open_incident(
+        episode=incidents.manual_episode(), title="Late", product=w["orders"], user=w["staff"]
+    )
+    if action == "reopen":
+        incidents.resolve(incident, w["staff"])
+    body = {"resolve": {"note": "ok"}, "comment": {"text": "seen"}, "update": {"severity": "low"}}
+    return f"/api/v1/incidents/{incident.pk}/{action}", body.get(action), None
 
 
 def grant_call(path: str, w: dict):

@@ -6,8 +6,12 @@ it cannot start, these tests fail. ``tests/lineage/test_graph_neo4j.py`` adds wh
 the Bolt backend (schema, generations, round trips, parity on real and generated graphs).
 """
 
+import time
+from datetime import timedelta
+
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from catalog.models import Asset
 from catalog.outbox import process_outbox
@@ -24,7 +28,7 @@ from harvesters.records import (
 from harvesters.runner import run_harvest
 from lineage import queries
 from lineage.graph import get_graph_backend
-from lineage.graph.base import ProjectedGraphBackend
+from lineage.graph.base import EdgeView, ProjectedGraphBackend
 
 NS = "test://g"
 
@@ -233,7 +237,125 @@ class GraphContract(GraphFixtures):
         assert queries.impact(urn("a")) == before
 
 
-class TestSQLGraph(GraphContract):
+def staff_user():
+    from django.contrib.auth.models import User
+
+    return User.objects.get_or_create(username="root", defaults={"is_staff": True})[0]
+
+
+class HistoryContract(GraphFixtures):
+    """Manual, hidden and historical edges (issue 13): both backends give the same
+    answers, which these exact expectations pin."""
+
+    def test_manual_edge_is_followed_and_survives_harvests(self, make_source):
+        from lineage import services
+
+        self.harvest(make_source, EDGES)
+        with pytest.raises(services.LineageEditError):
+            services.add_edge(staff_user(), urn("e"), urn("nope"), "x")
+        self.harvest(make_source, [*EDGES, ("m", "n")])
+        edge = services.add_edge(staff_user(), urn("e"), urn("m"), "found in the cron job")
+        process_outbox(only="graph")
+        self.harvest(make_source, [*EDGES, ("m", "n")])  # the source never reports e → m
+        rows = queries.impact(urn("d"))
+        assert [(r["name"], r["depth"]) for r in rows] == [("e", 1), ("m", 2), ("n", 3)]
+        graph = queries.asset_lineage(urn("m"), "upstream", 1)
+        (manual,) = [e for e in graph["edges"] if e["source"] == urn("e")]
+        assert manual["manual"] and manual["sources"] == ["manual"]
+        assert manual["assertions"][0]["author"] == "root"
+        assert manual["assertions"][0]["note"] == "found in the cron job"
+        services.remove_edge(staff_user(), edge)
+        process_outbox(only="graph")
+        assert [r["name"] for r in queries.impact(urn("d"))] == ["e"]
+        # ended, not deleted: the past still has it
+        past = EdgeView(as_of=edge.valid_from + timedelta(microseconds=1))
+        assert [r["name"] for r in queries.impact(urn("d"), view=past)] == ["e", "m", "n"]
+
+    def test_hidden_edge_is_left_out_and_stays_hidden(self, make_source, settings):
+        from lineage import services
+        from lineage.models import FieldLineageEdge, LineageEdge
+
+        settings.MESH_STALE_REMOVAL_MAX_SHARE = 0.5
+        self.harvest(make_source, EDGES)
+        edge = LineageEdge.objects.get(upstream__urn=urn("d"), downstream__urn=urn("e"))
+        services.hide_edge(staff_user(), edge, "d only reads e's audit columns")
+        column = FieldLineageEdge.objects.get(upstream__asset__urn=urn("b"))
+        services.hide_edge(staff_user(), column, "not a real dependency")
+        process_outbox(only="graph")
+        for _ in range(2):  # the hiding survives a re-harvest ...
+            assert queries.impact(urn("d")) == []
+            shown = queries.impact(urn("d"), view=EdgeView(hidden=True))
+            assert [r["name"] for r in shown] == ["e"]
+            names = {
+                n["name"] for n in queries.column_lineage(urn("d"), "v", "upstream", None)["nodes"]
+            }
+            assert names == {"d.v", "c.v", "a.v"}
+            self.harvest(make_source, EDGES)
+        # ... and a gap: d → e disappears, then comes back as a new row, still hidden
+        self.harvest(make_source, [e for e in EDGES if e != ("d", "e")] + [("e", "f")])
+        self.harvest(make_source, [*EDGES, ("e", "f")])
+        assert queries.impact(urn("d")) == []
+        graph = queries.asset_lineage(urn("d"), "downstream", 1, EdgeView(hidden=True))
+        (hidden,) = graph["edges"]
+        assert hidden["hidden"] and len(hidden["assertions"]) == 1
+        assert hidden["assertions"][0]["hidden_reason"] == "d only reads e's audit columns"
+        with pytest.raises(services.LineageEditError):
+            services.remove_edge(staff_user(), edge)  # harvested: hide, not remove
+
+    def test_as_of_answers_with_the_edges_valid_then(self, make_source, settings):
+        from lineage.models import LineageEdge
+
+        settings.MESH_STALE_REMOVAL_MAX_SHARE = 0.5
+        self.harvest(make_source, EDGES)
+        first = timezone.now()
+        time.sleep(0.01)
+        # d → e goes away, e → f arrives
+        self.harvest(make_source, [e for e in EDGES if e != ("d", "e")] + [("e", "f")])
+        second = timezone.now()
+        time.sleep(0.01)
+        self.harvest(make_source, [*EDGES, ("e", "f")])  # d → e is back
+        assert [r["name"] for r in queries.impact(urn("d"))] == ["e", "f"]
+        then = EdgeView(as_of=first)
+        assert [r["name"] for r in queries.impact(urn("d"), view=then)] == ["e"]
+        assert queries.impact(urn("d"), view=EdgeView(as_of=second)) == []
+        assert queries.impact(urn("e"), view=EdgeView(as_of=second))[0]["name"] == "f"
+        old = queries.column_lineage(urn("e"), "v", "upstream", None, EdgeView(as_of=second))
+        assert {n["name"] for n in old["nodes"]} == {"e.v"}
+        before = timezone.now() - timedelta(days=1)
+        assert queries.asset_lineage(urn("d"), "both", None, EdgeView(as_of=before))["edges"] == []
+        # two rows for d → e: the ended one and the current one
+        rows = LineageEdge.objects.filter(upstream__urn=urn("d"), downstream__urn=urn("e"))
+        assert sorted(r.valid_to is None for r in rows) == [False, True]
+        graph = queries.asset_lineage(urn("d"), "downstream", 1)
+        (edge,) = graph["edges"]
+        assert edge["sources"] == ["g"] and edge["first_seen"] and edge["last_seen"]
+
+    def test_rebuild_keeps_history_and_hiding(self, make_source, _backend, settings):
+        from lineage import services
+        from lineage.models import LineageEdge
+
+        settings.MESH_STALE_REMOVAL_MAX_SHARE = 0.5
+        self.harvest(make_source, EDGES)
+        first = timezone.now()
+        services.hide_edge(
+            staff_user(),
+            LineageEdge.objects.get(upstream__urn=urn("a"), downstream__urn=urn("b")),
+            "r",
+        )
+        self.harvest(make_source, [e for e in EDGES if e != ("c", "d")])
+        if isinstance(_backend, ProjectedGraphBackend):
+            _backend.rebuild()
+        assert [r["name"] for r in queries.impact(urn("a"))] == ["c"]
+        assert [r["name"] for r in queries.impact(urn("a"), view=EdgeView(as_of=first))] == [
+            "c",
+            "d",
+            "e",
+        ]
+        every = EdgeView(as_of=first, hidden=True)
+        assert [r["name"] for r in queries.impact(urn("a"), view=every)] == ["b", "c", "d", "e"]
+
+
+class TestSQLGraph(GraphContract, HistoryContract):
     """The embedded default: traversal over the SQL lineage tables."""
 
     @pytest.fixture
@@ -253,7 +375,7 @@ def bolt_settings(server: dict) -> dict:
     }
 
 
-class TestNeo4jGraph(GraphContract):
+class TestNeo4jGraph(GraphContract, HistoryContract):
     """The Bolt backend against a real Neo4j Community 5.26 server."""
 
     @pytest.fixture

@@ -67,7 +67,7 @@ def small_lake(tmp_path):
 
 def test_lake_harvest_samples_freshness_from_last_modified(small_lake, make_source, harvest):
     root, newest = small_lake
-    urn = dataset_urn("file", str(root / "orders"))
+    urn = dataset_urn("lake://lake", "orders")
     ok = _freshness_slo(urn, threshold=3 * 3600, name="3h")
     late = _freshness_slo(urn, threshold=3600, name="1h")
     source = make_source("lake", "lake", {"path": str(root)})
@@ -193,7 +193,7 @@ def test_newest_timestamp_wins_between_lake_and_openlineage(
     small_lake, make_source, harvest, api, django_capture_on_commit_callbacks
 ):
     root, newest = small_lake
-    urn = dataset_urn("file", str(root / "orders"))
+    urn = dataset_urn("lake://lake", "orders")
     slo = _freshness_slo(urn, threshold=3 * 3600)
     source = make_source("lake", "lake", {"path": str(root)})
     harvest(source)

@@ -90,7 +90,7 @@ def _staff_client(client):
 
 
 class TestProductListPage(PageTests):
-    queries = 10
+    queries = 11  # + open incident badges (notifications)
 
     def setup_rows(self) -> str:
         make_products(2)
@@ -101,7 +101,7 @@ class TestProductListPage(PageTests):
 
 
 class TestProductPage(PageTests):
-    queries = 19
+    queries = 20  # + open incident badges (notifications)
 
     def setup_rows(self) -> str:
         self.team = _team()

@@ -15,7 +15,9 @@ def test_asset_usage_endpoint(client, harvested):
     body = client.get(f"/api/v1/assets/{CUSTOMER}/usage").json()
     assert body["urn"] == CUSTOMER and body["window_days"] == 30
     assert body["totals"] == {"queries": 8, "writes": 0, "users": 2, "rows": 36}
-    assert body["daily"][-1] == {"day": today.isoformat(), "queries": 3, "users": 1, "rows": 21}
+    assert body["daily"][-1] == {
+        "day": today.isoformat(), "queries": 3, "users": 1, "rows": 21, "monthly": False,
+    }  # fmt: skip
     assert body["top_users"][0] == {"user": "alice", "queries": 5}
     assert body["popularity"] == 100.0
     assert body["co_used"][0]["name"] == "Invoice"

@@ -35,8 +35,8 @@ def test_counts_per_asset_and_day(harvested):
     customer = asset_usage(chinook("Customer"))
     assert customer["totals"] == {"queries": 8, "writes": 0, "users": 2, "rows": 36}
     assert customer["daily"] == [
-        {"day": yesterday, "queries": 5, "users": 1, "rows": 15},
-        {"day": today, "queries": 3, "users": 1, "rows": 21},
+        {"day": yesterday, "queries": 5, "users": 1, "rows": 15, "monthly": False},
+        {"day": today, "queries": 3, "users": 1, "rows": 21, "monthly": False},
     ]
     assert customer["top_users"] == [
         {"user": "alice", "queries": 5},

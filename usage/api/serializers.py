@@ -10,6 +10,9 @@ class DailyUsageSerializer(serializers.Serializer):
     queries = serializers.IntegerField()
     users = serializers.IntegerField()
     rows = serializers.IntegerField()
+    monthly = serializers.BooleanField(
+        help_text="a month rolled up after the retention window; day is its first day"
+    )
 
 
 class ColumnUsageSerializer(serializers.Serializer):
@@ -55,6 +58,13 @@ class TotalsSerializer(serializers.Serializer):
     rows = serializers.IntegerField()
 
 
+class PageViewsSerializer(serializers.Serializer):
+    """The catalog's own usage of an asset: page views, and of them search clicks."""
+
+    views = serializers.IntegerField()
+    clicks = serializers.IntegerField(help_text="page views that came from a search result")
+
+
 class AssetUsageSerializer(serializers.Serializer):
     """An asset's usage over a window of days (``since``..``until`` inclusive)."""
 
@@ -69,6 +79,7 @@ class AssetUsageSerializer(serializers.Serializer):
     top_users = UserCountSerializer(many=True)
     co_used = CoUsedSerializer(many=True)
     top_queries = TopQuerySerializer(many=True)
+    page_views = PageViewsSerializer(help_text="views of the asset's catalog page in the window")
 
 
 class TopAssetSerializer(serializers.Serializer):

@@ -6,8 +6,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.api.params import int_param, single
 from catalog.models import Asset
 from usage.api.serializers import AssetUsageSerializer, TopAssetSerializer
+from usage.catalog_usage import asset_views
 from usage.queries import asset_usage, parse_window, top_assets
 
 WINDOW = OpenApiParameter(
@@ -19,20 +21,25 @@ WINDOW = OpenApiParameter(
 
 def _window(request) -> int:
     try:
-        return parse_window(request.query_params.get("window"))
+        raw = single(request.query_params, "window")
+        if raw == "":
+            raise ValueError("window must be a whole number of days, not empty")
+        return parse_window(raw)
     except ValueError as exc:
         raise ValidationError({"window": [str(exc)]}) from None
 
 
 class AssetUsageView(APIView):
     """Usage of one asset over a window: daily counts, top users, columns, co-used
-    assets, top queries. 404 for an unknown URN; 400 for a bad ``window``."""
+    assets, top queries, and views of its catalog page (``page_views``). 404 for an unknown URN; 400 for a bad ``window``."""
 
     @extend_schema(parameters=[WINDOW], responses=AssetUsageSerializer, tags=["usage"])
     def get(self, request, urn: str):
         """Return the asset's usage (see :func:`usage.queries.asset_usage`)."""
         asset = get_object_or_404(Asset, urn=urn)
-        return Response(AssetUsageSerializer(asset_usage(asset, _window(request))).data)
+        usage = asset_usage(asset, _window(request))
+        usage["page_views"] = asset_views(asset, usage["window_days"])
+        return Response(AssetUsageSerializer(usage).data)
 
 
 class TopUsageView(APIView):
@@ -53,17 +60,12 @@ class TopUsageView(APIView):
     def get(self, request):
         """Return ``[{urn, name, platform, queries, users, popularity}]``, most used first."""
         params = request.query_params
-        try:
-            limit = int(params.get("limit") or 20)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= 200:
-            raise ValidationError({"limit": ["limit must be a whole number from 1 to 200"]})
+        limit = int_param(params, "limit", 20, 1, 200)
         rows = top_assets(
             _window(request),
-            params.get("platform", ""),
-            params.get("domain", ""),
-            params.get("product", ""),
+            single(params, "platform") or "",
+            single(params, "domain") or "",
+            single(params, "product") or "",
             limit,
         )
         return Response(TopAssetSerializer(rows, many=True).data)

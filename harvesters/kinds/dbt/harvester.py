@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from catalog.urns import dataset_urn, job_urn, make_urn
 from harvesters.base import Harvester, HarvesterConfig, HarvestError
@@ -75,12 +75,18 @@ class DbtConfig(HarvesterConfig):
     ``<adapter>://<database>``. ``platform``: default the manifest's ``adapter_type``.
     """
 
-    target_dir: str | None = None
-    manifest_path: str | None = None
-    catalog_path: str | None = None
-    run_results_path: str | None = None
-    namespace: str | None = None
-    platform: str | None = None
+    target_dir: str | None = Field(
+        None, description="folder holding manifest.json (and catalog.json, run_results.json)"
+    )
+    manifest_path: str | None = Field(None, description="manifest.json (wins over target_dir)")
+    catalog_path: str | None = Field(None, description="catalog.json (wins over target_dir)")
+    run_results_path: str | None = Field(
+        None, description="run_results.json (wins over target_dir)"
+    )
+    namespace: str | None = Field(
+        None, description="OpenLineage namespace of the warehouse, e.g. postgres://db:5432"
+    )
+    platform: str | None = Field(None, description="default: the manifest's adapter_type")
 
     @model_validator(mode="after")
     def _needs_manifest(self) -> "DbtConfig":

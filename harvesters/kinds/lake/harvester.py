@@ -9,9 +9,12 @@ platform = format, ``fields_authoritative=True``) with ``properties["lake"]``::
     {"format": "parquet", "location": "file:///srv/lake/invoices", "file_count": 24,
      "partition_columns": ["BillingCountry"], "last_modified": "2026-11-01T02:00:00+00:00"}
 
-Naming follows OpenLineage (https://openlineage.io/docs/spec/naming): a local path gives
-namespace ``file`` and name the absolute path (URN ``urn:mc:dataset:file//srv/x``);
-``s3://bucket/key`` gives namespace ``s3://bucket`` and name ``key``.
+Naming (:mod:`harvesters.kinds.lake.naming`): a dataset of a local lake is named by its
+path relative to the lake root in namespace ``lake://<source name>`` (or ``namespace``),
+e.g. URN ``urn:mc:dataset:lake://finance-lake/invoices``, never by the machine's absolute
+path; ``properties.lake.location`` keeps where the files are. On object storage naming
+follows OpenLineage (https://openlineage.io/docs/spec/naming): ``s3://bucket/key`` gives
+namespace ``s3://bucket`` (or ``namespace``) and name ``key``.
 
 A file that cannot be described (encrypted footer, malformed page, corrupt checksum,
 unparsable CSV, a CSV header or JSON field names that are not valid UTF-8...) is
@@ -43,6 +46,7 @@ from harvesters.kinds.lake.common import (
 )
 from harvesters.kinds.lake.delta import inspect_delta
 from harvesters.kinds.lake.grouping import FileEntry, Group, excluded, plan, split_by_schema
+from harvesters.kinds.lake.naming import lake_namespace, relative_name
 from harvesters.kinds.lake.parquet import inspect_parquet
 from harvesters.kinds.lake.text import inspect_csv, inspect_jsonl
 from harvesters.records import DatasetRecord
@@ -65,16 +69,27 @@ class LakeConfig(HarvesterConfig):
     ``iceberg_catalog``: ``{name, type, uri, warehouse, ...}`` for pyiceberg ``load_catalog``.
     """
 
-    path: str = Field(min_length=1)
-    namespace: str | None = None
-    formats: list[Format] | None = None
-    sample_rows: int = Field(1000, ge=1)
-    sample_bytes: int = Field(1 << 20, ge=1024)
-    verify_bytes: int = Field(8 << 20, ge=0)
-    exclude: list[str] = []
-    max_files: int | None = Field(None, ge=1)
-    storage_options: dict = {}
-    iceberg_catalog: dict | None = None
+    path: str = Field(
+        min_length=1, description="a local folder or object-store URL (s3://bucket/prefix)"
+    )
+    namespace: str | None = Field(None, description="overrides the namespace derived from path")
+    formats: list[Format] | None = Field(None, description="formats to harvest (default: all)")
+    sample_rows: int = Field(1000, ge=1, description="CSV/JSON rows read to infer a schema")
+    sample_bytes: int = Field(1 << 20, ge=1024, description="CSV/JSON bytes read to infer a schema")
+    verify_bytes: int = Field(
+        8 << 20,
+        ge=0,
+        description="a Parquet file's first row group is checked when at most this many "
+        "compressed bytes (0: footer only)",
+    )
+    exclude: list[str] = Field([], description="glob patterns relative to path (tmp/*, *.bak)")
+    max_files: int | None = Field(None, ge=1, description="stop listing after this many files")
+    storage_options: dict = Field(
+        {}, description="fsspec/deltalake/pyiceberg options (credentials, endpoint)"
+    )
+    iceberg_catalog: dict | None = Field(
+        None, description="{name, type, uri, warehouse, ...} for pyiceberg load_catalog"
+    )
 
 
 class LakeHarvester(Harvester):
@@ -99,6 +114,13 @@ class LakeHarvester(Harvester):
         self.local = protocol in ("file", "local")
         self.protocol = protocol
         self.root = root.rstrip("/")
+        #: local lakes name datasets relative to the root (harvesters.kinds.lake.naming)
+        self.local_namespace = None
+        if self.local:
+            owner = self.source.name if self.source is not None else None
+            self.local_namespace = cfg.namespace or lake_namespace(
+                owner or relative_name("/", self.root).rsplit("/", 1)[-1]
+            )
         entries = self._entries(listing)
         layout = plan(entries, cfg.formats)
         catalog_locations: set[str] = set()
@@ -177,7 +199,10 @@ class LakeHarvester(Harvester):
         extra: dict,
     ) -> DatasetRecord:
         namespace, name = location_name(uri)
-        if self.config.namespace:
+        inside = name == self.root or name.startswith(self.root + "/")
+        if self.local_namespace and namespace == "file" and inside:
+            namespace, name = self.local_namespace, relative_name(self.root, name)
+        elif self.config.namespace:
             namespace = self.config.namespace
         display = name.rstrip("/").rsplit("/", 1)[-1] or name
         lake = {

@@ -11,6 +11,7 @@ One bad event never stops the others: it is reported by index and not stored.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from catalog.models import Asset, Source
 from catalog.outbox import schedule_outbox_processing
+from harvesters.kinds.lake.naming import file_dataset_resolver, mentions_files, rename_file_datasets
 from harvesters.kinds.openlineage.convert import STATE_RANK, Converted, RunUpdate, convert
 from harvesters.kinds.openlineage.merge import prepare
 from harvesters.kinds.openlineage.validation import error, validate_event
@@ -147,9 +149,16 @@ def ingest_events(
             )
             continue
         pending.append(_Pending(index, event, kind, hashlib.sha256(text.encode()).hexdigest()))
+    # local files under a lake source's root take the lake's names (one query, only when
+    # an event names files); the stored event keeps what the producer sent
+    resolve = file_dataset_resolver() if any(mentions_files(i.event) for i in pending) else None
     for item in pending:
         try:
-            item.conv = convert(item.event, item.kind)
+            event = item.event
+            if resolve is not None and mentions_files(event):
+                event = copy.deepcopy(event)
+                rename_file_datasets(event, resolve)
+            item.conv = convert(event, item.kind)
         except Exception as exc:  # a converter bug must not lose the other events
             log.exception("OpenLineage event %s could not be converted", item.index)
             by_index[item.index] = ItemResult(

@@ -27,6 +27,7 @@ from catalog.models import Asset, AssetSource, HarvestRun, OutboxEvent, Source
 from catalog.outbox import schedule_outbox_processing
 from harvesters.kinds.push.items import Parsed, error, to_records, validate_item
 from harvesters.locks import lock_source
+from harvesters.models import RunChange
 from harvesters.report import HarvestReport
 from harvesters.runner import WRITE_ATTEMPTS, _is_write_race, _remove_stale
 from harvesters.sink import CatalogSink
@@ -189,12 +190,14 @@ def _write(
             statuses[p.index] = "updated" if p.urn in known else "created"
             known.add(p.urn)  # a second upsert of a URN in one request updates it
         sink.flush()
-        gone = _soft_delete(source, [p.urn for p in deletes])
+        gone = _soft_delete(source, [p.urn for p in deletes], sink.changes)
+        sink.changes.flush()
         for p in deletes:
             statuses[p.index] = "deleted" if p.urn in gone else "not_found"
         report.counts["deleted"] = len(gone)
         if complete:
-            status, removed = _remove_stale(source, run, report, sink.seen_urns)
+            status, removed = _remove_stale(source, run, report, sink.seen_urns, sink.changes)
+            sink.changes.flush()
         else:
             status = HarvestRun.Status.PARTIAL if report.errors else HarvestRun.Status.SUCCEEDED
         transaction.on_commit(schedule_outbox_processing)
@@ -210,9 +213,11 @@ def _existing_urns(urns: list[str]) -> set[str]:
     return found
 
 
-def _soft_delete(source: Source, urns: list[str]) -> set[str]:
+def _soft_delete(source: Source, urns: list[str], changes=None) -> set[str]:
     """Mark ``source``'s links to ``urns`` removed, and the assets no other source still
-    reports; returns the URNs whose link was active (what was deleted)."""
+    reports (each an ``asset_removed`` change of the run in ``changes``, a
+    :class:`harvesters.changes.ChangeRecorder`); returns the URNs whose link was active
+    (what was deleted)."""
     if not urns:
         return set()
     links = AssetSource.objects.filter(source=source, removed=False, asset__urn__in=urns)
@@ -227,6 +232,14 @@ def _soft_delete(source: Source, urns: list[str]) -> set[str]:
         )
     )
     orphans = [a for a in asset_ids if a not in still]
+    if changes is not None:
+        for _, asset_id, urn in pairs:
+            changes.add(
+                RunChange.Kind.ASSET_REMOVED,
+                urn,
+                asset_id,
+                {"catalog_removed": asset_id not in still},
+            )
     Asset.objects.filter(id__in=orphans).update(removed=True, removed_at=timezone.now())
     OutboxEvent.objects.bulk_create(
         [OutboxEvent(topic=OutboxEvent.Topic.ASSET, key=urn, op="delete")

@@ -8,7 +8,9 @@ Config (``SQLConfig``, unknown keys refused)::
     include_schemas: ["public", "sales_*"]   # optional fnmatch patterns (default: all)
     exclude_schemas: ["tmp_*"]               # optional; system schemas are always excluded
     include_views: true                      # views, their SQL and their lineage
-    row_counts: true                         # SELECT count(*) per table
+    row_counts: true                         # SELECT count(*) per table, each in a
+                                             # transaction of its own; a failed count
+                                             # is a warning (the table is kept)
     connect_timeout: 10                      # seconds
 
 Naming (converges with dbt and OpenLineage, see :mod:`catalog.urns`): a table is
@@ -30,19 +32,33 @@ import fnmatch
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 from django.conf import settings
 from pydantic import Field as PydanticField
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.engine.reflection import ObjectKind
 from sqlalchemy.pool import NullPool
 
 from catalog.urns import dataset_urn, namespace_for_sqlalchemy_url
 from harvesters.base import Harvester, HarvesterConfig, HarvestError
-from harvesters.records import DatasetRecord, FieldLineageRecord, FieldRecord, LineageRecord
+from harvesters.kinds.sql.introspect import (
+    COUNT_CHUNK,
+    DESCRIBE_CHUNK,
+    DuckDBIntrospector,
+    RelationInfo,
+    SAIntrospector,
+    SQLiteIntrospector,
+    _reason,
+)
+from harvesters.records import (
+    Checkpoint,
+    DatasetRecord,
+    FieldLineageRecord,
+    FieldRecord,
+    LineageRecord,
+)
+from harvesters.report import HarvestReport
 from harvesters.sqlparsing.dialects import sqlglot_dialect
 from harvesters.sqlparsing.lineage import field_edges, parse_sql_lineage
 
@@ -60,45 +76,30 @@ SYSTEM_SCHEMAS = {
 }
 SYSTEM_SCHEMA_PATTERNS = ("pg_temp_*", "pg_toast_temp_*")
 PLATFORMS = {"postgresql": "postgres", "mariadb": "mysql"}
+#: dialects whose "schema" is the database: tables are named ``<schema>.<table>`` (as
+#: OpenLineage's MySQL naming and dbt-mysql do), and a URL naming a database harvests only it
+TWO_PART_DIALECTS = {"mysql", "mariadb"}
 
 
 class SQLConfig(HarvesterConfig):
     """Configuration of a ``sql`` source; see the module docstring for each key."""
 
-    url: str
-    namespace: str | None = None
-    include_schemas: list[str] | None = None
-    exclude_schemas: list[str] = PydanticField(default_factory=list)
-    include_views: bool = True
-    row_counts: bool = True
-    connect_timeout: float = PydanticField(default=10, gt=0)
-
-
-@dataclass(slots=True)
-class ColumnInfo:
-    """A column as introspected: native type string and optional SQLAlchemy type."""
-
-    name: str
-    native_type: str
-    sa_type: object | None = None
-    nullable: bool | None = None
-    comment: str = ""
-
-
-@dataclass(slots=True)
-class RelationInfo:
-    """A table or view as introspected (``type`` "table" or "view")."""
-
-    schema: str
-    name: str
-    type: str
-    columns: list[ColumnInfo] = field(default_factory=list)
-    comment: str = ""
-    primary_key: list[str] = field(default_factory=list)
-    # each {"columns": [...], "schema": str, "table": str, "ref_columns": [...]}
-    foreign_keys: list[dict] = field(default_factory=list)
-    view_definition: str = ""
-    row_count: int | None = None
+    url: str = PydanticField(
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pass@db:5432/chinook or "
+        "sqlite:////data/Chinook_Sqlite.sqlite (DuckDB files are opened read-only)"
+    )
+    namespace: str | None = PydanticField(None, description="OpenLineage namespace override")
+    include_schemas: list[str] | None = PydanticField(
+        None, description="fnmatch patterns of the schemas to harvest (default: all)"
+    )
+    exclude_schemas: list[str] = PydanticField(
+        default_factory=list, description="fnmatch patterns of schemas to skip, e.g. sales_*"
+    )
+    include_views: bool = PydanticField(True, description="harvest views and their lineage")
+    row_counts: bool = PydanticField(True, description="count the rows of every table")
+    connect_timeout: float = PydanticField(
+        default=10, gt=0, description="seconds to wait for the database to answer"
+    )
 
 
 def safe_url(url: str) -> str:
@@ -174,6 +175,11 @@ class SQLHarvester(Harvester):
     kind = "sql"
     config_class = SQLConfig
     config: SQLConfig
+    _two_part = False  # set per run: MySQL/MariaDB naming (see TWO_PART_DIALECTS)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._families: dict[tuple, str] = {}
 
     def records(self) -> Iterator:
         """Connect, introspect every included schema and yield the records."""
@@ -189,6 +195,26 @@ class SQLHarvester(Harvester):
                 yield from self._harvest(conn)
         finally:
             engine.dispose()
+
+    def probe(self) -> str:
+        """Test connection: connect and list the schemas this source would harvest
+        (read-only); HarvestError with the reason when the database cannot be reached."""
+        engine = self._engine()
+        try:
+            try:
+                conn = engine.connect()
+            except Exception as exc:  # noqa: BLE001 - driver errors vary by database
+                raise HarvestError(
+                    f"cannot connect to {safe_url(self.config.url)}: {_reason(exc)}"
+                ) from None
+            with conn:
+                duck = conn.dialect.name == "duckdb"
+                introspector = DuckDBIntrospector(conn) if duck else SAIntrospector(conn)
+                schemas = [s for s in introspector.schema_names() if self._schema_included(s)]
+        finally:
+            engine.dispose()
+        shown = ", ".join(schemas[:5]) + (", ..." if len(schemas) > 5 else "")
+        return f"connected to {safe_url(self.config.url)}: {len(schemas)} schema(s) ({shown})"
 
     # -- connection -------------------------------------------------------------------
     def _engine(self) -> sa.Engine:
@@ -220,29 +246,88 @@ class SQLHarvester(Harvester):
 
     # -- harvest ----------------------------------------------------------------------
     def _harvest(self, conn: Connection) -> Iterator:
+        """Stream the source: per schema (sorted) and chunk of relation names, reflect,
+        count and yield the datasets, then a :class:`Checkpoint` ``[schema, last name]``
+        (the runner may commit there; a resumed run skips up to ``resume_after``); then
+        the lineage of every view. Nothing whole-source is kept but the names of the
+        schema being read."""
         dialect_name = conn.dialect.name
-        introspector = (
-            DuckDBIntrospector(conn) if dialect_name == "duckdb" else SAIntrospector(conn)
-        )
+        introspectors = {"duckdb": DuckDBIntrospector, "sqlite": SQLiteIntrospector}
+        introspector = introspectors.get(dialect_name, SAIntrospector)(conn)
         database = introspector.database_name(self.config.url)
         namespace = self.config.namespace or namespace_for_sqlalchemy_url(self.config.url, database)
         platform = PLATFORMS.get(dialect_name, dialect_name)
-        relations: list[RelationInfo] = []
-        for schema in introspector.schema_names():
-            if not self._schema_included(schema):
+        self._two_part = dialect_name in TWO_PART_DIALECTS
+        schemas = introspector.schema_names()
+        if self._two_part and self.config.include_schemas is None and conn.engine.url.database:
+            schemas = [s for s in schemas if s == conn.engine.url.database]
+        schemas = sorted(s for s in schemas if self._schema_included(s))
+        views = self.config.include_views
+        self.expected_total = sum(len(introspector.relation_names(s, views)) for s in schemas)
+        after = tuple(self.resume_after) if self.resume_after else None
+        for schema in schemas:
+            if after and schema < after[0]:
                 continue
-            for rel in introspector.describe_schema(schema, self.config.include_views, self.report):
-                if self.config.row_counts and rel.type == "table":
-                    try:
-                        rel.row_count = introspector.row_count(schema, rel.name)
-                    except Exception as exc:  # noqa: BLE001
-                        introspector.recover()
-                        self.report.error(f"{schema}.{rel.name}", f"row count: {_reason(exc)}")
-                        continue
-                relations.append(rel)
-                yield self._dataset(rel, database, namespace, platform)
-        if self.config.include_views:
-            yield from self._view_lineage(relations, database, namespace, dialect_name)
+            names = introspector.relation_names(schema, views)
+            if after and schema == after[0]:
+                names = [n for n in names if n[0] > after[1]]
+            for start in range(0, len(names), DESCRIBE_CHUNK):
+                chunk = names[start : start + DESCRIBE_CHUNK]
+                relations = introspector.describe(schema, chunk, self.report)
+                if self.config.row_counts:
+                    self._count_rows(introspector, schema, relations)
+                for rel in relations:
+                    yield self._dataset(rel, database, namespace, platform)
+                yield Checkpoint([schema, chunk[-1][0]])
+            del names
+        if views:
+            yield from self._view_lineage(introspector, schemas, database, namespace, dialect_name)
+
+    def _count_rows(self, introspector, schema: str, relations: list[RelationInfo]) -> None:
+        """Set ``row_count`` of the tables among ``relations``: a few tables per statement
+        in a short read transaction; when one of them fails, one by one."""
+        tables = [rel for rel in relations if rel.type == "table"]
+        for start in range(0, len(tables), COUNT_CHUNK):
+            group = tables[start : start + COUNT_CHUNK]
+            try:
+                counts = introspector.row_counts(schema, [rel.name for rel in group])
+            except Exception:  # noqa: BLE001 - find the table(s) that failed
+                introspector.recover()
+                for rel in group:
+                    rel.row_count = self._row_count(introspector, schema, rel.name)
+                continue
+            for rel in group:
+                rel.row_count = counts.get(rel.name)
+
+    def _row_count(self, introspector: SAIntrospector, schema: str, table: str) -> int | None:
+        """The table's row count, counted in a transaction of its own (so table locks never
+        pile up: PostgreSQL's ``max_locks_per_transaction``); a failed count (no SELECT
+        privilege, a lock timeout...) is a warning and None, never a lost table."""
+        try:
+            count = introspector.row_count(schema, table)
+        except Exception as exc:  # noqa: BLE001 - driver errors vary by database
+            introspector.recover()
+            self.report.warn(f"{schema}.{table}", f"row count skipped: {_reason(exc)}")
+            return None
+        introspector.end_transaction()
+        return count
+
+    def _family(self, native: str, sa_type: object | None) -> str:
+        """:func:`normalise_type`, memoised per (native type, SQLAlchemy type class)."""
+        key = (native, type(sa_type))
+        family = self._families.get(key)
+        if family is None:
+            family = self._families[key] = normalise_type(native, sa_type)
+        return family
+
+    def _qname(self, database: str, schema: str, name: str) -> str:
+        """The qualified name of a table: ``<database>.<schema>.<table>``, or
+        ``<schema>.<table>`` on MySQL/MariaDB (where a schema is a database)."""
+        return f"{schema}.{name}" if self._two_part else f"{database}.{schema}.{name}"
+
+    def _input_name(self, table: str) -> str:
+        """A table name from the SQL parser (``db.schema.table``) as :meth:`_qname` names it."""
+        return ".".join(table.split(".")[-2:]) if self._two_part else table
 
     def _schema_included(self, schema: str) -> bool:
         if schema in SYSTEM_SCHEMAS or any(
@@ -258,10 +343,10 @@ class SQLHarvester(Harvester):
     def _dataset(
         self, rel: RelationInfo, database: str, namespace: str, platform: str
     ) -> DatasetRecord:
-        qualified = f"{database}.{rel.schema}.{rel.name}"
+        qualified = self._qname(database, rel.schema, rel.name)
         fk_by_column: dict[str, tuple[str, str]] = {}
         for fk in rel.foreign_keys:
-            target = dataset_urn(namespace, f"{database}.{fk['schema']}.{fk['table']}")
+            target = dataset_urn(namespace, self._qname(database, fk["schema"], fk["table"]))
             for col, ref in zip(fk["columns"], fk["ref_columns"], strict=False):
                 fk_by_column.setdefault(col, (target, ref))
         fields = []
@@ -270,7 +355,7 @@ class SQLHarvester(Harvester):
             fields.append(
                 FieldRecord(
                     name=col.name,
-                    data_type=normalise_type(col.native_type, col.sa_type),
+                    data_type=self._family(col.native_type, col.sa_type),
                     native_type=col.native_type,
                     nullable=col.nullable,
                     description=col.comment,
@@ -300,265 +385,76 @@ class SQLHarvester(Harvester):
         )
 
     def _view_lineage(
-        self, relations: list[RelationInfo], database: str, namespace: str, dialect_name: str
+        self, introspector, schemas: list[str], database: str, namespace: str, dialect_name: str
     ) -> Iterator:
-        """LineageRecords and FieldLineageRecords of every view from its SQL."""
-        schema_map: dict = {}
-        columns_of: dict[str, dict[str, str]] = {}
-        for rel in relations:
-            schema_map.setdefault(database, {}).setdefault(rel.schema, {})[rel.name] = {
-                c.name: c.native_type or "UNKNOWN" for c in rel.columns
-            }
-            columns_of[f"{database}.{rel.schema}.{rel.name}".lower()] = {
-                c.name.lower(): c.name for c in rel.columns
-            }
+        """LineageRecords and FieldLineageRecords of every view from its SQL.
+
+        Views are read again (chunk by chunk; a resumed run gets the lineage of views it
+        passed before the crash too). Each view's SQL is parsed once to find the tables
+        it reads, whose columns are then reflected (cached per run, only those tables),
+        and parsed again with them for column lineage."""
         dialect = sqlglot_dialect(dialect_name)
-        for rel in relations:
-            if rel.type != "view" or not rel.view_definition:
-                continue
-            view = f"{database}.{rel.schema}.{rel.name}"
-            view_urn = dataset_urn(namespace, view)
-            result = parse_sql_lineage(
+        columns: dict[tuple[str, str], dict[str, str]] = {}  # (schema, table) -> {col: type}
+
+        def columns_of(qualified: str) -> dict[str, str]:
+            parts = qualified.split(".")
+            schema, table = (parts[-2] if len(parts) > 1 else "", parts[-1])
+            key = (schema.lower(), table.lower())
+            if key not in columns:
+                found = introspector.columns_of(schema, table)
+                if not found and table != table.lower():
+                    found = introspector.columns_of(schema, table.lower())
+                columns[key] = found
+            return columns[key]
+
+        for schema in schemas:
+            names = [n for n in introspector.relation_names(schema, True) if n[1] == "view"]
+            for start in range(0, len(names), DESCRIBE_CHUNK):
+                chunk = names[start : start + DESCRIBE_CHUNK]
+                # a view that cannot be described was reported by the first pass
+                for rel in introspector.describe(schema, chunk, HarvestReport()):
+                    if rel.view_definition:
+                        yield from self._lineage_of(rel, database, namespace, dialect, columns_of)
+
+    def _lineage_of(self, rel: RelationInfo, database, namespace, dialect, columns_of) -> Iterator:
+        view = self._qname(database, rel.schema, rel.name)
+        view_urn = dataset_urn(namespace, view)
+
+        def parse(schema_map: dict):
+            return parse_sql_lineage(
                 rel.view_definition,
                 dialect=dialect,
                 default_database=database,
                 default_schema=rel.schema,
                 schema=schema_map,
             )
-            if result.errors:
-                self.report.warn(f"{rel.schema}.{rel.name}", "; ".join(result.errors))
-            for table in result.inputs:
-                if table.lower() != view.lower():
-                    yield LineageRecord(dataset_urn(namespace, table), view_urn)
-            view_columns = columns_of.get(view.lower(), {})
-            for out_col, src in field_edges(result, settings.MESH_SQL_INDIRECT_LINEAGE):
-                downstream = view_columns.get(out_col.lower())
-                if downstream is None:
-                    continue
-                upstream = columns_of.get(src.table.lower(), {}).get(src.column.lower(), src.column)
-                yield FieldLineageRecord(
-                    dataset_urn(namespace, src.table),
-                    upstream,
-                    view_urn,
-                    downstream,
-                    transformation=src.transformation,
-                    subtype=src.subtype,
-                )
 
-
-def _reason(exc: BaseException) -> str:
-    """A one-line reason from a driver exception (no SQL, no traceback)."""
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc)
-    text = text.split("\n[SQL:", 1)[0].split("\n(Background", 1)[0]
-    text = " ".join(text.split())
-    return text[:300] or type(exc).__name__
-
-
-class SAIntrospector:
-    """Introspection through SQLAlchemy's inspector (PostgreSQL, SQLite, MySQL...)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.inspector = sa.inspect(conn)
-
-    def recover(self) -> None:
-        """Roll back after a failed statement (PostgreSQL aborts the transaction)."""
-        self.conn.rollback()
-
-    def database_name(self, url: str) -> str:
-        """The catalog name used as the first part of qualified names."""
-        name = self.conn.dialect.name
-        if name == "sqlite":
-            path = self.conn.engine.url.database or ""
-            return Path(path).stem if path and path != ":memory:" else "memory"
-        if name in {"postgresql", "duckdb"}:
-            return self.conn.execute(sa.text("SELECT current_database()")).scalar_one()
-        return self.conn.engine.url.database or self.inspector.default_schema_name or "default"
-
-    def schema_names(self) -> list[str]:
-        """Every schema the connection can see."""
-        return list(self.inspector.get_schema_names())
-
-    def describe_schema(self, schema: str, include_views: bool, report) -> list[RelationInfo]:
-        """Tables (and views) of ``schema``, bulk-reflected; per-table on bulk failure."""
-        relations = [
-            RelationInfo(schema, t, "table") for t in sorted(self.inspector.get_table_names(schema))
-        ]
-        if include_views:
-            relations += [
-                RelationInfo(schema, v, "view")
-                for v in sorted(self.inspector.get_view_names(schema))
-            ]
-        try:
-            bulk = self._bulk(schema)
-        except Exception:  # noqa: BLE001 - isolate the bad table below
-            self.recover()
-            bulk = None
-        described = []
-        for rel in relations:
-            try:
-                self._fill(rel, bulk)
-            except Exception as exc:  # noqa: BLE001
-                self.recover()
-                report.error(f"{schema}.{rel.name}", f"cannot introspect: {_reason(exc)}")
+        schema_map: dict = {}
+        for table in parse({}).inputs:
+            parts = table.split(".")
+            if len(parts) == 3:
+                schema_map.setdefault(parts[0], {}).setdefault(parts[1], {})[parts[2]] = {
+                    name: native or "UNKNOWN" for name, native in columns_of(table).items()
+                }
+        result = parse(schema_map)
+        if result.errors:
+            self.report.warn(f"{rel.schema}.{rel.name}", "; ".join(result.errors))
+        for table in map(self._input_name, result.inputs):
+            if table.lower() != view.lower():
+                yield LineageRecord(dataset_urn(namespace, table), view_urn)
+        view_columns = {c.name.lower(): c.name for c in rel.columns}
+        for out_col, src in field_edges(result, settings.MESH_SQL_INDIRECT_LINEAGE):
+            downstream = view_columns.get(out_col.lower())
+            if downstream is None:
                 continue
-            described.append(rel)
-        return described
-
-    def _bulk(self, schema: str) -> dict:
-        insp = self.inspector
-        bulk = {
-            "columns": insp.get_multi_columns(schema=schema, kind=ObjectKind.ANY),
-            "pk": insp.get_multi_pk_constraint(schema=schema),
-            "fk": insp.get_multi_foreign_keys(schema=schema),
-        }
-        try:
-            bulk["comment"] = insp.get_multi_table_comment(schema=schema, kind=ObjectKind.ANY)
-        except NotImplementedError:
-            bulk["comment"] = {}
-        return bulk
-
-    def _fill(self, rel: RelationInfo, bulk: dict | None) -> None:
-        insp, key = self.inspector, (rel.schema, rel.name)
-        if bulk is not None and key in bulk["columns"]:
-            columns = bulk["columns"][key]
-            pk = bulk["pk"].get(key) or {}
-            fks = bulk["fk"].get(key) or []
-            comment = (bulk["comment"].get(key) or {}).get("text")
-        else:
-            columns = insp.get_columns(rel.name, rel.schema)
-            pk = insp.get_pk_constraint(rel.name, rel.schema) if rel.type == "table" else {}
-            fks = insp.get_foreign_keys(rel.name, rel.schema) if rel.type == "table" else []
-            try:
-                comment = insp.get_table_comment(rel.name, rel.schema).get("text")
-            except NotImplementedError:
-                comment = None
-        rel.columns = [
-            ColumnInfo(
-                name=c["name"],
-                native_type=_native(c["type"]),
-                sa_type=c["type"],
-                nullable=c.get("nullable"),
-                comment=c.get("comment") or "",
+            src_table = self._input_name(src.table)
+            names = {c.lower(): c for c in columns_of(src.table)}
+            upstream = names.get(src.column.lower(), src.column)
+            yield FieldLineageRecord(
+                dataset_urn(namespace, src_table),
+                upstream,
+                view_urn,
+                downstream,
+                transformation=src.transformation,
+                subtype=src.subtype,
             )
-            for c in columns
-        ]
-        rel.comment = comment or ""
-        rel.primary_key = list(pk.get("constrained_columns") or [])
-        rel.foreign_keys = [
-            {
-                "columns": fk["constrained_columns"],
-                "schema": fk.get("referred_schema") or rel.schema,
-                "table": fk["referred_table"],
-                "ref_columns": fk["referred_columns"],
-            }
-            for fk in fks
-        ]
-        if rel.type == "view":
-            rel.view_definition = insp.get_view_definition(rel.name, rel.schema) or ""
-
-    def row_count(self, schema: str, table: str) -> int:
-        """``SELECT count(*)`` of one table."""
-        query = sa.select(sa.func.count()).select_from(sa.table(table, schema=schema))
-        return int(self.conn.execute(query).scalar_one())
-
-
-def _native(sa_type: object) -> str:
-    try:
-        return str(sa_type)
-    except Exception:  # noqa: BLE001 - some types cannot compile without a dialect
-        return type(sa_type).__name__
-
-
-class DuckDBIntrospector(SAIntrospector):
-    """DuckDB through its ``duckdb_*()`` metadata functions (current database only)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    def recover(self) -> None:
-        """Nothing to roll back: the connection is read-only."""
-
-    def database_name(self, url: str) -> str:
-        """DuckDB's catalog name (``current_database()``), e.g. ``jaffle_shop``."""
-        return self.conn.execute(sa.text("SELECT current_database()")).scalar_one()
-
-    def _rows(self, sql: str, **params) -> list:
-        return list(self.conn.execute(sa.text(sql), params).mappings())
-
-    def schema_names(self) -> list[str]:
-        """Schemas of the current database."""
-        return [
-            r["schema_name"]
-            for r in self._rows(
-                "SELECT schema_name FROM duckdb_schemas() "
-                "WHERE database_name = current_database() ORDER BY schema_name"
-            )
-        ]
-
-    def describe_schema(self, schema: str, include_views: bool, report) -> list[RelationInfo]:
-        """Tables and views of ``schema`` with columns, comments, keys and view SQL."""
-        where = "database_name = current_database() AND schema_name = :s AND NOT internal"
-        relations: dict[str, RelationInfo] = {}
-        for r in self._rows(
-            f"SELECT table_name, comment FROM duckdb_tables() WHERE {where} "
-            "AND NOT temporary ORDER BY table_name",
-            s=schema,
-        ):
-            relations[r["table_name"]] = RelationInfo(
-                schema, r["table_name"], "table", comment=r["comment"] or ""
-            )
-        if include_views:
-            for r in self._rows(
-                f"SELECT view_name, comment, sql FROM duckdb_views() "
-                f"WHERE {where} AND NOT temporary ORDER BY view_name",
-                s=schema,
-            ):
-                relations[r["view_name"]] = RelationInfo(
-                    schema,
-                    r["view_name"],
-                    "view",
-                    comment=r["comment"] or "",
-                    view_definition=r["sql"] or "",
-                )
-        for r in self._rows(
-            "SELECT table_name, column_name, data_type, is_nullable, comment FROM duckdb_columns()"
-            " WHERE database_name = current_database() AND schema_name = :s "
-            "ORDER BY table_name, column_index",
-            s=schema,
-        ):
-            rel = relations.get(r["table_name"])
-            if rel is not None:
-                rel.columns.append(
-                    ColumnInfo(
-                        r["column_name"], r["data_type"], None, r["is_nullable"], r["comment"] or ""
-                    )
-                )
-        for r in self._rows(
-            "SELECT table_name, constraint_type, constraint_column_names, referenced_table, "
-            "referenced_column_names FROM duckdb_constraints() WHERE database_name = "
-            "current_database() AND schema_name = :s AND constraint_type IN "
-            "('PRIMARY KEY', 'FOREIGN KEY')",
-            s=schema,
-        ):
-            rel = relations.get(r["table_name"])
-            if rel is None:
-                continue
-            if r["constraint_type"] == "PRIMARY KEY":
-                rel.primary_key = list(r["constraint_column_names"])
-            else:
-                rel.foreign_keys.append(
-                    {
-                        "columns": list(r["constraint_column_names"]),
-                        "schema": schema,
-                        "table": r["referenced_table"],
-                        "ref_columns": list(r["referenced_column_names"] or []),
-                    }
-                )
-        return list(relations.values())
-
-    def row_count(self, schema: str, table: str) -> int:
-        """``SELECT count(*)`` of one table (identifiers quoted)."""
-        quoted = ".".join('"' + p.replace('"', '""') + '"' for p in (schema, table))
-        return int(self.conn.execute(sa.text(f"SELECT count(*) FROM {quoted}")).scalar_one())

@@ -9,10 +9,12 @@ from catalog.models import Source
 from harvesters.base import ConfigError
 from harvesters.registry import validate_source_config
 from harvesters.runner import run_harvest
+from harvesters.tasks import is_resumable
 
 
 class Command(BaseCommand):
-    """Harvest one source by name, creating or updating it when --kind/--config are given.
+    """Harvest one source by name, creating or updating it when --kind/--config are given;
+    ``--resume`` continues its newest run after the last committed checkpoint.
 
     Exit status 1 when the run failed; the run report is printed either way.
     """
@@ -25,9 +27,25 @@ class Command(BaseCommand):
             "--kind", help="harvester kind (sql, dbt, lake, ...) to create the source"
         )
         parser.add_argument("--config", help="source config as JSON (validated by the harvester)")
+        parser.add_argument(
+            "--resume",
+            action="store_true",
+            help="continue the source's newest run if it failed after committing batches "
+            "(a big source killed mid-harvest), after its last checkpoint",
+        )
 
-    def handle(self, name, kind=None, config=None, verbosity=1, **options):
+    def handle(self, name, kind=None, config=None, verbosity=1, resume=False, **options):
         source = self._source(name, kind, config)
+        run = None
+        if resume:
+            run = source.runs.order_by("-started_at", "-id").first()
+            if run is None or not is_resumable(run):
+                raise CommandError(
+                    f"source '{name}' has no run to resume (its newest run did not fail "
+                    "after committing batches)"
+                )
+            done = (run.progress or {}).get("done", 0)
+            self.stdout.write(f"resuming run {run.id} after {done} assets")
         bar = tqdm(
             desc=f"harvesting {name}", unit=" records", disable=verbosity < 1, file=self.stderr._out
         )
@@ -35,7 +53,7 @@ class Command(BaseCommand):
         def on_progress(done: int) -> None:
             bar.update(done - bar.n)
 
-        run = run_harvest(source, on_progress=on_progress)
+        run = run_harvest(source, run, on_progress=on_progress, resume=resume)
         bar.close()
         self.stdout.write(f"run {run.id}: {run.status} in {run.duration_seconds:.2f}s")
         for key, value in sorted(run.counts.items()):

@@ -82,8 +82,9 @@ def lake(tmp_path, samples):
     return root, {"path": str(root), "iceberg_catalog": catalog}
 
 
-def urn(path: Path) -> str:
-    return dataset_urn("file", str(path))
+def urn(rel: str, source: str = "lake") -> str:
+    """URN of the dataset at ``rel`` (relative to the lake root) of lake source ``source``."""
+    return dataset_urn(f"lake://{source}", rel)
 
 
 def fields_of(asset) -> list[tuple[str, str, str]]:
@@ -118,12 +119,12 @@ def test_lake_datasets_schemas_partitions_counts(lake, make_source, harvest):
         "raw/raw_orders.csv": "csv",
         "raw/raw_payments.csv": "csv",
     }
-    assert {name: a.platform for name, a in assets.items()} == {
-        f"{root}/{k}": v for k, v in expected.items()
-    }
-    assert all(a.type == "file" and a.namespace == "file" for a in assets.values())
+    assert {name: a.platform for name, a in assets.items()} == {k: v for k, v in expected.items()}
+    # named relative to the lake root, never by the machine's absolute path (issue 9, item 10)
+    assert all(a.type == "file" and a.namespace == "lake://lake" for a in assets.values())
+    assert not any(str(root) in a.urn or str(root) in a.name for a in assets.values())
 
-    inv = Asset.objects.get(urn=urn(root / "invoices"))
+    inv = Asset.objects.get(urn=urn("invoices"))
     assert (inv.row_count, inv.size_bytes) == (412, tree_bytes(root / "invoices", ".parquet"))
     assert inv.properties["lake"]["file_count"] == 24
     assert inv.properties["lake"]["partition_columns"] == ["BillingCountry"]
@@ -141,7 +142,7 @@ def test_lake_datasets_schemas_partitions_counts(lake, make_source, harvest):
         ("BillingCountry", "string", "string (hive partition)"),
     ]
 
-    cust = Asset.objects.get(urn=urn(root / "customers"))
+    cust = Asset.objects.get(urn=urn("customers"))
     assert (cust.row_count, cust.properties["lake"]["file_count"]) == (59, 3)
     assert [f[0] for f in fields_of(cust)] == [
         "CustomerId",
@@ -160,11 +161,11 @@ def test_lake_datasets_schemas_partitions_counts(lake, make_source, harvest):
     ]
     assert fields_of(cust)[0] == ("CustomerId", "integer", "int64")
 
-    genres = Asset.objects.get(urn=urn(root / "genres.jsonl"))
+    genres = Asset.objects.get(urn=urn("genres.jsonl"))
     assert genres.row_count == 25
     assert fields_of(genres) == [("GenreId", "integer", "int64"), ("Name", "string", "string")]
 
-    tracks = Asset.objects.get(urn=urn(root / "tracks"))
+    tracks = Asset.objects.get(urn=urn("tracks"))
     assert (tracks.row_count, tracks.size_bytes) == (3503, tree_bytes(root / "tracks", ".parquet"))
     assert tracks.properties["lake"]["partition_columns"] == ["MediaTypeId"]
     assert tracks.properties["lake"]["file_count"] == 7
@@ -173,7 +174,7 @@ def test_lake_datasets_schemas_partitions_counts(lake, make_source, harvest):
     assert fields_of(tracks)[:2] == [("TrackId", "integer", "long"), ("Name", "string", "string")]
     assert fields_of(tracks)[-1] == ("UnitPrice", "float", "double")
 
-    emp = Asset.objects.get(urn=urn(root / "warehouse/chinook/employees"))
+    emp = Asset.objects.get(urn=urn("warehouse/chinook/employees"))
     assert emp.row_count == 8
     assert emp.size_bytes == tree_bytes(root / "warehouse/chinook/employees/data", ".parquet")
     assert emp.properties["lake"]["partition_columns"] == ["City"]
@@ -182,7 +183,7 @@ def test_lake_datasets_schemas_partitions_counts(lake, make_source, harvest):
     assert emp.properties["iceberg"]["partition_spec"] == ["identity(City)"]
     assert fields_of(emp)[0] == ("EmployeeId", "integer", "long")
 
-    orders = Asset.objects.get(urn=urn(root / "raw/raw_orders.csv"))
+    orders = Asset.objects.get(urn=urn("raw/raw_orders.csv"))
     assert orders.row_count == 99
     assert fields_of(orders) == [
         ("id", "integer", "int64"),
@@ -207,7 +208,7 @@ def test_reharvest_is_idempotent_and_removes_vanished_folder(lake, make_source, 
     third = harvest(source)
     assert third.status == "succeeded", third.warnings
     assert third.removed_count == 1
-    assert Asset.objects.get(urn=urn(root / "customers")).removed is True
+    assert Asset.objects.get(urn=urn("customers")).removed is True
     assert Asset.objects.filter(removed=False).count() == 7
 
 
@@ -221,7 +222,7 @@ def test_edge_cases_described_or_reported(samples, make_source, harvest):
     assert sorted((e["item"], e["message"]) for e in run.errors) == sorted(
         (f"file://{folder}/{name}", reason) for name, reason in EDGE_BAD.items()
     )
-    assets = {a.qualified_name.rsplit("/", 1)[1]: a for a in Asset.objects.all()}
+    assets = {a.qualified_name.rsplit("/", 1)[-1]: a for a in Asset.objects.all()}
     assert sorted(assets) == sorted(EDGE_GOOD)
     for name, (expected_fields, rows) in EDGE_GOOD.items():
         asset = assets[name]
@@ -247,9 +248,9 @@ def test_same_folder_different_schemas_are_not_merged(tmp_path, samples, make_so
     run = harvest(make_source("mixed", "lake", {"path": str(tmp_path)}))
     assert run.status == "succeeded", run.errors
     assert sorted(Asset.objects.values_list("qualified_name", "row_count")) == [
-        (f"{tmp_path}/int96_from_spark.parquet", 6),
-        (f"{tmp_path}/list_columns.parquet", 3),
-        (f"{tmp_path}/same", 16),
+        ("int96_from_spark.parquet", 6),
+        ("list_columns.parquet", 3),
+        ("same", 16),
     ]
 
 
@@ -278,7 +279,7 @@ def test_formats_exclude_and_max_files(lake, make_source, harvest):
         make_source("only", "lake", {"path": str(root), "formats": ["csv"], "exclude": ["raw/*"]})
     )
     assert only.status == "succeeded"
-    assert list(Asset.objects.values_list("qualified_name", flat=True)) == [f"{root}/customers"]
+    assert list(Asset.objects.values_list("qualified_name", flat=True)) == ["customers"]
     capped = harvest(make_source("capped", "lake", {"path": str(root / "raw"), "max_files": 2}))
     assert capped.status == "partial"
     assert capped.errors == [
@@ -299,15 +300,14 @@ def test_quickstart_step_builds_and_harvests_sample_lake(samples, settings, tmp_
     assert [r["source"] for r in rows] == ["sample-lake"]
     assert rows[0]["status"] == again[0]["status"] == "succeeded"
     assert rows[0]["assets"] == again[0]["assets"] == 3
-    lake = tmp_path / "sample_lake"
     got = {
         a.qualified_name: (a.platform, a.row_count, a.properties["lake"]["partition_columns"])
         for a in Asset.objects.all()
     }
     assert got == {
-        f"{lake}/orders": ("parquet", 99, ["status"]),
-        f"{lake}/payments": ("csv", 113, []),
-        f"{lake}/customers": ("delta", 100, []),
+        "orders": ("parquet", 99, ["status"]),
+        "payments": ("csv", 113, []),
+        "customers": ("delta", 100, []),
     }
 
 
@@ -331,7 +331,7 @@ def test_latin1_header_is_a_file_error_and_the_rest_is_harvested(
         "unexpected end of data)"
     )
     assert list(Asset.objects.values_list("qualified_name", "row_count")) == [
-        (f"{tmp_path}/customers.csv", 100)
+        ("customers.csv", 100)
     ]
     assert "stale removal" in [w["item"] for w in run.warnings]
 
@@ -369,3 +369,39 @@ def test_native_errors_are_one_line_without_rust_backtrace(
     )
     assert error_text(backtrace) == "Kernel error: Json error: bad"
     assert error_text("failed\n\nStack backtrace:\n   0: main") == "failed"
+
+
+def test_urns_stay_when_the_lake_moves_and_differ_per_source(
+    tmp_path, samples, make_source, harvest
+):
+    """Issue 9, item 10: names and URNs are relative to the source root, so moving the lake
+    keeps them, and two sources over one folder never share a URN."""
+    from catalog.models import Asset
+
+    first = tmp_path / "first"
+    (first / "raw").mkdir(parents=True)
+    shutil.copy(samples / "jaffle_shop" / "seeds" / "raw_orders.csv", first / "raw" / "orders.csv")
+    source = make_source("shop-lake", "lake", {"path": str(first)})
+    assert harvest(source).status == "succeeded"
+    asset = Asset.objects.get(removed=False)
+    assert (asset.urn, asset.namespace, asset.qualified_name, asset.name) == (
+        "urn:mc:dataset:lake://shop-lake/raw/orders.csv",
+        "lake://shop-lake",
+        "raw/orders.csv",
+        "orders.csv",
+    )
+    moved = tmp_path / "elsewhere" / "lake"
+    shutil.move(first, moved)
+    source.config = {"path": str(moved)}
+    source.save()
+    assert harvest(source).status == "succeeded"
+    assert list(Asset.objects.filter(removed=False).values_list("urn", flat=True)) == [asset.urn]
+    assert Asset.objects.get(urn=asset.urn).properties["lake"]["location"] == (
+        f"file://{moved}/raw/orders.csv"
+    )
+    other = make_source("shop-lake-copy", "lake", {"path": str(moved)})
+    assert harvest(other).status == "succeeded"
+    assert sorted(Asset.objects.filter(removed=False).values_list("urn", flat=True)) == [
+        "urn:mc:dataset:lake://shop-lake-copy/raw/orders.csv",
+        asset.urn,
+    ]

@@ -206,7 +206,9 @@ def test_complete_push_drops_stale_edges_of_the_source(api):
     push(api, [ORDERS, RAW], complete=True)
     changed = {**ORDERS, "upstreams": []}
     push(api, [changed, RAW], complete=True)
-    assert not LineageEdge.objects.filter(downstream__urn=urn("orders")).exists()
+    # ended, kept as history (valid_to set)
+    edges = LineageEdge.objects.filter(downstream__urn=urn("orders"))
+    assert edges.exists() and not edges.filter(valid_to__isnull=True).exists()
 
 
 def test_scopes_and_owning_team(db):

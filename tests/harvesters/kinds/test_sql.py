@@ -9,6 +9,7 @@ import pytest
 from catalog.models import Asset, AssetSource, Field
 from catalog.urns import dataset_urn
 from lineage.models import FieldLineageEdge, LineageEdge
+from tests.mariadb_chinook import ensure_chinook as ensure_mariadb_chinook
 from tests.pg_chinook import ensure_chinook
 
 CHINOOK_NS = "sqlite://Chinook_Sqlite"
@@ -339,3 +340,46 @@ def test_table_and_column_comments_postgres(make_source, harvest):
     finally:
         with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_chinook_mariadb(make_source, harvest, samples):
+    """Live against MariaDB (services/mariadb.sh): the same exact counts as on SQLite and
+    PostgreSQL; MySQL tables are named ``<database>.<table>``."""
+    url = ensure_mariadb_chinook(samples / "chinook" / "Chinook_Sqlite.sqlite")
+    run = harvest(make_source("chinook-mariadb", "sql", {"url": url}))
+    assert run.status == "succeeded", run.errors
+    assert run.warnings == []
+    ns = "mysql://127.0.0.1:3306"
+    assets = active(ns)
+    assert assets.count() == 11
+    assert set(assets.values_list("platform", flat=True)) == {"mysql"}
+    fields = Field.objects.filter(asset__namespace=ns)
+    assert fields.count() == 64
+    assert fields.exclude(fk_target_urn="").count() == 11
+    track = Asset.objects.get(urn=dataset_urn(ns, "chinook.Track"))
+    assert (track.qualified_name, track.name, track.row_count) == ("chinook.Track", "Track", 3503)
+    album_id = track.fields.get(name="AlbumId")
+    assert album_id.fk_target_urn == dataset_urn(ns, "chinook.Album")
+    assert album_id.fk_target_field == "AlbumId"
+    assert track.fields.get(name="TrackId").is_primary_key
+    assert track.fields.get(name="UnitPrice").data_type == "decimal"
+    counts = dict(assets.values_list("name", "row_count"))
+    assert counts["InvoiceLine"] == 2240 and counts["PlaylistTrack"] == 8715
+    assert harvest(make_source("chinook-mariadb-again", "sql", {"url": url})).status == "succeeded"
+
+
+def test_sqlite_foreign_key_to_the_parents_primary_key(make_source, harvest, tmp_path):
+    """``REFERENCES parent`` without columns points at the parent's primary key."""
+    path = tmp_path / "fk.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE parent (pid INTEGER PRIMARY KEY)")
+    conn.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent)")
+    conn.commit()
+    conn.close()
+    run = harvest(make_source("fk", "sql", {"url": f"sqlite:///{path}"}))
+    assert run.status == "succeeded", run.errors
+    pid = Field.objects.get(asset__urn=dataset_urn("sqlite://fk", "fk.main.child"), name="pid")
+    assert (pid.fk_target_urn, pid.fk_target_field) == (
+        dataset_urn("sqlite://fk", "fk.main.parent"),
+        "pid",
+    )

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("harvesters", "0002_provenance_moved_to_catalog"),
+        ("harvesters", "0003_ops17b_run_changes"),
     ]
 
     operations = [

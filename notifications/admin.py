@@ -1,0 +1,68 @@
+"""Admin of subscriptions, events, deliveries, webhooks and incidents (writes to
+incidents go through :mod:`notifications.incidents` from the pages and API)."""
+
+from django.contrib import admin
+
+from notifications.models import (
+    Delivery,
+    Event,
+    Incident,
+    IncidentEntry,
+    Preference,
+    Subscription,
+    Webhook,
+)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Subscriptions by target."""
+
+    list_display = ("id", "user", "team", "target_kind", "target_id", "muted")
+    list_filter = ("target_kind", "muted")
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    """Webhooks; the delivery log is under Deliveries."""
+
+    list_display = ("name", "kind", "url", "user", "team", "enabled")
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """The delivery log (read-only)."""
+
+    list_display = ("id", "event", "channel", "recipient", "state", "attempts", "last_status")
+    list_filter = ("channel", "state")
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """Events (read-only)."""
+
+    list_display = ("id", "type", "title", "created_at", "fanned_out_at")
+    list_filter = ("type",)
+    readonly_fields = [f.name for f in Event._meta.fields]
+
+
+class EntryInline(admin.TabularInline):
+    """The timeline."""
+
+    model = IncidentEntry
+    extra = 0
+    readonly_fields = ("at", "author", "kind", "text")
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    """Incidents with their timeline."""
+
+    list_display = ("id", "title", "state", "severity", "cause", "opened_at")
+    list_filter = ("state", "severity", "cause")
+    inlines = [EntryInline]
+    readonly_fields = ("episode", "impact", "opened_at", "acknowledged_at", "resolved_at")
+
+
+admin.site.register(Preference)

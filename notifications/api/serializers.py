@@ -1,0 +1,177 @@
+"""Serializers of incidents, subscriptions, notifications and webhooks."""
+
+from rest_framework import serializers
+
+from notifications.models import (
+    Delivery,
+    Incident,
+    IncidentEntry,
+    Severity,
+    Subscription,
+    TargetKind,
+    Webhook,
+)
+
+
+class IncidentEntrySerializer(serializers.ModelSerializer):
+    """A timeline line ``{at, author, kind, text}``."""
+
+    author = serializers.CharField(source="author.username", default=None, read_only=True)
+
+    class Meta:
+        model = IncidentEntry
+        fields = ["at", "author", "kind", "text"]
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """``{id, title, description, episode, cause, state, severity, asset (urn), product
+    (uid), port, slo, assignee, opened_by, opened_at, acknowledged_at, resolved_at,
+    impact, url}``. Create takes ``title``, ``severity``, ``description`` and ``asset``
+    (URN) or ``product`` (uid)."""
+
+    asset = serializers.CharField(source="asset.urn", default=None, required=False)
+    product = serializers.CharField(source="product.uid", default=None, required=False)
+    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
+    opened_by = serializers.CharField(source="opened_by.username", default=None, read_only=True)
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.HIGH)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id", "title", "description", "episode", "cause", "state", "severity", "asset",
+            "product", "port", "slo", "assignee", "opened_by", "opened_at",
+            "acknowledged_at", "resolved_at", "impact", "url",
+        ]  # fmt: skip
+        read_only_fields = [
+            "episode", "cause", "state", "port", "slo", "opened_at", "acknowledged_at",
+            "resolved_at", "impact",
+        ]  # fmt: skip
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    """An incident with its ``timeline`` (entries, oldest first)."""
+
+    timeline = IncidentEntrySerializer(source="entries", many=True, read_only=True)
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "timeline"]
+
+
+class IncidentActionSerializer(serializers.Serializer):
+    """Body of an incident action: ``note`` (resolve), ``text`` (comment), ``severity``
+    and ``assignee`` (a username, empty to unassign) for update."""
+
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    assignee = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    """``{id, target_kind, target_id, team (slug or null), event_types, muted,
+    created_at}``; ``team`` on create subscribes a team the caller belongs to."""
+
+    team = serializers.SlugRelatedField(
+        slug_field="slug", read_only=False, required=False, allow_null=True,
+        queryset=Subscription._meta.get_field("team").related_model.objects.all(),
+    )  # fmt: skip
+    target_kind = serializers.ChoiceField(choices=TargetKind.choices)
+    event_types = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "target_kind", "target_id", "team", "event_types", "muted", "created_at"]
+        read_only_fields = ["created_at"]
+        validators = []  # uniqueness: services.watch updates the existing row
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """An in-app notification: ``{id, type, title, body, url, severity, incident,
+    created_at, read_at, read}``."""
+
+    type = serializers.CharField(source="event.type", read_only=True)
+    title = serializers.CharField(source="event.title", read_only=True)
+    body = serializers.CharField(source="event.body", read_only=True)
+    url = serializers.CharField(source="event.url", read_only=True)
+    severity = serializers.CharField(source="event.severity", read_only=True)
+    incident = serializers.IntegerField(source="event.incident_id", read_only=True)
+    read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "type",
+            "title",
+            "body",
+            "url",
+            "severity",
+            "incident",
+            "created_at",
+            "read_at",
+            "read",
+        ]
+        read_only_fields = fields
+
+    def get_read(self, obj) -> bool:
+        """Whether it was read."""
+        return obj.read_at is not None
+
+
+class MarkReadSerializer(serializers.Serializer):
+    """Body of mark-read: ``ids`` (omit for all)."""
+
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    """``{id, name, url, kind (json|slack|teams), secret (write only), team (slug or
+    null), event_types, enabled, created_at}``."""
+
+    secret = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    team = serializers.SlugRelatedField(
+        slug_field="slug", required=False, allow_null=True,
+        queryset=Webhook._meta.get_field("team").related_model.objects.all(),
+    )  # fmt: skip
+    event_types = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+
+    class Meta:
+        model = Webhook
+        fields = [
+            "id",
+            "name",
+            "url",
+            "kind",
+            "secret",
+            "team",
+            "event_types",
+            "enabled",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    """A delivery log row: ``{id, event, type, channel, state, attempts, next_retry_at,
+    last_status, last_response, last_error, created_at, sent_at}``."""
+
+    type = serializers.CharField(source="event.type", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "event",
+            "type",
+            "channel",
+            "state",
+            "attempts",
+            "next_retry_at",
+            "last_status",
+            "last_response",
+            "last_error",
+            "created_at",
+            "sent_at",
+        ]
+        read_only_fields = fields
