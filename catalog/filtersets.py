@@ -15,7 +15,7 @@ class AssetFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=AssetKind.choices)
     type = django_filters.ChoiceFilter(choices=AssetType.choices)
     platform = django_filters.CharFilter()
-    tag = django_filters.CharFilter(field_name="tags__name")
+    tag = django_filters.CharFilter(method="filter_tag", label="Tag (harvested or curated)")
     owner = django_filters.CharFilter(field_name="ownerships__owner__name")
     source = django_filters.CharFilter(field_name="provenance__source__name")
     removed = django_filters.BooleanFilter()
@@ -27,6 +27,10 @@ class AssetFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         """Case-insensitive substring match on name or qualified name."""
         return queryset.filter(Q(name__icontains=value) | Q(qualified_name__icontains=value))
+
+    def filter_tag(self, queryset, name, value):
+        """Assets with the tag, harvested or curated."""
+        return queryset.filter(Q(tags__name=value) | Q(curated_tags__name=value))
 
     def filter_queryset(self, queryset):
         """Apply the filters; hide removed assets unless ``removed`` is given."""

@@ -54,6 +54,10 @@ class Asset(models.Model):
     removed = models.BooleanField(default=False, db_index=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField("Tag", related_name="assets", blank=True)
+    #: curated values (DataHub's "editable" aspects): written only by people through the
+    #: governance app's curation service, never by a harvester; NULL / empty = none
+    curated_description = models.TextField(null=True, blank=True)
+    curated_tags = models.ManyToManyField("Tag", related_name="curated_assets", blank=True)
 
     class Meta:
         ordering = ["qualified_name", "id"]
@@ -61,6 +65,11 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return self.urn
+
+    @property
+    def effective_description(self) -> str:
+        """The curated description when there is one, else the harvested one."""
+        return self.description if self.curated_description is None else self.curated_description
 
 
 class Field(models.Model):
@@ -83,6 +92,9 @@ class Field(models.Model):
     fk_target_urn = models.CharField(max_length=768, blank=True, default="")
     fk_target_field = models.CharField(max_length=255, blank=True, default="")
     tags = models.JSONField(default=list, blank=True)
+    #: curated by people (governance curation service), never written by harvesters
+    curated_description = models.TextField(null=True, blank=True)
+    curated_tags = models.JSONField(null=True, blank=True)  # NULL: none (raw inserts omit it)
 
     class Meta:
         ordering = ["asset_id", "ordinal", "name"]
@@ -92,6 +104,17 @@ class Field(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset.urn}#{self.name}"
+
+    @property
+    def effective_description(self) -> str:
+        """The curated description when there is one, else the harvested one."""
+        return self.description if self.curated_description is None else self.curated_description
+
+    @property
+    def effective_tags(self) -> list[str]:
+        """Harvested tags, then curated ones not already among them."""
+        curated = self.curated_tags or []
+        return [*self.tags, *(t for t in curated if t not in self.tags)]
 
 
 class Tag(models.Model):

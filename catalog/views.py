@@ -248,6 +248,7 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
     asset = get_object_or_404(
         Asset.objects.prefetch_related(
             "tags",
+            "curated_tags",
             Prefetch("ownerships", queryset=Ownership.objects.select_related("owner")),
             Prefetch(
                 "provenance", queryset=AssetSource.objects.select_related("source", "last_run")
@@ -272,10 +273,10 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
     context.update(
         {
             "asset": asset,
-            "description_html": render_markdown(asset.description),
+            "description_html": render_markdown(asset.effective_description),
             "fields": fields,
             "owners": list(asset.ownerships.all()),
-            "tags": list(asset.tags.all()),
+            "tags": _effective_tags(asset),
             "sources": list(asset.provenance.all()),
             "tabs": [t.name for t in tabs],
             "tab_items": tabs,
@@ -308,6 +309,13 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
         context["quality"] = latest_quality(asset)
         context["quality_summary"] = quality_summary(context["quality"])
     return render(request, "catalog/asset.html", context)
+
+
+def _effective_tags(asset: Asset) -> list:
+    """Harvested tags, then curated ones (governance) not among them, each a Tag."""
+    tags = list(asset.tags.all())
+    names = {t.name for t in tags}
+    return tags + [t for t in asset.curated_tags.all() if t.name not in names]
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "access",
     "usage",
     "notifications",
+    "governance",
 ]
 
 MIDDLEWARE = [
@@ -225,7 +226,21 @@ if MESH_SEARCH["default"]["BACKEND"].endswith("OpenSearchBackend"):
 MESH_SEARCH_ENRICHERS: list[str] = [
     "products.links.search_facets",
     "usage.store.search_popularity",
+    "governance.glossary.search_terms",
+    "governance.classification.search_classes",
 ]
+# Governance (issue 15): field lineage subtypes classes and terms do not propagate over
+MESH_PROPAGATION_STOP_SUBTYPES = [
+    s
+    for s in os.environ.get("MESH_PROPAGATION_STOP_SUBTYPES", "AGGREGATION").split(",")
+    if s.strip()
+]
+# documented-columns policy: the share of port columns that must have a description
+MESH_POLICY_DOC_THRESHOLD = float(os.environ.get("MESH_POLICY_DOC_THRESHOLD", "0.8"))
+# region assumed for phone numbers without a leading + when classifying sampled values
+MESH_CLASSIFY_PHONE_REGION = os.environ.get("MESH_CLASSIFY_PHONE_REGION", "US")
+# detect classes (from column names; values where a source opted in) after each harvest
+MESH_CLASSIFY_ON_HARVEST = os.environ.get("MESH_CLASSIFY_ON_HARVEST", "true").lower() == "true"
 # Usage metrics (issue 14): the window (days, today included) popularity is computed over
 MESH_USAGE_POPULARITY_DAYS = int(os.environ.get("MESH_USAGE_POPULARITY_DAYS", "30"))
 # Daily usage rows older than this many days are rolled up into monthly rows (whole
@@ -339,6 +354,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("MESH_NOTIFY_RETRY_SECONDS", "60")),
     },
     "notifications-digest": {"task": "notifications.tasks.send_digests", "schedule": 86400.0},
+    # governance: one scorecard snapshot a day (the trend on scorecard pages)
+    "governance-scores": {"task": "governance.tasks.snapshot_scores", "schedule": 86400.0},
 }
 
 # ---------------------------------------------------------------------------------------

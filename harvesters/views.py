@@ -217,6 +217,8 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         context = {**run_summary(run), "can_cancel": True, "cancelling": True}
         return render(request, "harvesters/_run_progress.html", context)
     return redirect(reverse("harvesters:run", args=[pk]))
+
+
 def restore_run(request: HttpRequest, pk: int) -> HttpResponse:
     """``POST /runs/<id>/restore`` (signed in, CSRF): restore the checked ``urn`` values,
     or every asset the run soft-deleted with ``all=1``; back to the run page with a

@@ -5,6 +5,16 @@ from django.db.models import Q
 
 from products.models import DataProduct, ProductStatus
 
+#: filters upper apps add to the product list and API (``?<name>=<value>``):
+#: ``{name: fn(queryset, value) -> queryset}`` (e.g. governance's ``failing``)
+_EXTRA_FILTERS: dict = {}
+
+
+def register_product_filter(name: str, fn) -> None:
+    """Let ``?<name>=<value>`` filter products with ``fn(queryset, value)`` (upper apps
+    call it from ``AppConfig.ready``; the products app never imports them)."""
+    _EXTRA_FILTERS[name] = fn
+
 
 class ProductFilterSet(django_filters.FilterSet):
     """Filters: ``q`` (name/purpose contains), ``domain`` (slug; includes direct
@@ -20,6 +30,15 @@ class ProductFilterSet(django_filters.FilterSet):
     class Meta:
         model = DataProduct
         fields = ["q", "domain", "status", "owner", "tag"]
+
+    def filter_queryset(self, queryset):
+        """The declared filters, then those registered by upper apps."""
+        queryset = super().filter_queryset(queryset)
+        for name, fn in _EXTRA_FILTERS.items():
+            value = (self.data or {}).get(name)
+            if value:
+                queryset = fn(queryset, str(value))
+        return queryset
 
     def filter_q(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(purpose__icontains=value))

@@ -14,7 +14,8 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
 APPS = (
-    "catalog", "lineage", "harvesters", "products", "audit", "access", "usage", "notifications",
+    "catalog", "lineage", "harvesters", "products", "audit", "access", "usage", "governance",
+    "notifications",
 )  # fmt: skip
 
 #: ``{"app.Model": (needs API, needs filters, why not yet)}``: the coverage still missing
@@ -60,6 +61,13 @@ NOT_YET: dict[str, tuple[bool, bool, str]] = {
     "notifications.Event": (False, False, "served as inbox rows by /api/v1/notifications"),
     "notifications.Preference": (False, False, "e-mail mode: My subscriptions page"),
     "notifications.IncidentEntry": (False, False, "timeline nested in /api/v1/incidents/<id>"),
+    "governance.TermGroup": (True, False, "glossary groups: a short list, no filters needed yet"),
+    "governance.TermLink": (False, False, "links: in the term API and written by curation"),
+    "governance.DataClass": (False, False, "GET /api/v1/classification/classes (a plain view)"),
+    "governance.ColumnClass": (False, False, "GET /api/v1/assets/<urn>/classification; decisions"),
+    "governance.AssetSensitivity": (False, False, "set through PATCH /api/v1/assets/<urn>"),
+    "governance.SourceSampling": (False, False, "sampling opt-in: admin and manage.py classify"),
+    "governance.ScoreSnapshot": (False, False, "trend in /api/v1/scorecards/..."),
 }
 
 

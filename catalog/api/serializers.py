@@ -20,9 +20,22 @@ class QualityResultSerializer(serializers.Serializer):
 
 
 class FieldSerializer(serializers.ModelSerializer):
-    """A column: ``type`` is the normalised family, ``native_type`` the source's own."""
+    """A column: ``type`` is the normalised family, ``native_type`` the source's own.
+
+    ``description`` and ``tags`` are the shown (effective) values: the curated
+    description when there is one (else ``harvested_description``), the harvested tags
+    plus the curated ones; ``curated_description`` is null when nobody curated it."""
 
     type = serializers.CharField(source="data_type")
+    description = serializers.CharField(source="effective_description", read_only=True)
+    harvested_description = serializers.CharField(source="description", read_only=True)
+    tags = serializers.ListField(
+        source="effective_tags", child=serializers.CharField(), read_only=True
+    )
+    harvested_tags = serializers.ListField(
+        source="tags", child=serializers.CharField(), read_only=True
+    )
+    curated_tags = serializers.SerializerMethodField()
 
     class Meta:
         model = Field
@@ -37,7 +50,15 @@ class FieldSerializer(serializers.ModelSerializer):
             "fk_target_urn",
             "fk_target_field",
             "tags",
+            "harvested_description",
+            "curated_description",
+            "harvested_tags",
+            "curated_tags",
         ]
+
+    def get_curated_tags(self, field: Field) -> list[str]:
+        """Tags people added (governance curation); ``[]`` when none."""
+        return list(field.curated_tags or [])
 
 
 class OwnershipSerializer(serializers.ModelSerializer):
@@ -48,11 +69,14 @@ class OwnershipSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Ownership
-        fields = ["name", "kind", "type"]
+        fields = ["name", "kind", "type", "origin"]
 
 
 class AssetListSerializer(serializers.ModelSerializer):
-    """One row of the asset list."""
+    """One row of the asset list; ``description`` is the shown one (curated, else
+    harvested)."""
+
+    description = serializers.CharField(source="effective_description", read_only=True)
 
     class Meta:
         model = Asset
@@ -71,11 +95,21 @@ class AssetListSerializer(serializers.ModelSerializer):
 
 
 class AssetDetailSerializer(AssetListSerializer):
-    """An asset with its fields, owners, tags, sources and properties."""
+    """An asset with its fields, owners, tags, sources and properties.
+
+    Curated values (governance) are kept apart: ``harvested_description`` and
+    ``curated_description`` (null when none; ``description`` shows the curated one when
+    set), ``tags`` = harvested ``harvested_tags`` plus ``curated_tags``; owners carry their
+    ``origin`` (a source name, ``curated`` or the products app's)."""
 
     fields = FieldSerializer(many=True, read_only=True)
     owners = OwnershipSerializer(source="ownerships", many=True, read_only=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags = serializers.SerializerMethodField()
+    harvested_description = serializers.CharField(source="description", read_only=True)
+    harvested_tags = serializers.SlugRelatedField(
+        source="tags", slug_field="name", many=True, read_only=True
+    )
+    curated_tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     sources = serializers.SerializerMethodField()
     quality = serializers.SerializerMethodField()
 
@@ -89,9 +123,18 @@ class AssetDetailSerializer(AssetListSerializer):
             "fields",
             "owners",
             "tags",
+            "harvested_description",
+            "curated_description",
+            "harvested_tags",
+            "curated_tags",
             "sources",
             "quality",
         ]
+
+    def get_tags(self, asset: Asset) -> list[str]:
+        """Harvested tags, then curated ones not among them."""
+        names = [t.name for t in asset.tags.all()]
+        return names + [t.name for t in asset.curated_tags.all() if t.name not in names]
 
     @extend_schema_field(QualityResultSerializer(many=True))
     def get_quality(self, asset: Asset) -> list[dict]:

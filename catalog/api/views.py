@@ -25,7 +25,7 @@ class AssetDetailView(generics.RetrieveAPIView):
 
     serializer_class = AssetDetailSerializer
     queryset = Asset.objects.prefetch_related(
-        "fields", "ownerships__owner", "tags", "provenance__source"
+        "fields", "ownerships__owner", "tags", "curated_tags", "provenance__source"
     )
 
     def get_object(self) -> Asset:

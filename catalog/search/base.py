@@ -7,7 +7,8 @@ and answers :class:`SearchQuery` with :class:`SearchResults`. The shape of a doc
      "platform": str, "namespace": str, "description": str,
      "field_names": [str], "field_descriptions": [str],
      "tags": [str], "owners": [str], "sources": [str], "popularity": float,
-     "domain": [str], "data_product": [str]}
+     "domain": [str], "data_product": [str], "glossary": [str], "glossary_text": [str],
+     "classification": [str]}
 
 Ranking contract (every backend, checked by ``tests/catalog/test_search_contract.py``):
 
@@ -31,7 +32,17 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-FACETS: tuple[str, ...] = ("type", "platform", "source", "owner", "tag", "domain", "data_product")
+FACETS: tuple[str, ...] = (
+    "type",
+    "platform",
+    "source",
+    "owner",
+    "tag",
+    "domain",
+    "data_product",
+    "glossary",
+    "classification",
+)
 #: facets always reported (the others only when some document has a value)
 CORE_FACETS: tuple[str, ...] = ("type", "platform", "source", "owner", "tag")
 #: document key holding each facet's values
@@ -43,7 +54,19 @@ FACET_KEYS: dict[str, str] = {
     "tag": "tags",
     "domain": "domain",
     "data_product": "data_product",
+    "glossary": "glossary",  # glossary term names (governance enricher)
+    "classification": "classification",  # personal-data classes, sensitivity (governance)
 }
+#: document keys whose words are searchable in the ``other`` text field (the facet
+#: values above, plus ``glossary_text``: term names and synonyms)
+OTHER_TEXT_KEYS: tuple[str, ...] = (
+    "owners",
+    "sources",
+    "domain",
+    "data_product",
+    "glossary_text",
+    "classification",
+)
 #: full-text fields and their relevance weights (higher is more important)
 FIELD_WEIGHTS: dict[str, float] = {
     "name": 10.0,

@@ -39,7 +39,7 @@ def enrichers() -> list:
 def iter_documents(asset_ids: Iterable[int] | None = None, chunk: int = CHUNK) -> Iterator[dict]:
     """Documents of the given assets (all live assets when None), ``chunk`` at a time.
 
-    Removed or unknown ids are skipped. Queries per chunk: assets, fields, tags, owners,
+    Removed or unknown ids are skipped. Queries per chunk: assets, fields, tags, curated tags, owners,
     sources, plus one per enricher.
     """
     live = Asset.objects.filter(removed=False)
@@ -72,17 +72,19 @@ def _chunk_documents(ids: list[int]) -> Iterator[dict]:
             "qualified_name",
             "platform",
             "description",
+            "curated_description",
         )
     )
     if not assets:
         return
     ids = [a["id"] for a in assets]
     field_names, field_descs = defaultdict(list), defaultdict(list)
-    for asset_id, name, desc in (
+    for asset_id, name, harvested, curated in (
         Field.objects.filter(asset_id__in=ids)
         .order_by("asset_id", "ordinal", "name")
-        .values_list("asset_id", "name", "description")
+        .values_list("asset_id", "name", "description", "curated_description")
     ):
+        desc = harvested if curated is None else curated  # curated wins (governance)
         field_names[asset_id].append(name)
         if desc:
             field_descs[asset_id].append(desc)
@@ -91,6 +93,11 @@ def _chunk_documents(ids: list[int]) -> Iterator[dict]:
         "asset_id", "tag__name"
     ):
         tags[asset_id].append(tag)
+    for asset_id, tag in Asset.curated_tags.through.objects.filter(asset_id__in=ids).values_list(
+        "asset_id", "tag__name"
+    ):
+        if tag not in tags[asset_id]:
+            tags[asset_id].append(tag)
     owners = defaultdict(set)
     for asset_id, owner in Ownership.objects.filter(asset_id__in=ids).values_list(
         "asset_id", "owner__name"
@@ -111,7 +118,10 @@ def _chunk_documents(ids: list[int]) -> Iterator[dict]:
             "kind": a["kind"],
             "platform": a["platform"],
             "namespace": a["namespace"],
-            "description": a["description"] or "",
+            "description": (
+                a["description"] if a["curated_description"] is None else a["curated_description"]
+            )
+            or "",
             "field_names": field_names[a["id"]],
             "field_descriptions": field_descs[a["id"]],
             "tags": sorted(tags[a["id"]]),
@@ -120,6 +130,9 @@ def _chunk_documents(ids: list[int]) -> Iterator[dict]:
             "popularity": 0.0,
             "domain": [],
             "data_product": [],
+            "glossary": [],
+            "glossary_text": [],
+            "classification": [],
         }
         for values in extra:
             for key, value in (values.get(a["id"]) or {}).items():

@@ -36,6 +36,7 @@ from opensearchpy.exceptions import RequestError, TransportError
 
 from catalog.search.base import (
     FACET_KEYS,
+    OTHER_TEXT_KEYS,
     SearchBackend,
     SearchError,
     SearchQuery,
@@ -110,10 +111,7 @@ def to_source(doc: dict) -> dict:
     other = [
         doc.get("platform", ""),
         doc.get("type", ""),
-        *doc.get("owners", []),
-        *doc.get("sources", []),
-        *doc.get("domain", []),
-        *doc.get("data_product", []),
+        *(v for key in OTHER_TEXT_KEYS for v in doc.get(key, [])),
     ]
     name, qn = doc.get("name", ""), doc.get("qualified_name", "")
     source = {

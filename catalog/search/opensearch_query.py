@@ -49,7 +49,7 @@ from catalog.search.sqlite_query import CLOSE, OPEN, fold_identifier_parts
 
 #: version of :data:`MAPPING`; an index built by another version is rebuilt by
 #: ``manage.py rebuild_index`` (the backend warns until then)
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2  # 2: glossary and classification facets
 TEXT_FIELDS = tuple(FIELD_WEIGHTS)
 NAME_FIELDS = ("name", "qualified_name")
 #: keyword field of each facet

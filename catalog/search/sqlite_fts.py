@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from catalog.search.base import (
+    OTHER_TEXT_KEYS,
     SearchBackend,
     SearchQuery,
     SearchResults,
@@ -66,10 +67,7 @@ def _fts_row(doc: dict) -> tuple[str, ...]:
         [
             doc.get("platform", ""),
             doc.get("type", ""),
-            *doc.get("owners", []),
-            *doc.get("sources", []),
-            *doc.get("domain", []),
-            *doc.get("data_product", []),
+            *(v for key in OTHER_TEXT_KEYS for v in doc.get(key, [])),
         ]
     )
     return (

@@ -19,7 +19,7 @@ BEFORE = [
     ("lineage", "0003_drop_redundant_edge_indexes"),
 ]
 #: apps created after the move (their tables need ``catalog.Source``): unapplied first
-AFTER_THE_MOVE = ("usage",)
+AFTER_THE_MOVE = ("usage", "governance")
 
 
 def _before():

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_down_graph_store_keeps_events_and_catches_up(make_source, monkeypatch, tmp_path):
-    monkeypatch.setitem(registry.HARVESTERS, "edges", "tests.lineage.test_graph_contract.EdgesHarvester")
+    monkeypatch.setitem(
+        registry.HARVESTERS, "edges", "tests.lineage.test_graph_contract.EdgesHarvester"
+    )
     bolt_port = free_port()
     uri = f"bolt://127.0.0.1:{bolt_port}"  # nothing listens there yet
     graph = {"default": {"BACKEND": "lineage.graph.bolt.BoltGraphBackend", "URI": uri}}

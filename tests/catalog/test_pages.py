@@ -179,7 +179,17 @@ def test_asset_page_header_schema_and_description(catalog, db, client):
     assert len(names) == 7
     assert 'id="column-filter"' in html and 'data-filter-table="schema-table"' in html
     # the usage app (issue 14) adds its Usage tab after the lineage tabs
-    assert resp.context["tabs"] == ["schema", "lineage", "impact", "history", "usage"]
+    # lineage adds History (edges, schema versions); usage adds Usage; governance (issue
+    # 15) adds Classification and Edit history
+    assert resp.context["tabs"] == [
+        "schema",
+        "lineage",
+        "impact",
+        "history",
+        "usage",
+        "classification",
+        "edits",
+    ]
     assert "basic information about a customer" in html
 
 
@@ -279,7 +289,7 @@ def test_job_page_shows_inputs_outputs_and_runs(catalog, db, client):
         error_message="boom: disk full",
     )
     resp = client.get(f"/assets/{DBT_JOB}", {"tab": "runs"})
-    assert resp.context["tabs"] == ["schema", "runs"]
+    assert resp.context["tabs"] == ["schema", "runs", "history"]
     html = resp.content.decode()
     assert "boom: disk full" in html and "status--fail" in html and "90.0 s" in html
 

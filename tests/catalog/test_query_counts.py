@@ -79,22 +79,23 @@ class _AssetPage(PageTests):
 
 
 class TestAssetSchemaTab(_AssetPage):
-    queries = 15  # + the dbt test results (quality) under the schema, + open incidents
-    # + usage: the popularity badge and the schema table's Usage column
+    queries = 23  # + the dbt test results (quality) under the schema, + open incidents
+    # + usage: the popularity badge and the schema table's Usage column; + 8 governance
 
 
 class TestAssetLineageTab(_AssetPage):
     tab = "lineage"
-    queries = 13  # + the popularity badge (usage), + open incidents (notifications header)
+    queries = 21  # + the popularity badge (usage), + open incidents (notifications header)
+    # + governance (issue 15): curated tags, term links, column classes, set level, may curate
 
 
 class TestAssetImpactTab(_AssetPage):
     tab = "impact"
-    queries = 18  # + open incidents (notifications header)
+    queries = 26  # + open incidents (notifications header), + popularity badge, + 8 governance
 
 
 class TestJobRunsTab(PageTests):
-    queries = 12  # + open incidents (notifications header)
+    queries = 18  # + open incidents (notifications header), + 6 governance
 
     def setup_rows(self) -> str:
         self.job = make_asset("jobs.nightly", kind="job", type="job")
@@ -139,7 +140,7 @@ class TestAssetListAPI(APIListTests):
 
 
 class TestAssetDetailAPI(APIDetailTests):
-    queries = 8  # + the quality results
+    queries = 9  # + the quality results, + curated tags (governance, issue 15)
     missing_url = "/api/v1/assets/urn:mc:dataset:sqlite://s/no.such.table"
 
     def make_one(self) -> str:

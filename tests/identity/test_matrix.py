@@ -117,6 +117,15 @@ API_MATRIX = {
     ("PUT", "/api/v1/webhooks/{id}"): CONSUMER,
     ("PATCH", "/api/v1/webhooks/{id}"): CONSUMER,
     ("DELETE", "/api/v1/webhooks/{id}"): CONSUMER,
+    # Governance (issue 15): curation and class decisions by the asset's owners (the team
+    # owning the product whose port is the asset), stewards and admins; the glossary by
+    # stewards (a team steward holds the role) and admins
+    ("PATCH", "/api/v1/assets/{urn}"): EDITORS,
+    ("POST", "/api/v1/classifications/{id}"): EDITORS,
+    ("POST", "/api/v1/glossary/terms"): {"steward", "admin"},
+    ("PATCH", "/api/v1/glossary/terms/{slug}"): {"steward", "admin"},
+    ("DELETE", "/api/v1/glossary/terms/{slug}"): {"steward", "admin"},
+    ("POST", "/api/v1/glossary/import"): {"steward", "admin"},
 }
 # Cells the hardening branch (issue 9: harvesters/access.py) closes; until it is merged
 # the harvest endpoint lets any signed-in user queue a harvest.
@@ -259,6 +268,10 @@ def request_for(method: str, path: str, w: dict, admin: APIClient):
     if path.startswith(("/api/v1/incidents", "/api/v1/notifications", "/api/v1/subscriptions",
                         "/api/v1/webhooks")):  # fmt: skip
         return notify_call(path, w)
+    if path != "/api/v1/assets/bulk" and path.startswith(
+        ("/api/v1/assets/", "/api/v1/classifications/", "/api/v1/glossary/")
+    ):
+        return governance_call(method, path, w)
     if path.startswith("/api/v1/access-requests"):
         return access_call(path, w)
     if path.startswith("/api/v1/grants/"):
@@ -301,6 +314,31 @@ def lineage_call(method: str, path: str, w: dict):
     if path.endswith("/unhide"):
         return f"{base}/unhide", None, None
     return base, None, None
+
+
+def governance_call(method: str, path: str, w: dict):
+    """URL and body of a governance operation on the Orders port's asset, creating the
+    term or class proposal it acts on."""
+    from catalog.models import Field
+    from governance.classification import data_classes
+    from governance.models import ColumnClass, GlossaryTerm
+
+    asset = w["port"].asset
+    if path == "/api/v1/assets/{urn}":
+        return f"/api/v1/assets/{asset.urn}", {"description": "Orders, curated"}, None
+    if path == "/api/v1/classifications/{id}":
+        Field.objects.get_or_create(asset=asset, name="email")
+        proposal = ColumnClass.objects.create(
+            asset=asset, field_name="email", data_class=data_classes()["email"]
+        )
+        return f"/api/v1/classifications/{proposal.pk}", {"decision": "accept"}, None
+    if path == "/api/v1/glossary/terms":
+        return path, {"name": "Order"}, None
+    if path == "/api/v1/glossary/import":
+        return path, {"format": "yaml", "content": "terms: [{name: Order}]"}, None
+    term = GlossaryTerm.objects.create(slug="revenue", name="Revenue")
+    body = {"definition": "Money in."} if method == "PATCH" else None
+    return f"/api/v1/glossary/terms/{term.slug}", body, None
 
 
 def access_call(path: str, w: dict):

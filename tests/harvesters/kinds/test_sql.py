@@ -134,9 +134,11 @@ def test_jaffle_duckdb_tables_views_and_lineage(make_source, harvest, jaffle_url
     }
     resp = client.get("/api/v1/lineage", {"urn": jaffle("stg_payments"), "direction": "upstream"})
     assert resp.status_code == 200
-    assert resp.json()["edges"] == [
-        {"source": jaffle("raw_payments"), "target": jaffle("stg_payments"), "job": None}
+    edges = resp.json()["edges"]
+    assert [(e["source"], e["target"], e["job"]) for e in edges] == [
+        (jaffle("raw_payments"), jaffle("stg_payments"), None)
     ]
+    assert edges[0]["sources"] == ["jaffle"] and not edges[0]["manual"]
     field_edges = {
         (e.upstream.asset.name, e.upstream.name, e.downstream.asset.name, e.downstream.name)
         for e in FieldLineageEdge.objects.select_related("upstream__asset", "downstream__asset")

@@ -1,0 +1,49 @@
+"""Receivers of lower layers' signals (connected from ``GovernanceConfig.ready``).
+
+After a finished harvest (``post_save`` of ``catalog.HarvestRun`` with ``ended_at``,
+succeeded or partial) the source's datasets get class proposals (names; values when the
+source opted in to sampling) and propagation re-runs, since lineage may have changed.
+Sampling problems become warnings of the run; nothing here ever fails the harvest.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db.models.signals import post_save
+
+from catalog.models import Asset, HarvestRun
+
+log = logging.getLogger(__name__)
+FINISHED = {HarvestRun.Status.SUCCEEDED, HarvestRun.Status.PARTIAL}
+
+
+def harvest_finished(sender, instance: HarvestRun, **kwargs) -> None:
+    """Classify the run's datasets and re-propagate (logged, never raised)."""
+    if instance.ended_at is None or instance.status not in FINISHED:
+        return
+    if not getattr(settings, "MESH_CLASSIFY_ON_HARVEST", True):
+        return
+    from governance.classification import detect
+    from governance.propagation import propagate
+
+    try:
+        warnings: list[dict] = []
+        # the datasets this run reported (with columns), not the whole source again
+        assets = Asset.objects.filter(
+            provenance__last_run=instance, removed=False, kind="dataset", fields__isnull=False
+        ).distinct()
+        detect(assets, warnings=warnings)
+        propagate()
+        if warnings:
+            HarvestRun.objects.filter(pk=instance.pk).update(
+                warnings=[*instance.warnings, *warnings][:200]
+            )
+    except Exception:
+        log.exception("classification after harvest %s failed", instance.pk)
+
+
+def connect() -> None:
+    """Connect the receivers."""
+    post_save.connect(
+        harvest_finished, sender=HarvestRun, dispatch_uid="governance-harvest-finished"
+    )
