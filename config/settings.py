@@ -294,6 +294,16 @@ MESH_OPENLINEAGE_MAX_BATCH_BYTES = int(
 )
 # Unchanged jobs/datasets are rewritten (last_seen refreshed) at most this often (seconds).
 MESH_OPENLINEAGE_REFRESH_SECONDS = int(os.environ.get("MESH_OPENLINEAGE_REFRESH_SECONDS", "300"))
+# POST /api/v1/lineage: queue (validate, append to the intake table, store in batches),
+# sync (store in the request) or auto (queue when CELERY_BROKER_URL is set)
+MESH_OPENLINEAGE_INTAKE = os.environ.get("MESH_OPENLINEAGE_INTAKE", "auto")
+MESH_OPENLINEAGE_INTAKE_DELAY = float(os.environ.get("MESH_OPENLINEAGE_INTAKE_DELAY", "0.5"))
+MESH_OPENLINEAGE_INTAKE_MAX_ATTEMPTS = int(
+    os.environ.get("MESH_OPENLINEAGE_INTAKE_MAX_ATTEMPTS", "5")
+)
+# seconds a process reuses a verified API token (0: look it up on every request)
+MESH_TOKEN_CACHE_SECONDS = float(os.environ.get("MESH_TOKEN_CACHE_SECONDS", "5"))
+MESH_PUSH_MAX_BYTES = int(os.environ.get("MESH_PUSH_MAX_BYTES", 50 * 1024 * 1024))
 
 # Processes that parse dbt compiled SQL for column lineage during a harvest (0 or 1:
 # in the harvest process; small projects and Celery prefork workers always parse in-process).
@@ -330,6 +340,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # the popularity window moves every day: rescore once a day
     "usage-popularity": {"task": "usage.tasks.compute_popularity", "schedule": 86400.0},
+    # queued OpenLineage events (MESH_OPENLINEAGE_INTAKE=queue): a safety net behind the
+    # drain each web process queues after accepting events
+    "harvesters-drain-openlineage-intake": {
+        "task": "harvesters.drain_openlineage_intake",
+        "schedule": 30.0,
+    },
     # daily usage older than MESH_USAGE_RETENTION_DAYS becomes monthly rows
     "usage-rollup": {"task": "usage.tasks.rollup_usage", "schedule": 86400.0},
     # notifications: resend due deliveries; the daily e-mail digest

@@ -30,11 +30,13 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # usage first: its assets/<urn>/usage must win over the catalog's assets/<path:urn>
     path("api/v1/", include("usage.api.urls")),
+    # harvesters before governance and the catalog (its assets/bulk must win over their
+    # assets/<path:urn>) and before lineage (its /api/v1/lineage view adds OpenLineage
+    # POST to lineage's GET)
+    path("api/v1/", include("harvesters.api.urls")),
     # governance before the catalog: its assets/<urn> view adds PATCH (curation)
     path("api/v1/", include("governance.api.urls")),
     path("api/v1/", include("catalog.api.urls")),
-    # harvesters first: its /api/v1/lineage view adds OpenLineage POST to lineage's GET
-    path("api/v1/", include("harvesters.api.urls")),
     path("api/v1/", include("lineage.api.urls")),
     path("api/v1/", include("products.api.urls")),
     path("api/v1/", include("identity.api.urls")),

@@ -20,6 +20,7 @@ class HarvestersConfig(AppConfig):
         from harvesters.api.views import HarvestNowView
         from harvesters.kinds.dbt.pages import DbtPages
         from harvesters.kinds.openlineage.api import LineageBatchView, LineageIntakeView
+        from harvesters.kinds.push.api import AssetBulkView
         from identity.authentication import register_view_scope
         from identity.permissions import register_rule
 
@@ -29,5 +30,5 @@ class HarvestersConfig(AppConfig):
         register_rule(
             Source, lambda user, action, obj: obj is not None and in_team(user, obj.owner_team)
         )
-        for view in (LineageIntakeView, LineageBatchView, HarvestNowView):
+        for view in (LineageIntakeView, LineageBatchView, HarvestNowView, AssetBulkView):
             register_view_scope(view, "ingest")

@@ -1,4 +1,5 @@
-"""Models of the harvesters app: the change set of each harvest run.
+"""Models of the harvesters app: the change set of each harvest run, and the durable
+OpenLineage intake queue.
 
 :class:`~catalog.models.Source`, :class:`~catalog.models.HarvestRun` and
 :class:`~catalog.models.AssetSource` live in the lowest layer that uses them, the catalog
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from catalog.models import Asset, AssetSource, HarvestRun, Source
 
-__all__ = ["AssetSource", "HarvestRun", "RunChange", "Source"]
+__all__ = ["AssetSource", "HarvestRun", "OpenLineageIntake", "RunChange", "Source"]
 
 
 class RunChange(models.Model):
@@ -62,3 +63,28 @@ class RunChange(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id} {self.kind} {self.urn}"
+
+
+class OpenLineageIntake(models.Model):
+    """A validated OpenLineage event waiting to be stored (the queued write path of
+    ``POST /api/v1/lineage``, :mod:`harvesters.kinds.openlineage.intake`).
+
+    ``payload`` is the event's canonical JSON text and ``event_hash`` its SHA-256 (the
+    key :class:`lineage.models.OpenLineageEvent` dedupes on, unique here too so a
+    redelivery while pending is one row). A row is deleted in the same transaction that
+    stores its event, so a crash loses nothing and stores nothing twice. ``attempts``
+    counts failed tries; at ``MESH_OPENLINEAGE_INTAKE_MAX_ATTEMPTS`` the row is parked
+    (kept, with ``last_error``, and no longer tried).
+    """
+
+    event_hash = models.CharField(max_length=64, unique=True)
+    payload = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now)
+    attempts = models.IntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"intake {self.pk} ({self.event_hash[:12]})"

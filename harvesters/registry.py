@@ -15,6 +15,7 @@ KIND_CLASSES: tuple[str, ...] = (
     "harvesters.kinds.dbt.harvester.DbtHarvester",
     "harvesters.kinds.openlineage.harvester.OpenLineageHarvester",
     "harvesters.kinds.lake.harvester.LakeHarvester",
+    "harvesters.kinds.push.harvester.PushHarvester",
 )
 
 

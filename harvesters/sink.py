@@ -7,12 +7,15 @@ their own source is harvested. Every touched asset gets an outbox event.
 """
 
 import hashlib
+import json
 import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from catalog.models import (
@@ -250,13 +253,18 @@ class CatalogSink:
             self.report.counts["datasets" if isinstance(r, DatasetRecord) else "jobs"] += 1
 
     def _upsert_assets(self, records: list) -> dict[str, int]:
-        """Insert new assets, merge into existing ones; returns ``{urn: asset id}``."""
+        """Insert new assets, merge into existing ones; returns ``{urn: asset id}``.
+
+        An existing asset whose merged values equal the stored ones only gets its
+        ``last_seen`` moved (one statement per batch), so re-harvesting or re-pushing an
+        unchanged source rewrites no rows."""
         existing, descriptions = {}, {}
-        for urn, asset_id, properties, description in Asset.objects.filter(
-            urn__in=[r.urn for r in records]
-        ).values_list("urn", "id", "properties", "description"):
-            existing[urn] = (asset_id, properties)
-            descriptions[urn] = description
+        described = 2 + ASSET_MERGE_ATTRS.index("description")
+        for row in Asset.objects.filter(urn__in=[r.urn for r in records]).values_list(
+            "urn", "id", "properties", "removed", *ASSET_MERGE_ATTRS
+        ):
+            existing[row[0]] = row[1:]
+            descriptions[row[0]] = row[1 + described]
         # the diff: an asset is "added" when this source did not report it (or had
         # removed it); the provenance links are one more read of the same batch
         linked = (
@@ -273,7 +281,7 @@ class CatalogSink:
         self._batch_added = set()
         self._batch_changed = {}
         now = self._db_now(Asset, "last_seen")
-        new_rows, updates = [], []
+        new_rows, updates, touched = [], [], []
         for r in records:
             values = _asset_values(r)
             current = existing.get(r.urn)
@@ -286,20 +294,22 @@ class CatalogSink:
                     (r.urn, *values.values(), db_json(dict(r.properties)), now, now, False, None)
                 )
                 continue
-            asset_id, properties = current
-            merged = db_json({**properties, **r.properties}) if r.properties else None
-            updates.append(
-                (
-                    *(None if v in ("", None) else v for v in values.values()),
-                    merged,
-                    now,
-                    False,
-                    asset_id,
-                )
-            )
+            asset_id, properties, removed, *stored = current
+            params = [None if v in ("", None) else v for v in values.values()]
+            merged = {**properties, **r.properties} if r.properties else None
+            if (
+                not removed
+                and (merged is None or merged == properties)
+                and all(p is None or p == old for p, old in zip(params, stored, strict=True))
+            ):
+                touched.append(asset_id)
+                continue
+            updates.append((*params, db_json(merged), now, False, asset_id))
         if new_rows:
             self._writer(Asset, ASSET_INSERT_COLUMNS).insert(new_rows)
         self._writer(Asset, ASSET_UPDATE_COLUMNS).update(ASSET_UPDATE_SQL, updates)
+        for chunk in _chunks(touched):
+            Asset.objects.filter(id__in=chunk).update(last_seen=self.now)
         ids = {urn: current[0] for urn, current in existing.items()}
         fresh = [row[0] for row in new_rows]
         for chunk in _chunks(fresh):
@@ -308,18 +318,26 @@ class CatalogSink:
         return ids
 
     def _upsert_fields(self, records: list, ids: dict[str, int]) -> None:
+        """Insert new fields, merge into existing ones (only rows whose merged values
+        differ from the stored ones are written), delete unreported ones of records with
+        ``fields_authoritative``."""
         with_fields = [r for r in records if isinstance(r, DatasetRecord) and r.fields is not None]
         if not with_fields:
             return
         asset_ids = [ids[r.urn] for r in with_fields]
         existing: dict[int, dict[str, int]] = defaultdict(dict)
+        stored: dict[int, tuple] = {}
         types: dict[int, dict[str, str]] = defaultdict(dict)  # stored types, for the diff
+        # tags read as JSON text, decoded only when a record brings tags to compare
         for chunk in _chunks(asset_ids):
-            for field_id, asset_id, name, native, family in Field.objects.filter(
-                asset_id__in=chunk
-            ).values_list("id", "asset_id", "name", "native_type", "data_type"):
+            for field_id, asset_id, name, *values in (
+                Field.objects.filter(asset_id__in=chunk)
+                .annotate(tags_text=Cast("tags", TextField()))
+                .values_list("id", "asset_id", "name", *FIELD_MERGE_ATTRS[:-1], "tags_text")
+            ):
                 existing[asset_id][name] = field_id
-                types[asset_id][name] = native or family
+                stored[field_id] = tuple(values)
+                types[asset_id][name] = values[1] or values[0]  # native type, else family
         new_rows, updates, to_delete = [], [], []
         empty_tags = db_json([])
         for r in with_fields:
@@ -348,20 +366,24 @@ class CatalogSink:
                     continue
                 # Merge: a non-empty value overwrites, an empty one keeps what is stored
                 # (NULL parameter -> COALESCE keeps the column); a primary key is only set.
-                updates.append(
-                    (
-                        fr.data_type or None,
-                        fr.native_type or None,
-                        fr.nullable,
-                        fr.description or None,
-                        fr.ordinal or position,
-                        fr.is_primary_key or None,
-                        fr.fk_target_urn or None,
-                        fr.fk_target_field or None,
-                        db_json(list(fr.tags)) if fr.tags else None,
-                        field_id,
-                    )
+                params = (
+                    fr.data_type or None,
+                    fr.native_type or None,
+                    fr.nullable,
+                    fr.description or None,
+                    fr.ordinal or position,
+                    fr.is_primary_key or None,
+                    fr.fk_target_urn or None,
+                    fr.fk_target_field or None,
+                    list(fr.tags) if fr.tags else None,
                 )
+                current_values = stored[field_id]
+                if all(
+                    p is None or p == old
+                    for p, old in zip(params[:-1], current_values[:-1], strict=True)
+                ) and (params[-1] is None or params[-1] == json.loads(current_values[-1] or "[]")):
+                    continue  # nothing would change
+                updates.append((*params[:-1], db_json(params[-1]), field_id))
             removed = []
             if r.fields_authoritative:
                 removed = [name for name in current if name not in reported]
@@ -397,9 +419,9 @@ class CatalogSink:
                     asset_id__in=[ids[r.urn] for r in records if r.tags]
                 ).values_list("asset_id", "tag__name"),
             )
-            through.objects.bulk_create(
-                [through(asset_id=ids[r.urn], tag_id=tags[t]) for r in records for t in r.tags],
-                ignore_conflicts=True,
+            self._writer(through, ("asset", "tag")).insert(
+                [(ids[r.urn], tags[t]) for r in records for t in r.tags],
+                conflict=("asset", "tag"),
             )
         owner_recs = {o.name: o for r in records for o in r.owners}
         if owner_recs:
@@ -417,18 +439,13 @@ class CatalogSink:
                 ignore_conflicts=True,
             )
             owners = dict(Owner.objects.filter(name__in=owner_recs).values_list("name", "id"))
-            Ownership.objects.bulk_create(
+            self._writer(Ownership, ("asset", "owner", "type", "origin")).insert(
                 [
-                    Ownership(
-                        asset_id=ids[r.urn],
-                        owner_id=owners[o.name],
-                        type=o.type,
-                        origin=self.source.name,
-                    )
+                    (ids[r.urn], owners[o.name], o.type, self.source.name)
                     for r in records
                     for o in r.owners
                 ],
-                ignore_conflicts=True,
+                conflict=("asset", "owner", "type"),
             )
 
     def _diff_links(self, records, ids, key: str, names_of, stored_pairs) -> None:

@@ -1,4 +1,5 @@
-"""Celery tasks of the harvesters."""
+"""Celery tasks of the harvesters (``harvesters.drain_openlineage_intake`` is defined
+beside the intake it drains, :mod:`harvesters.kinds.openlineage.intake`)."""
 
 import logging
 import threading
@@ -9,6 +10,7 @@ from django.db import connection
 
 from catalog.models import HarvestRun, Source
 from harvesters.guard import claim_run
+from harvesters.kinds.openlineage.intake import drain_openlineage_intake
 from harvesters.liveness import is_alive, mark_lost, reap_lost_runs
 from harvesters.runner import run_harvest
 from harvesters.schedules import fired_at
@@ -112,3 +114,6 @@ def enqueue_harvest(source: Source, resume: HarvestRun | None = None) -> Harvest
     else:
         harvest_source.delay(source.id, run.id, resume is not None)
     return run
+
+
+__all__ = ["drain_openlineage_intake", "enqueue_harvest", "harvest_source", "reap_lost_runs_task"]

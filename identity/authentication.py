@@ -9,18 +9,79 @@ Scopes: a safe method needs ``read``; a view registered with :func:`register_vie
 (or with a ``token_scope`` attribute) needs that scope for writes (``ingest`` for
 OpenLineage and harvest pushes); any other write needs ``write``. A token lacking the
 scope gets 403 naming it. A token without ``admin`` never acts with staff powers.
+
+Verified tokens are reused by a process for ``MESH_TOKEN_CACHE_SECONDS`` (5; 0 turns it
+off) so that busy writers (an OpenLineage producer posting thousands of events a second)
+do not pay a database lookup per request: expiry is still checked on every request, and
+saving or deleting any token or user in a process empties that process's cache (so a
+token revoked on the API or the profile page is refused there at once); other processes
+refuse a revoked token, or one of a deactivated user, within that many seconds.
 """
 
+import copy
+import threading
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 
-from identity.models import ApiToken
+from identity.models import ApiToken, digest
 
 KEYWORDS = {b"bearer", b"token"}
 _VIEW_SCOPES: dict[type, str] = {}
+_CACHE: dict[str, tuple[float, ApiToken]] = {}  # key digest -> (verified at, token)
+_CACHE_MAX = 1000
+_cache_lock = threading.Lock()
+
+
+def token_cache_seconds() -> float:
+    """``MESH_TOKEN_CACHE_SECONDS`` (5): how long a process reuses a verified token."""
+    return float(getattr(settings, "MESH_TOKEN_CACHE_SECONDS", 5))
+
+
+def forget_verified_tokens(**kwargs) -> None:
+    """Empty this process's cache of verified tokens (a receiver of token and user
+    saves and deletes)."""
+    with _cache_lock:
+        _CACHE.clear()
+
+
+def verified_token(key: str) -> ApiToken | None:
+    """The active token of ``key`` with its user (a copy of both, safe to change per
+    request), from this process's cache when verified less than
+    :func:`token_cache_seconds` ago, else from the database; None when there is none."""
+    ttl = token_cache_seconds()
+    if ttl <= 0:
+        return ApiToken.objects.verify(key)
+    key_digest = digest(key)
+    now = time.monotonic()
+    hit = _CACHE.get(key_digest)
+    if hit is None or now - hit[0] >= ttl:
+        token = ApiToken.objects.verify(key)
+        if token is None:
+            return None
+        with _cache_lock:
+            if len(_CACHE) >= _CACHE_MAX:
+                _CACHE.clear()
+            _CACHE[key_digest] = (now, token)
+    else:
+        token = hit[1]
+        if token.expires_at is not None and token.expires_at <= timezone.now():
+            return None
+    fresh = copy.copy(token)
+    fresh.user = copy.copy(token.user)
+    return fresh
+
+
+for _model in (ApiToken, get_user_model()):
+    post_save.connect(forget_verified_tokens, sender=_model, dispatch_uid=f"tokens-{_model}")
+    post_delete.connect(forget_verified_tokens, sender=_model, dispatch_uid=f"tokens-d-{_model}")
 
 
 def register_view_scope(view_class: type, scope: str) -> None:
@@ -56,7 +117,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             key = parts[1].decode()
         except UnicodeError as exc:
             raise AuthenticationFailed("Invalid token: not ASCII.") from exc
-        token = ApiToken.objects.verify(key)
+        token = verified_token(key)
         if token is None:
             if key.startswith("mcat_"):
                 raise AuthenticationFailed("Invalid, expired or revoked token.")
@@ -74,6 +135,9 @@ class ApiTokenAuthentication(BaseAuthentication):
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            cached = _CACHE.get(token.digest)
+            if cached is not None:
+                cached[1].last_used_at = now
         return user, token
 
     def authenticate_header(self, request) -> str:

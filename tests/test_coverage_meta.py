@@ -31,6 +31,7 @@ NOT_YET: dict[str, tuple[bool, bool, str]] = {
     "catalog.ProjectionCursor": (False, False, "internal state of the projections"),
     "lineage.LineageEdge": (False, False, "edges: served as graphs by /api/v1/lineage"),
     "lineage.FieldLineageEdge": (False, False, "served as graphs by /api/v1/column-lineage"),
+    "harvesters.OpenLineageIntake": (False, False, "internal queue of POST /api/v1/lineage"),
     "lineage.OpenLineageEvent": (False, False, "raw events: stored for audit, no endpoint yet"),
     "lineage.SchemaVersion": (False, False, "served by /api/v1/schema-versions and schema-diff"),
     "products.DataContract": (True, False, "contracts API filters status and q by hand"),

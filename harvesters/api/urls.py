@@ -15,11 +15,14 @@ from harvesters.api.views import (
     SourceProbeView,
 )
 from harvesters.kinds.openlineage.api import LineageBatchView, LineageIntakeView
+from harvesters.kinds.push.api import AssetBulkView
 
 urlpatterns = [
     # OpenLineage intake (Marquez-compatible); GET on the same path is the lineage graph
     path("lineage", LineageIntakeView.as_view(), name="api-lineage"),
     path("lineage/batch", LineageBatchView.as_view(), name="api-lineage-batch"),
+    # push API for any harvester (before the catalog's assets/<path:urn>: config/urls.py)
+    path("assets/bulk", AssetBulkView.as_view(), name="api-assets-bulk"),
     path("sources", SourceListView.as_view(), name="api-source-list"),
     path("sources/test-connection", SourceProbeView.as_view(), name="api-source-probe"),
     path("sources/<int:pk>", SourceDetailView.as_view(), name="api-source-detail"),

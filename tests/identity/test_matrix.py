@@ -58,6 +58,7 @@ API_MATRIX = {
     ("POST", "/api/v1/domains"): EDITORS,
     ("PUT", "/api/v1/domains/{slug}"): EDITORS,
     ("PATCH", "/api/v1/domains/{slug}"): EDITORS,
+    ("POST", "/api/v1/assets/bulk"): SIGNED_IN,  # a push source with no owning team
     ("POST", "/api/v1/lineage"): SIGNED_IN,
     ("POST", "/api/v1/lineage/batch"): SIGNED_IN,
     ("POST", "/api/v1/products"): EDITORS,
@@ -228,6 +229,9 @@ def request_for(method: str, path: str, w: dict, admin: APIClient):
             {"slug": "b2b", "name": "B2B", "parent": "sales", "owner_team": "sales-eng"}, None),
         ("PUT", "/api/v1/domains/{slug}"): ("/api/v1/domains/sales", domain, None),
         ("PATCH", "/api/v1/domains/{slug}"): ("/api/v1/domains/sales", {"description": "d"}, None),
+        ("POST", "/api/v1/assets/bulk"): (
+            "/api/v1/assets/bulk?source=pushed",
+            [{"urn": "urn:mc:dataset:postgres://db:5432/shop.public.pushed"}], None),
         ("POST", "/api/v1/lineage"): ("/api/v1/lineage", EVENT, None),
         ("POST", "/api/v1/lineage/batch"): ("/api/v1/lineage/batch", [EVENT], None),
         ("POST", "/api/v1/products"): (
@@ -264,7 +268,9 @@ def request_for(method: str, path: str, w: dict, admin: APIClient):
     if path.startswith(("/api/v1/incidents", "/api/v1/notifications", "/api/v1/subscriptions",
                         "/api/v1/webhooks")):  # fmt: skip
         return notify_call(path, w)
-    if path.startswith(("/api/v1/assets/", "/api/v1/classifications/", "/api/v1/glossary/")):
+    if path != "/api/v1/assets/bulk" and path.startswith(
+        ("/api/v1/assets/", "/api/v1/classifications/", "/api/v1/glossary/")
+    ):
         return governance_call(method, path, w)
     if path.startswith("/api/v1/access-requests"):
         return access_call(path, w)

@@ -6,7 +6,10 @@ token: ``Authorization: Token <key>`` or ``Authorization: Bearer <key>`` (what
 OpenLineage clients send for an API key).
 """
 
+import hashlib
+
 from django.conf import settings
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -14,8 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from harvesters.kinds.openlineage.auth import BearerTokenAuthentication
-from harvesters.kinds.openlineage.ingest import ingest_events, max_event_bytes
-from harvesters.kinds.openlineage.validation import SPEC_URL, error, parse_json
+from harvesters.kinds.openlineage.ingest import canonical, ingest_events, max_event_bytes
+from harvesters.kinds.openlineage.intake import enqueue, intake_mode, schedule_drain
+from harvesters.kinds.openlineage.validation import SPEC_URL, error, parse_json, validate_event
 from identity.authentication import ApiTokenAuthentication
 from lineage.api.views import LineageView
 
@@ -80,6 +84,8 @@ def post_event(request) -> Response:
     event, errors = parse_json(body)
     if errors:
         return Response({"errors": errors}, status=400)
+    if intake_mode() == "queue":
+        return queue_event(event, limit)
     result = ingest_events([event]).results[0]
     if result.status == "too_large":
         return Response({"errors": result.errors}, status=413)
@@ -87,6 +93,25 @@ def post_event(request) -> Response:
         return Response({"errors": result.errors}, status=400)
     body = {"status": result.status, "warnings": result.warnings}
     return Response(body, status=201 if result.status == "created" else 200)
+
+
+def queue_event(event, limit: int) -> Response:
+    """The queued write path (:mod:`harvesters.kinds.openlineage.intake`): validate,
+    append to the intake table in one statement, answer 201 ``{"status": "queued"}`` or
+    200 ``{"status": "duplicate"}``; 400/413 as the stored path."""
+    kind, errors = validate_event(event)
+    if errors:
+        return Response({"errors": errors}, status=400)
+    text = canonical(event)
+    data = text.encode()
+    if len(data) > limit:
+        message = f"event is {len(data)} bytes, over the limit of {limit} bytes"
+        return Response({"errors": [error("$", f"{message} (MESH_OPENLINEAGE_MAX_BYTES)")]},
+                        status=413)  # fmt: skip
+    if not enqueue(hashlib.sha256(data).hexdigest(), text):
+        return Response({"status": "duplicate", "warnings": []}, status=200)
+    transaction.on_commit(schedule_drain)
+    return Response({"status": "queued", "warnings": []}, status=201)
 
 
 class LineageIntakeView(LineageView):
@@ -113,7 +138,9 @@ class LineageIntakeView(LineageView):
             "https://openlineage.io/spec/2-0-2/OpenLineage.json, older 1-x events too). "
             "201 ``{status: created, warnings}``; 200 ``{status: duplicate}`` for a "
             "repeated delivery; 400 ``{errors: [{path, message}]}``; 413 over "
-            "MESH_OPENLINEAGE_MAX_BYTES."
+            "MESH_OPENLINEAGE_MAX_BYTES. With MESH_OPENLINEAGE_INTAKE=queue (the default "
+            "when Celery workers run) the event is validated, queued and stored in a "
+            "batch shortly after: 201 ``{status: queued}``."
         ),
     )
     def post(self, request):
