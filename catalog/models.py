@@ -72,9 +72,22 @@ class Asset(models.Model):
         return self.description if self.curated_description is None else self.curated_description
 
 
+class LiveFieldManager(models.Manager):
+    """The default manager of :class:`Field`: only columns the asset has now
+    (``removed_at`` unset). Related managers (``asset.fields``) and prefetches use it
+    too; ``Field.all_objects`` sees removed columns as well."""
+
+    def get_queryset(self):
+        """Fields whose ``removed_at`` is NULL."""
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
 class Field(models.Model):
     """A column (field) of a dataset.
 
+    A column dropped from an authoritative schema is soft-deleted (``removed_at``):
+    ``Field.objects`` and ``asset.fields`` show live columns only; ``Field.all_objects``
+    every row. A column reported again is live again (same row).
     ``data_type`` is a normalised family (``integer``, ``decimal``, ``float``,
     ``string``, ``boolean``, ``date``, ``timestamp``, ``binary``, ``struct``, ``array``,
     ``map``, ``other``); ``native_type`` is what the source said (e.g. ``NVARCHAR(40)``).
@@ -95,9 +108,16 @@ class Field(models.Model):
     #: curated by people (governance curation service), never written by harvesters
     curated_description = models.TextField(null=True, blank=True)
     curated_tags = models.JSONField(null=True, blank=True)  # NULL: none (raw inserts omit it)
+    #: set when an authoritative harvest stopped reporting the column (soft delete: the
+    #: row stays so its ended column-lineage edges answer ``as_of``); NULL when live
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveFieldManager()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["asset_id", "ordinal", "name"]
+        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["asset", "name"], name="field_unique_per_asset")
         ]

@@ -30,7 +30,11 @@ def harvest_finished(sender, instance: HarvestRun, **kwargs) -> None:
         warnings: list[dict] = []
         # the datasets this run reported (with columns), not the whole source again
         assets = Asset.objects.filter(
-            provenance__last_run=instance, removed=False, kind="dataset", fields__isnull=False
+            provenance__last_run=instance,
+            removed=False,
+            kind="dataset",
+            fields__isnull=False,
+            fields__removed_at__isnull=True,  # a live column (dropped ones are kept)
         ).distinct()
         detect(assets, warnings=warnings)
         propagate()

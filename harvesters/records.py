@@ -41,7 +41,8 @@ class DatasetRecord:
     """A dataset (table, view, file, topic) as one source sees it.
 
     ``fields=None`` leaves the asset's fields untouched; with
-    ``fields_authoritative=True`` fields this source no longer reports are deleted.
+    ``fields_authoritative=True`` fields this source no longer reports are soft-deleted
+    (``Field.removed_at``; their column edges ended, see ``lineage.history.remove_fields``).
     ``properties`` are merged key by key into the asset's properties.
     """
 

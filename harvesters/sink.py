@@ -43,7 +43,7 @@ from harvesters.records import (
 )
 from harvesters.report import HarvestReport
 from harvesters.signals import quality_results_stored
-from lineage.history import record_schema_versions
+from lineage.history import record_schema_versions, remove_fields
 from lineage.models import FieldLineageEdge, LineageEdge
 
 log = logging.getLogger(__name__)
@@ -325,28 +325,38 @@ class CatalogSink:
         if not with_fields:
             return
         asset_ids = [ids[r.urn] for r in with_fields]
-        existing: dict[int, dict[str, int]] = defaultdict(dict)
+        existing: dict[int, dict[str, int]] = defaultdict(dict)  # live columns
+        dropped: dict[int, dict[str, int]] = defaultdict(dict)  # soft-deleted columns
         stored: dict[int, tuple] = {}
         types: dict[int, dict[str, str]] = defaultdict(dict)  # stored types, for the diff
         # tags read as JSON text, decoded only when a record brings tags to compare
         for chunk in _chunks(asset_ids):
-            for field_id, asset_id, name, *values in (
-                Field.objects.filter(asset_id__in=chunk)
+            for field_id, asset_id, name, removed_at, *values in (
+                Field.all_objects.filter(asset_id__in=chunk)
                 .annotate(tags_text=Cast("tags", TextField()))
-                .values_list("id", "asset_id", "name", *FIELD_MERGE_ATTRS[:-1], "tags_text")
+                .values_list(
+                    "id", "asset_id", "name", "removed_at", *FIELD_MERGE_ATTRS[:-1], "tags_text"
+                )
             ):
-                existing[asset_id][name] = field_id
                 stored[field_id] = tuple(values)
+                if removed_at is not None:
+                    dropped[asset_id][name] = field_id
+                    continue
+                existing[asset_id][name] = field_id
                 types[asset_id][name] = values[1] or values[0]  # native type, else family
-        new_rows, updates, to_delete = [], [], []
+        new_rows, updates, to_delete, revived = [], [], [], []
         empty_tags = db_json([])
         for r in with_fields:
             asset_id = ids[r.urn]
             current = existing.get(asset_id, {})
             reported = set()
+            gone = dropped.get(asset_id, {})
             for position, fr in enumerate(r.fields, start=1):
                 reported.add(fr.name)
                 field_id = current.get(fr.name)
+                if field_id is None and fr.name in gone:
+                    field_id = gone[fr.name]  # a dropped column came back: live again
+                    revived.append(field_id)
                 if field_id is None:
                     new_rows.append(
                         (
@@ -400,8 +410,10 @@ class CatalogSink:
             self._field_cache.pop(asset_id, None)
         self._writer(Field, FIELD_INSERT_COLUMNS).insert(new_rows)
         self._writer(Field, FIELD_MERGE_ATTRS).update(FIELD_UPDATE_SQL, updates)
-        for chunk in _chunks(to_delete):
-            Field.objects.filter(id__in=chunk).delete()
+        for chunk in _chunks(revived):
+            Field.all_objects.filter(id__in=chunk).update(removed_at=None)
+        if to_delete:
+            self._outbox(OutboxEvent.Topic.LINEAGE, sorted(remove_fields(to_delete, self.now)))
         record_schema_versions(asset_ids, self.now)
 
     def _upsert_tags_and_owners(self, records: list, ids: dict[str, int]) -> None:
@@ -655,7 +667,9 @@ class CatalogSink:
         for chunk in _chunks(unread):
             for asset_id in chunk:
                 cache[asset_id] = {}
-            for fid, aid, name in Field.objects.filter(asset_id__in=chunk).values_list(
+            # every row, soft-deleted too (one row per name; a lineage fact about a
+            # dropped column points at that row and leaves it dropped)
+            for fid, aid, name in Field.all_objects.filter(asset_id__in=chunk).values_list(
                 "id", "asset_id", "name"
             ):
                 cache[aid][name] = fid

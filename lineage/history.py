@@ -2,7 +2,9 @@
 
 Edges are never hard-deleted: a harvest that stops asserting one ends it
 (:func:`end_stale_edges`: ``valid_to`` set, key renamed ``<key>@<id>`` so the fact seen
-again starts a new row and interval), and a hiding carries over to that new row.
+again starts a new row and interval), and a hiding carries over to that new row. A column
+dropped from an authoritative schema is soft-deleted and its column edges ended
+(:func:`remove_fields`).
 Schemas are kept as versions (:class:`lineage.models.SchemaVersion`): after fields are
 upserted, :func:`record_schema_versions` adds a version when an asset's columns differ
 from its current one; :func:`schema_diff` compares any two versions.
@@ -13,7 +15,7 @@ import json
 from collections import defaultdict
 from datetime import datetime
 
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -43,6 +45,28 @@ def end_stale_edges(source: Source, run: HarvestRun) -> set[str]:
         urns |= set(stale.values_list(down, flat=True))
         stale.update(valid_to=now, key=ended_key())
         urns |= carry_hidings(model, source, run)
+    return urns
+
+
+def remove_fields(field_ids, when: datetime | None = None) -> set[str]:
+    """Soft-delete the columns ``field_ids`` (``removed_at`` = ``when``, default now)
+    and end every current column edge touching them (``valid_to`` = ``when``, key renamed
+    as in :func:`end_stale_edges`; harvested and manual alike, since the column is gone),
+    so ``as_of`` an earlier time still answers them. Returns the URNs of the assets at
+    either end of the ended edges (for outbox events). Two queries per 500 columns plus
+    one per 500 edges."""
+    when = when or timezone.now()
+    ids = sorted(set(field_ids))
+    urns: set[str] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        Field.all_objects.filter(id__in=chunk, removed_at__isnull=True).update(removed_at=when)
+        ending = FieldLineageEdge.objects.filter(
+            Q(upstream_id__in=chunk) | Q(downstream_id__in=chunk), valid_to__isnull=True
+        )
+        for up, down in ending.values_list("upstream__asset__urn", "downstream__asset__urn"):
+            urns.update((up, down))
+        ending.update(valid_to=when, key=ended_key())
     return urns
 
 

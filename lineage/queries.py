@@ -96,10 +96,13 @@ def column_lineage(
     sources, manual, hidden, assertions}]}`` for column ``field`` of asset ``urn``;
     ``transformation`` is DIRECT or INDIRECT, ``subtypes`` the OpenLineage subtypes
     recorded for it (IDENTITY, AGGREGATION, FILTER, JOIN...; may be empty). ``view`` as
-    for :func:`asset_lineage`. Http404 if the asset or field is unknown."""
-    root = get_object_or_404(Field.objects.select_related("asset"), asset__urn=urn, name=field)
+    for :func:`asset_lineage`. Http404 if the asset or field is unknown: now, the
+    asset's current columns; with ``view.as_of``, dropped columns too (their ended
+    edges answer for times before the drop)."""
+    rows = Field.objects if view.as_of is None else Field.all_objects
+    root = get_object_or_404(rows.select_related("asset"), asset__urn=urn, name=field)
     graph = get_graph_backend().field_lineage(root.id, direction, depth, view=view)
-    fields = Field.objects.select_related("asset").in_bulk(list(graph.depth))
+    fields = Field.all_objects.select_related("asset").in_bulk(list(graph.depth))
 
     def ref(fid: int) -> dict:
         return {"urn": fields[fid].asset.urn, "field": fields[fid].name}

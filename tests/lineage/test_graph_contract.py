@@ -28,7 +28,7 @@ from harvesters.records import (
 from harvesters.runner import run_harvest
 from lineage import queries
 from lineage.graph import get_graph_backend
-from lineage.graph.base import EdgeView, ProjectedGraphBackend
+from lineage.graph.base import NOW, EdgeView, ProjectedGraphBackend
 
 NS = "test://g"
 
@@ -45,6 +45,10 @@ class EdgesConfig(HarvesterConfig):
 
     edges: list[tuple[str, str]]
     jobs: dict[str, list[tuple[str, str]]] = {}
+    #: more columns per dataset (after ``v``); when given, schemas are authoritative
+    columns: dict[str, list[str]] = {}
+    #: more column edges: [[upstream, column, downstream, column], ...]
+    column_edges: list[tuple[str, str, str, str]] = []
 
 
 class EdgesHarvester(Harvester):
@@ -63,11 +67,17 @@ class EdgesHarvester(Harvester):
                 qualified_name=name,
                 name=name,
                 platform="test",
-                fields=[FieldRecord("v", "integer")],
+                fields=[
+                    FieldRecord("v", "integer"),
+                    *(FieldRecord(c, "integer") for c in self.config.columns.get(name, [])),
+                ],
+                fields_authoritative=bool(self.config.columns),
             )
         for up, down in self.config.edges:
             yield LineageRecord(urn(up), urn(down))
             yield FieldLineageRecord(urn(up), "v", urn(down), "v")
+        for up, up_col, down, down_col in self.config.column_edges:
+            yield FieldLineageRecord(urn(up), up_col, urn(down), down_col)
         for job, edges in self.config.jobs.items():
             yield JobRecord(
                 urn=job_urn(NS, job), namespace=NS, qualified_name=job, name=job, platform="test"
@@ -102,13 +112,15 @@ class GraphFixtures:
                 backend.clear()
             yield backend
 
-    def harvest(self, make_source, edges, name="g", jobs=None):
+    def harvest(self, make_source, edges, name="g", jobs=None, columns=None, column_edges=()):
         from catalog.models import Source
 
         source = Source.objects.filter(name=name).first() or make_source(name, "edges", {})
         source.config = {
             "edges": [list(e) for e in edges],
             "jobs": {j: [list(e) for e in es] for j, es in (jobs or {}).items()},
+            "columns": columns or {},
+            "column_edges": [list(e) for e in column_edges],
         }
         source.save()
         run = run_harvest(source)
@@ -353,6 +365,46 @@ class HistoryContract(GraphFixtures):
         ]
         every = EdgeView(as_of=first, hidden=True)
         assert [r["name"] for r in queries.impact(urn("a"), view=every)] == ["b", "c", "d", "e"]
+
+    def test_dropped_column_keeps_its_edges_for_as_of(self, make_source, settings):
+        """A column an authoritative harvest drops is soft-deleted and its column edges
+        ended: answered ``as_of`` before the drop, not now; a column that comes back is
+        live again with its edge."""
+        from django.http import Http404
+
+        from catalog.models import Field
+        from lineage.models import FieldLineageEdge
+
+        settings.MESH_STALE_REMOVAL_MAX_SHARE = 0.5
+        wide = {"a": ["w"], "b": ["w"]}
+        w_edge = [("a", "w", "b", "w")]
+
+        def names(root, column, view=None, direction="upstream"):
+            graph = queries.column_lineage(urn(root), column, direction, None, view or NOW)
+            return sorted(n["name"] for n in graph["nodes"])
+
+        self.harvest(make_source, [("a", "b")], columns=wide, column_edges=w_edge)
+        first = timezone.now()
+        time.sleep(0.01)
+        self.harvest(make_source, [("a", "b")], columns={"a": [], "b": ["w"]})  # a drops w
+        second = timezone.now()
+        time.sleep(0.01)
+        assert names("b", "w") == ["b.w"]
+        with pytest.raises(Http404):
+            names("a", "w")
+        assert names("b", "w", EdgeView(as_of=first)) == ["a.w", "b.w"]
+        assert names("a", "w", EdgeView(as_of=first), "downstream") == ["a.w", "b.w"]
+        assert names("b", "v") == ["a.v", "b.v"]  # other columns untouched
+        assert not Field.objects.filter(asset__urn=urn("a"), name="w").exists()
+        (row,) = FieldLineageEdge.objects.filter(upstream__name="w")
+        assert row.valid_to is not None and row.upstream.removed_at is not None
+        # w comes back: live again, with its edge; the gap stays in the history
+        self.harvest(make_source, [("a", "b")], columns=wide, column_edges=w_edge)
+        assert names("b", "w") == ["a.w", "b.w"]
+        assert names("b", "w", EdgeView(as_of=second)) == ["b.w"]
+        assert names("b", "w", EdgeView(as_of=first)) == ["a.w", "b.w"]
+        assert Field.objects.filter(asset__urn=urn("a"), name="w").count() == 1
+        assert FieldLineageEdge.objects.filter(upstream__name="w").count() == 2
 
 
 class TestSQLGraph(GraphContract, HistoryContract):
