@@ -416,6 +416,15 @@ MESH_ACCESS_PROVISIONERS = {
 # ---------------------------------------------------------------------------------------
 # The token API's `kind` enum, named apart from the asset and source kinds.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["TokenKindEnum"] = "identity.models.TOKEN_KINDS"
+# Several models have a "state" field with their own choices: one enum name each.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "AccessRequestStateEnum": "access.models.State",
+        "DeliveryStateEnum": "notifications.models.DeliveryState",
+        "IncidentStateEnum": "notifications.models.IncidentState",
+        "JobRunStateEnum": "lineage.models.JobRun.State",
+    }
+)
 # Anonymous visitors may read catalog metadata (pages and API) when true.
 MESH_PUBLIC_READ = env_bool("MESH_PUBLIC_READ", True)
 # Team roles (products.TeamMembership.role) that may edit the team's products and assets.

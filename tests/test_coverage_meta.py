@@ -55,6 +55,8 @@ NOT_YET: dict[str, tuple[bool, bool, str]] = {
     "usage.QueryUsageDay": (False, False, "aggregated in /api/v1/assets/<urn>/usage"),
     "usage.QueryShape": (False, False, "top queries in /api/v1/assets/<urn>/usage; admin"),
     "usage.Popularity": (False, False, "in /api/v1/usage/top and the search index"),
+    "usage.AssetView": (False, False, "page views: aggregated in /api/v1/assets/<urn>/usage"),
+    "usage.UsagePreference": (False, False, "the viewer's own opt-out: /usage/preferences"),
     "notifications.Subscription": (True, False, "the caller's own subscriptions, unfiltered"),
     "notifications.Delivery": (True, False, "inbox (?unread) and webhook delivery log"),
     "notifications.Webhook": (True, False, "the caller's own webhooks, unfiltered"),

@@ -75,6 +75,7 @@ API_MATRIX = {
     ("POST", "/api/v1/sources/{id}/test-connection"): ADMINS,
     ("POST", "/api/v1/sources/test-connection"): ADMINS,
     ("POST", "/api/v1/runs/{id}/cancel"): ADMINS,
+    ("POST", "/api/v1/runs/{id}/restore"): ADMINS,  # the source's managers, like cancel
     ("POST", "/api/v1/tokens"): SIGNED_IN,
     ("DELETE", "/api/v1/tokens/{id}"): {"owner", "admin"},  # olivia's token
     # Access requests and grants (access/permissions.py, access/services.py). Every one is
@@ -265,6 +266,9 @@ def request_for(method: str, path: str, w: dict, admin: APIClient):
     if path == "/api/v1/runs/{id}/cancel":  # a queued run of the source, made on demand
         run = HarvestRun.objects.create(source=w["source"], status=HarvestRun.Status.QUEUED)
         return f"/api/v1/runs/{run.pk}/cancel", None, None
+    if path == "/api/v1/runs/{id}/restore":  # a finished run of the source (restores all)
+        run = HarvestRun.objects.create(source=w["source"], status=HarvestRun.Status.SUCCEEDED)
+        return f"/api/v1/runs/{run.pk}/restore", {}, None
     if path.startswith(("/api/v1/incidents", "/api/v1/notifications", "/api/v1/subscriptions",
                         "/api/v1/webhooks")):  # fmt: skip
         return notify_call(path, w)
