@@ -29,7 +29,7 @@ class GovernancePages(PageExtension):
 
     def header_context(self, asset, is_job: bool) -> dict:
         """``{"gov": {...}}``: term links, curated owners and tags, column classes and the
-        sensitivity level, for the header, panel and tabs (four queries)."""
+        sensitivity level, for the header, panel and tabs (five queries)."""
         from governance.curation import CURATED
         from governance.models import TermLink
 
@@ -38,10 +38,17 @@ class GovernancePages(PageExtension):
             .select_related("term", "propagated_from__asset")
             .order_by("field_name", "term__name")
         )
+        from catalog.models import Ownership
         from governance.classification import asset_classes, highest
         from governance.models import AssetSensitivity, Sensitivity
 
         curated_owners = [o for o in asset.ownerships.all() if o.origin == CURATED]
+        other_owners = list(
+            Ownership.all_objects.filter(asset=asset)
+            .exclude(origin=CURATED)
+            .select_related("owner")
+            .order_by("owner__name", "type")
+        )
         classes = [] if is_job else asset_classes(asset)
         set_level = (
             ""
@@ -63,6 +70,8 @@ class GovernancePages(PageExtension):
                 "asset_terms": [link for link in links if not link.field_name],
                 "column_terms": _by_column(links),
                 "curated_owners": curated_owners,
+                "harvested_owners": other_owners,
+                "hidden_owners": [o for o in other_owners if o.hidden],
                 "curated_owner_lines": "\n".join(
                     f"{o.owner.name} {o.type}" for o in curated_owners
                 ),
