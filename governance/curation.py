@@ -282,6 +282,9 @@ def curate(asset: Asset, user, data, *, check_permission: bool = True) -> list[C
             propagate()
         if changes:
             reindex_assets([asset.pk])
+            from governance.scorecards import invalidate
+
+            transaction.on_commit(invalidate)
     return changes
 
 
