@@ -29,7 +29,7 @@ class GovernancePages(PageExtension):
 
     def header_context(self, asset, is_job: bool) -> dict:
         """``{"gov": {...}}``: term links, curated owners and tags, column classes and the
-        sensitivity level, for the header, panel and tabs (five queries)."""
+        sensitivity level, for the header, panel and tabs (four queries)."""
         from governance.curation import CURATED
         from governance.models import TermLink
 
@@ -42,12 +42,12 @@ class GovernancePages(PageExtension):
         from governance.classification import asset_classes, highest
         from governance.models import AssetSensitivity, Sensitivity
 
-        curated_owners = [o for o in asset.ownerships.all() if o.origin == CURATED]
-        other_owners = list(
-            Ownership.all_objects.filter(asset=asset)
-            .exclude(origin=CURATED)
-            .select_related("owner")
-            .order_by("owner__name", "type")
+        every = getattr(asset, "all_ownerships", None)  # prefetched by the asset page
+        if every is None:
+            every = list(Ownership.all_objects.filter(asset=asset).select_related("owner"))
+        curated_owners = [o for o in every if o.origin == CURATED and not o.hidden]
+        other_owners = sorted(
+            (o for o in every if o.origin != CURATED), key=lambda o: (o.owner.name, o.type)
         )
         classes = [] if is_job else asset_classes(asset)
         set_level = (
