@@ -16,7 +16,7 @@ class AssetFilterSet(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=AssetType.choices)
     platform = django_filters.CharFilter()
     tag = django_filters.CharFilter(method="filter_tag", label="Tag (harvested or curated)")
-    owner = django_filters.CharFilter(field_name="ownerships__owner__name")
+    owner = django_filters.CharFilter(method="filter_owner", label="Owner")
     source = django_filters.CharFilter(field_name="provenance__source__name")
     removed = django_filters.BooleanFilter()
 
@@ -27,6 +27,10 @@ class AssetFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         """Case-insensitive substring match on name or qualified name."""
         return queryset.filter(Q(name__icontains=value) | Q(qualified_name__icontains=value))
+
+    def filter_owner(self, queryset, name, value):
+        """Assets the owner ``value`` owns (an owner hidden by curation does not)."""
+        return queryset.filter(ownerships__owner__name=value, ownerships__hidden=False)
 
     def filter_tag(self, queryset, name, value):
         """Assets with the tag, harvested or curated."""

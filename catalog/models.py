@@ -167,8 +167,21 @@ class Owner(models.Model):
         return self.name
 
 
+class VisibleOwnershipManager(models.Manager):
+    """The default manager of :class:`Ownership`: the rows people did not hide."""
+
+    def get_queryset(self):
+        """Ownerships with ``hidden`` false."""
+        return super().get_queryset().filter(hidden=False)
+
+
 class Ownership(models.Model):
-    """Links an owner to an asset with an ownership type (DataHub's vocabulary)."""
+    """Links an owner to an asset with an ownership type (DataHub's vocabulary).
+
+    ``hidden``: a person removed this (harvested) owner through governance curation;
+    the row stays so a re-harvest (which inserts ignoring existing rows) does not bring
+    it back. ``Ownership.objects`` and ``asset.ownerships`` leave hidden rows out;
+    ``Ownership.all_objects`` has them all."""
 
     class Type(models.TextChoices):
         TECHNICAL_OWNER = "technical_owner"
@@ -180,8 +193,13 @@ class Ownership(models.Model):
     owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="ownerships")
     type = models.CharField(max_length=32, choices=Type.choices, default=Type.TECHNICAL_OWNER)
     origin = models.CharField(max_length=128, blank=True, default="")
+    hidden = models.BooleanField(default=False)
+
+    objects = VisibleOwnershipManager()
+    all_objects = models.Manager()
 
     class Meta:
+        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["asset", "owner", "type"], name="ownership_unique")
         ]

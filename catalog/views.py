@@ -249,7 +249,12 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
         Asset.objects.prefetch_related(
             "tags",
             "curated_tags",
-            Prefetch("ownerships", queryset=Ownership.objects.select_related("owner")),
+            # hidden ones too (governance lists them for its curation form), one query
+            Prefetch(
+                "ownerships",
+                queryset=Ownership.all_objects.select_related("owner"),
+                to_attr="all_ownerships",
+            ),
             Prefetch(
                 "provenance", queryset=AssetSource.objects.select_related("source", "last_run")
             ),
@@ -275,7 +280,7 @@ def asset_detail(request: HttpRequest, urn: str) -> HttpResponse:
             "asset": asset,
             "description_html": render_markdown(asset.effective_description),
             "fields": fields,
-            "owners": list(asset.ownerships.all()),
+            "owners": [o for o in asset.all_ownerships if not o.hidden],
             "tags": _effective_tags(asset),
             "sources": list(asset.provenance.all()),
             "tabs": [t.name for t in tabs],

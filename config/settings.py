@@ -237,6 +237,9 @@ MESH_PROPAGATION_STOP_SUBTYPES = [
 ]
 # documented-columns policy: the share of port columns that must have a description
 MESH_POLICY_DOC_THRESHOLD = float(os.environ.get("MESH_POLICY_DOC_THRESHOLD", "0.8"))
+# seconds a computed product scorecard stays cached (0: computed on every request); a
+# save of a product, port, SLO, class... starts a new version at once (governance)
+MESH_SCORECARD_CACHE_SECONDS = int(os.environ.get("MESH_SCORECARD_CACHE_SECONDS", "120"))
 # region assumed for phone numbers without a leading + when classifying sampled values
 MESH_CLASSIFY_PHONE_REGION = os.environ.get("MESH_CLASSIFY_PHONE_REGION", "US")
 # detect classes (from column names; values where a source opted in) after each harvest

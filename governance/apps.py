@@ -19,10 +19,17 @@ class GovernanceConfig(AppConfig):
         from governance import signals
         from governance.pages import GovernancePages
         from governance.permissions import register
+        from governance.policies import policies
         from governance.scorecards import filter_failing
         from products.filtersets import register_product_filter
 
         register()
-        register_product_filter("failing", filter_failing)
+        register_product_filter(
+            "failing",
+            filter_failing,
+            label="Failing policy",
+            empty="Any (no policy filter)",
+            choices=lambda: [(p.name, p.label) for p in policies()],
+        )
         register_page_extension(GovernancePages())
         signals.connect()

@@ -2,8 +2,9 @@
 
 Curated values are kept apart from harvested ones (DataHub's "editable" aspects): the
 asset's ``curated_description`` and ``curated_tags``, each column's
-``curated_description`` and ``curated_tags``, and ``Ownership`` rows with origin
-``curated``. Harvesters never write them, so a re-harvest never overwrites them; a
+``curated_description`` and ``curated_tags``, ``Ownership`` rows with origin
+``curated``, and the ``hidden`` flag of harvested ownerships (an owner people removed:
+the row stays hidden through re-harvests, which never update existing rows). Harvesters never write them, so a re-harvest never overwrites them; a
 curated description of ``None`` falls back to the harvested one. Every change is
 recorded as a :class:`governance.models.CurationChange` (author, time, old → new) and
 the asset's search document is rebuilt (outbox) after commit.
@@ -24,7 +25,7 @@ CURATED = "curated"  #: Ownership.origin of owners people set
 MAX_TAG = 128
 MAX_TAGS = 50
 MAX_DESCRIPTION = 100_000
-ASSET_KEYS = {"description", "tags", "owners", "fields", "terms", "sensitivity"}
+ASSET_KEYS = {"description", "tags", "owners", "hidden_owners", "fields", "terms", "sensitivity"}
 FIELD_KEYS = {"description", "tags", "terms", "classes"}
 
 
@@ -88,14 +89,49 @@ def _owners(value, errors: dict) -> list[tuple[str, str, str]]:
     return owners
 
 
+def _hidden_owners(value, asset: Asset, errors: dict) -> set[int]:
+    """``[{"name", "type"?}]`` (or names) → ids of the asset's non-curated ownerships
+    to hide; without ``type`` every type of that owner. An owner the asset has not
+    from a harvest (or its product) is an error naming it."""
+    if value is None:
+        return set()
+    if not isinstance(value, list):
+        errors.setdefault("hidden_owners", []).append('must be a list of {"name", "type"}')
+        return set()
+    rows = list(
+        Ownership.all_objects.filter(asset=asset)
+        .exclude(origin=CURATED)
+        .values_list("pk", "owner__name", "type")
+    )
+    ids = set()
+    for i, o in enumerate(value):
+        item = f"hidden_owners[{i}]"
+        if isinstance(o, str):
+            o = {"name": o}
+        if not isinstance(o, dict) or not isinstance(o.get("name"), str):
+            errors.setdefault(item, []).append("needs the name of a harvested owner")
+            continue
+        name, otype = o["name"].strip(), o.get("type")
+        found = {pk for pk, n, t in rows if n == name and (otype is None or t == otype)}
+        if not found:
+            what = f"{name!r}" + (f" ({otype})" if otype else "")
+            errors.setdefault(item, []).append(
+                f"{what} is not a harvested owner of {asset.name} (only those can be hidden)"
+            )
+        ids |= found
+    return ids
+
+
 def validate(asset: Asset, data) -> dict:
     """Check a curation request (the PATCH body) without writing; returns it cleaned.
 
     Shape: ``{"description": str|null, "tags": [str], "owners": [{"name", "type",
-    "kind"}], "terms": [term name], "sensitivity": public|internal|confidential|restricted|null,
+    "kind"}], "hidden_owners": [{"name", "type"?}], "terms": [term name], "sensitivity": public|internal|confidential|restricted|null,
     "fields": {"<column>": {"description": str|null,
     "tags": [str], "terms": [str], "classes": [class slug]}}}``; every key optional.
-    ``tags``/``owners``/``terms`` replace the curated set (``[]`` clears it).
+    ``tags``/``owners``/``terms`` replace the curated set (``[]`` clears it);
+    ``hidden_owners`` replaces the set of harvested owners hidden (``[]`` shows them all
+    again).
     Raises :class:`GovernanceError` naming each bad item (unknown key, column, term,
     class, ownership type...)."""
     from governance import glossary  # glossary and classification validate their names
@@ -112,6 +148,8 @@ def validate(asset: Asset, data) -> dict:
         clean["tags"] = _tags(data["tags"], "tags", errors)
     if "owners" in data:
         clean["owners"] = _owners(data["owners"], errors)
+    if "hidden_owners" in data:
+        clean["hidden_owners"] = _hidden_owners(data["hidden_owners"], asset, errors)
     if "terms" in data:
         clean["terms"] = glossary.resolve_terms(data["terms"], "terms", errors)
     if "sensitivity" in data:
@@ -198,6 +236,12 @@ def curate(asset: Asset, user, data, *, check_permission: bool = True) -> list[C
             record("tags", old, sorted(clean["tags"]))
         if "owners" in clean:
             record("owners", _curated_owners(asset), _set_owners(asset, clean["owners"]))
+        if "hidden_owners" in clean:
+            old = hidden_owners(asset)
+            rows = Ownership.all_objects.filter(asset=asset).exclude(origin=CURATED)
+            rows.filter(pk__in=clean["hidden_owners"]).update(hidden=True)
+            rows.exclude(pk__in=clean["hidden_owners"]).update(hidden=False)
+            record("hidden_owners", old, hidden_owners(asset))
         if "terms" in clean:
             from governance import glossary
 
@@ -238,6 +282,9 @@ def curate(asset: Asset, user, data, *, check_permission: bool = True) -> list[C
             propagate()
         if changes:
             reindex_assets([asset.pk])
+            from governance.scorecards import invalidate
+
+            transaction.on_commit(invalidate)
     return changes
 
 
@@ -261,7 +308,7 @@ def _set_owners(asset: Asset, owners: list[tuple[str, str, str]]) -> list[dict]:
     for key, row in current.items():
         if key not in wanted:
             row.delete()
-    taken = set(Ownership.objects.filter(asset=asset).values_list("owner_id", "type"))
+    taken = set(Ownership.all_objects.filter(asset=asset).values_list("owner_id", "type"))
     Ownership.objects.bulk_create(
         [
             Ownership(asset=asset, owner_id=pk, type=t, origin=CURATED)
@@ -270,6 +317,15 @@ def _set_owners(asset: Asset, owners: list[tuple[str, str, str]]) -> list[dict]:
         ]
     )
     return _curated_owners(asset)
+
+
+def hidden_owners(asset: Asset) -> list[dict]:
+    """``[{"name", "type", "origin"}]`` of the harvested owners people hid, by name."""
+    rows = Ownership.all_objects.filter(asset=asset, hidden=True).select_related("owner")
+    return sorted(
+        ({"name": o.owner.name, "type": o.type, "origin": o.origin} for o in rows),
+        key=lambda o: (o["name"], o["type"]),
+    )
 
 
 def history(asset: Asset, limit: int = 200) -> list[CurationChange]:

@@ -38,10 +38,17 @@ class GovernancePages(PageExtension):
             .select_related("term", "propagated_from__asset")
             .order_by("field_name", "term__name")
         )
+        from catalog.models import Ownership
         from governance.classification import asset_classes, highest
         from governance.models import AssetSensitivity, Sensitivity
 
-        curated_owners = [o for o in asset.ownerships.all() if o.origin == CURATED]
+        every = getattr(asset, "all_ownerships", None)  # prefetched by the asset page
+        if every is None:
+            every = list(Ownership.all_objects.filter(asset=asset).select_related("owner"))
+        curated_owners = [o for o in every if o.origin == CURATED and not o.hidden]
+        other_owners = sorted(
+            (o for o in every if o.origin != CURATED), key=lambda o: (o.owner.name, o.type)
+        )
         classes = [] if is_job else asset_classes(asset)
         set_level = (
             ""
@@ -63,6 +70,8 @@ class GovernancePages(PageExtension):
                 "asset_terms": [link for link in links if not link.field_name],
                 "column_terms": _by_column(links),
                 "curated_owners": curated_owners,
+                "harvested_owners": other_owners,
+                "hidden_owners": [o for o in other_owners if o.hidden],
                 "curated_owner_lines": "\n".join(
                     f"{o.owner.name} {o.type}" for o in curated_owners
                 ),

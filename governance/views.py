@@ -36,7 +36,9 @@ def form_to_request(asset: Asset, post) -> dict:
 
     Asset form: ``description`` (text equal to the harvested one, or the
     ``revert_description`` box, removes the curated value), ``tags`` and ``terms``
-    (comma-separated), ``owners`` (lines ``name [type]``). Column form (``scope=columns``):
+    (comma-separated), ``owners`` (lines ``name [type]``), ``hide_owner`` check boxes
+    (``name|type`` of each harvested owner to hide, read when the form sends
+    ``hidden_owners_form``). Column form (``scope=columns``):
     ``col:<name>:description`` (empty: harvested), ``col:<name>:tags``, ``col:<name>:terms``."""
     if post.get("scope") == "columns":
         fields = {}
@@ -53,7 +55,11 @@ def form_to_request(asset: Asset, post) -> dict:
         return {"fields": fields}
     text = post.get("description", "").replace("\r\n", "\n")
     revert = post.get("revert_description") or text.strip() == asset.description.strip()
-    return {
+    hidden = {}
+    if post.get("hidden_owners_form"):  # the form lists the harvested owners
+        pairs = (v.partition("|") for v in post.getlist("hide_owner"))
+        hidden = {"hidden_owners": [{"name": n, "type": t} for n, _, t in pairs if n]}
+    return hidden | {
         "sensitivity": post.get("sensitivity") or None,
         "description": None if revert else text,
         "tags": _names(post.get("tags", "")),

@@ -442,7 +442,7 @@ class CatalogSink:
                 ids,
                 "owners_added",
                 lambda r: [o.name for o in r.owners],
-                Ownership.objects.filter(
+                Ownership.all_objects.filter(  # a hidden owner is not new again
                     asset_id__in=[ids[r.urn] for r in records if r.owners]
                 ).values_list("asset_id", "owner__name"),
             )

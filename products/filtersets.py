@@ -8,12 +8,27 @@ from products.models import DataProduct, ProductStatus
 #: filters upper apps add to the product list and API (``?<name>=<value>``):
 #: ``{name: fn(queryset, value) -> queryset}`` (e.g. governance's ``failing``)
 _EXTRA_FILTERS: dict = {}
+#: the list page's control of such a filter: ``{name: (label, empty label, choices())}``
+_EXTRA_CONTROLS: dict = {}
 
 
-def register_product_filter(name: str, fn) -> None:
+def register_product_filter(name: str, fn, *, label: str = "", empty: str = "", choices=None):
     """Let ``?<name>=<value>`` filter products with ``fn(queryset, value)`` (upper apps
-    call it from ``AppConfig.ready``; the products app never imports them)."""
+    call it from ``AppConfig.ready``; the products app never imports them).
+
+    With ``choices`` (a callable returning ``[(value, label)]``, called per request) the
+    product list page shows a select box labelled ``label`` whose first, empty option
+    reads ``empty``; it submits with the other filters (a plain GET form, no
+    JavaScript)."""
     _EXTRA_FILTERS[name] = fn
+    if choices is not None:
+        _EXTRA_CONTROLS[name] = (label or name.capitalize(), empty or "Any", choices)
+
+
+def extra_controls() -> dict:
+    """``{name: (label, empty label, choices callable)}`` of the registered filters
+    that have a control on the list page."""
+    return dict(_EXTRA_CONTROLS)
 
 
 class ProductFilterSet(django_filters.FilterSet):
@@ -33,7 +48,9 @@ class ProductFilterSet(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         """The declared filters, then those registered by upper apps."""
-        queryset = super().filter_queryset(queryset)
+        for name, value in self.form.cleaned_data.items():
+            if name in self.filters:  # a page may add controls of the extra filters
+                queryset = self.filters[name].filter(queryset, value)
         for name, fn in _EXTRA_FILTERS.items():
             value = (self.data or {}).get(name)
             if value:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from identity.decorators import read_access
 from products.checks import run_check
 from products.drift import contract_drift
-from products.filtersets import ProductFilterSet
+from products.filtersets import ProductFilterSet, extra_controls
 from products.forms import (
     DESCRIPTION_PROPERTY,
     InputPortForm,
@@ -105,6 +105,14 @@ class ProductListFilterSet(ProductFilterSet):
         fields["tag"].widget = forms.TextInput(
             attrs={"list": "tag-options", "autocomplete": "off", "placeholder": "Any tag"}
         )
+        for name, (label, empty, choices) in extra_controls().items():
+            options = list(choices())
+            value = (data or {}).get(name)
+            if value and value not in {v for v, _ in options}:  # a shared link: keep it
+                options.append((value, f"{value} (unknown)"))
+            fields[name] = forms.ChoiceField(
+                label=label, required=False, choices=[("", empty), *options]
+            )
 
 
 def _no_team(user) -> bool:

@@ -28,6 +28,15 @@ def _search_index_per_test(settings, search_settings):
     settings.MESH_SEARCH = search_settings
 
 
+@pytest.fixture(autouse=True)
+def _fresh_scorecards():
+    """A new governance version per test: tests change rows with bulk updates (no
+    signal), which a running site would only see after the cache's TTL."""
+    from governance.scorecards import invalidate
+
+    invalidate()
+
+
 @pytest.fixture(scope="module")
 def samples_catalog(django_db_setup, django_db_blocker, search_settings):
     """Chinook (SQLite), the jaffle_shop warehouse and its dbt project, harvested once for
