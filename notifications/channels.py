@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage
 
+from notifications import hooksecrets
 from notifications.models import Event, Webhook
 
 SEVERITY_COLORS = {
@@ -144,11 +145,13 @@ class PostResult:
     status: int | None
     body: str
     error: str
+    final: bool = False
 
 
 def post(webhook: Webhook, event: Event, delivery_id: int) -> PostResult:
     """POST ``event`` to ``webhook`` once (timeout ``MESH_WEBHOOK_TIMEOUT`` seconds);
-    never raises for network or HTTP errors (they are the result's ``error``)."""
+    never raises for network or HTTP errors (they are the result's ``error``). A result
+    with ``final`` must not be retried (the secret cannot be decrypted)."""
     body = json.dumps(payload(event, webhook.kind), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -157,7 +160,11 @@ def post(webhook: Webhook, event: Event, delivery_id: int) -> PostResult:
         "X-Mesh-Delivery": str(delivery_id),
     }
     if webhook.secret:
-        headers["X-Mesh-Signature"] = signature(webhook.secret, body)
+        try:
+            secret = hooksecrets.reveal(webhook.secret)
+        except hooksecrets.HookSecretError as exc:
+            return PostResult(False, None, "", f"not sent: {exc}", final=True)
+        headers["X-Mesh-Signature"] = signature(secret, body)
     request = urllib.request.Request(webhook.url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=settings.MESH_WEBHOOK_TIMEOUT) as resp:

@@ -281,6 +281,15 @@ def send_webhook(delivery_id: int) -> str:
             last_error="",
         )
         return DeliveryState.SENT
+    if answer.final:
+        Delivery.objects.filter(pk=row.pk).update(
+            state=DeliveryState.FAILED,
+            next_retry_at=None,
+            last_error=answer.error[:2000],
+            last_status=answer.status,
+            last_response=answer.body[:2000],
+        )
+        return DeliveryState.FAILED
     _failed(row, answer.error, answer.status, answer.body)
     return Delivery.objects.get(pk=row.pk).state
 
