@@ -4,7 +4,7 @@ incidents go through :mod:`notifications.incidents` from the pages and API)."""
 from django import forms
 from django.contrib import admin
 
-from notifications import hooksecrets
+from notifications import hooksecrets, urlguard
 from notifications.models import (
     Delivery,
     Event,
@@ -41,6 +41,15 @@ class WebhookForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial["secret"] = hooksecrets.masked(self.instance.secret)
+
+    def clean_url(self) -> str:
+        """An http(s) URL reaching only allowed addresses (:mod:`notifications.urlguard`)."""
+        value = self.cleaned_data.get("url", "")
+        try:
+            urlguard.check_url(value)
+        except urlguard.UnsafeURL as exc:
+            raise forms.ValidationError(f"{value}: {exc}") from None
+        return value
 
     def clean_secret(self) -> str:
         """The new secret, or the stored one when the mask came back."""

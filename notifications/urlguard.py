@@ -62,7 +62,7 @@ def why_refused(address: str) -> str | None:
         ("is_reserved", "reserved"),
     ):
         if getattr(ip, test):
-            return f"a {label} address"
+            return f"{'an' if label[0] in 'aeiu' else 'a'} {label} address"
     if isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"):
         return "a private address"
     return None

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from notifications import hooksecrets
+from notifications import hooksecrets, urlguard
 from notifications.models import (
     Delivery,
     Incident,
@@ -155,6 +155,15 @@ class WebhookSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+
+    def validate_url(self, value: str) -> str:
+        """An http(s) URL whose host resolves to public addresses only (or is allowed by
+        ``MESH_WEBHOOK_ALLOWED_HOSTS``); the 400 names the reason."""
+        try:
+            urlguard.check_url(value)
+        except urlguard.UnsafeURL as exc:
+            raise serializers.ValidationError(f"{value}: {exc}") from None
+        return value
 
     def validate_secret(self, value: str) -> str:
         """The literal secret, or the mask when one is stored (kept by :meth:`update`)."""

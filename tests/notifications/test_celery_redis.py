@@ -67,6 +67,7 @@ def test_worker_delivers_queued_notifications(tmp_path, hook_server):
         MESH_TASK_QUEUE=queue,
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_port),
+        MESH_WEBHOOK_ALLOWED_HOSTS="127.0.0.1",  # the test's hook server is on loopback
         PYTHONUNBUFFERED="1",
         SECRET_KEY="notify-test-" + uuid.uuid4().hex * 2,
     )
