@@ -168,6 +168,8 @@ def post(webhook: Webhook, event: Event, delivery_id: int) -> PostResult:
         headers["X-Mesh-Signature"] = signature(secret, body)
     try:
         urlguard.check_url(webhook.url)  # again: DNS may have changed since the save
+    except urlguard.HostNotFound:
+        pass  # a network error like any other: the POST below fails and is retried
     except urlguard.UnsafeURL as exc:
         return PostResult(False, None, "", f"refused: {exc}", final=True)
     request = urllib.request.Request(webhook.url, data=body, headers=headers, method="POST")

@@ -31,6 +31,11 @@ class UnsafeURL(OSError):
     """A webhook URL or address that is refused (the message names it and why)."""
 
 
+class HostNotFound(UnsafeURL):
+    """The URL's host does not resolve: refused when a webhook is saved; at delivery the
+    POST is attempted (and retried) as for any network error, since DNS may recover."""
+
+
 def _allowed() -> tuple[set[str], list]:
     names, networks = set(), []
     for item in getattr(settings, "MESH_WEBHOOK_ALLOWED_HOSTS", []) or []:
@@ -72,7 +77,7 @@ def _resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeURL(f"host {host} does not resolve ({exc})") from None
+        raise HostNotFound(f"host {host} does not resolve ({exc})") from None
     return sorted({info[4][0] for info in infos})
 
 

@@ -107,3 +107,16 @@ def test_admin_form_refuses_internal_urls(mesh, settings):
     )  # fmt: skip
     assert not form.is_valid()
     assert "link-local" in str(form.errors["url"])
+
+
+def test_unresolvable_host_is_a_400_but_retried_at_delivery(
+    mesh, settings, django_capture_on_commit_callbacks
+):
+    settings.MESH_WEBHOOK_ALLOWED_HOSTS = []
+    answer = _create(_api(mesh.owner), "https://nothing.invalid/hook")
+    assert answer.status_code == 400 and "does not resolve" in str(answer.json()["url"])
+    hook = Webhook.objects.create(name="gone", url="https://nothing.invalid/hook")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish(EventType.SLO_AT_RISK, "ssrf2", "risk", targets=[("port", mesh.port.pk)])
+    row = Delivery.objects.get(webhook=hook)
+    assert row.state == DeliveryState.RETRYING and not row.last_error.startswith("refused")
