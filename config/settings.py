@@ -390,6 +390,9 @@ MESH_NOTIFY_BATCH = int(os.environ.get("MESH_NOTIFY_BATCH", "1000"))
 MESH_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("MESH_NOTIFY_MAX_ATTEMPTS", "5"))
 MESH_NOTIFY_BACKOFF_SECONDS = float(os.environ.get("MESH_NOTIFY_BACKOFF_SECONDS", "30"))
 MESH_WEBHOOK_TIMEOUT = float(os.environ.get("MESH_WEBHOOK_TIMEOUT", "10"))
+# Webhook URLs may not reach loopback, private, link-local or multicast addresses unless
+# listed here (comma-separated host names, addresses or CIDR blocks; notifications.urlguard).
+MESH_WEBHOOK_ALLOWED_HOSTS = env_list("MESH_WEBHOOK_ALLOWED_HOSTS", "")
 
 # Access requests: the longest grant (days), the reminder lead time (days), the default
 # provisioner of ports without a policy, and the provisioners by name (dotted path +

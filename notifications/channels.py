@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMessage
 
+from notifications import hooksecrets, urlguard
 from notifications.models import Event, Webhook
 
 SEVERITY_COLORS = {
@@ -144,11 +145,14 @@ class PostResult:
     status: int | None
     body: str
     error: str
+    final: bool = False
 
 
 def post(webhook: Webhook, event: Event, delivery_id: int) -> PostResult:
     """POST ``event`` to ``webhook`` once (timeout ``MESH_WEBHOOK_TIMEOUT`` seconds);
-    never raises for network or HTTP errors (they are the result's ``error``)."""
+    never raises for network or HTTP errors (they are the result's ``error``). A result
+    with ``final`` must not be retried (the secret cannot be decrypted, or the URL reaches
+    an address :mod:`notifications.urlguard` refuses: ``last_error`` = ``refused: ...``)."""
     body = json.dumps(payload(event, webhook.kind), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -157,10 +161,20 @@ def post(webhook: Webhook, event: Event, delivery_id: int) -> PostResult:
         "X-Mesh-Delivery": str(delivery_id),
     }
     if webhook.secret:
-        headers["X-Mesh-Signature"] = signature(webhook.secret, body)
+        try:
+            secret = hooksecrets.reveal(webhook.secret)
+        except hooksecrets.HookSecretError as exc:
+            return PostResult(False, None, "", f"not sent: {exc}", final=True)
+        headers["X-Mesh-Signature"] = signature(secret, body)
+    try:
+        urlguard.check_url(webhook.url)  # again: DNS may have changed since the save
+    except urlguard.HostNotFound:
+        pass  # a network error like any other: the POST below fails and is retried
+    except urlguard.UnsafeURL as exc:
+        return PostResult(False, None, "", f"refused: {exc}", final=True)
     request = urllib.request.Request(webhook.url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=settings.MESH_WEBHOOK_TIMEOUT) as resp:
+        with urlguard.opener().open(request, timeout=settings.MESH_WEBHOOK_TIMEOUT) as resp:
             text = resp.read(2000).decode("utf-8", "replace")
             return PostResult(200 <= resp.status < 300, resp.status, text, "")
     except urllib.error.HTTPError as exc:
@@ -168,4 +182,6 @@ def post(webhook: Webhook, event: Event, delivery_id: int) -> PostResult:
         return PostResult(False, exc.code, text, f"HTTP {exc.code} {exc.reason}")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, urlguard.UnsafeURL) or isinstance(exc, urlguard.UnsafeURL):
+            return PostResult(False, None, "", f"refused: {reason}", final=True)
         return PostResult(False, None, "", f"{type(exc).__name__}: {reason}")

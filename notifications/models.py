@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Asset
+from notifications import hooksecrets
 from products.models import SLO, DataProduct, OutputPort, Team
 
 USER = settings.AUTH_USER_MODEL
@@ -164,14 +165,15 @@ class Webhook(models.Model):
     """An HTTP endpoint told about events: of a ``user``, a ``team`` (it receives what the
     owner receives) or, with neither, of the whole catalog (every event whose type is in
     ``event_types``; empty: all). ``kind`` picks the payload: ``slack``, ``teams`` or
-    ``json``. ``secret`` signs the body (header ``X-Mesh-Signature: sha256=<hex>``)."""
+    ``json``. ``secret`` signs the body (header ``X-Mesh-Signature: sha256=<hex>``); it is
+    sealed with ``MESH_SECRETS_KEYS`` on every save (:mod:`notifications.hooksecrets`)."""
 
     KINDS = [("json", "Generic JSON"), ("slack", "Slack"), ("teams", "Microsoft Teams")]
 
     name = models.CharField(max_length=200)
     url = models.URLField(max_length=1000)
     kind = models.CharField(max_length=16, choices=KINDS, default="json")
-    secret = models.CharField(max_length=200, blank=True, default="")
+    secret = models.CharField(max_length=1000, blank=True, default="")
     user = models.ForeignKey(
         USER, on_delete=models.CASCADE, null=True, blank=True, related_name="webhooks"
     )
@@ -184,6 +186,13 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        """Save with the secret sealed (``${enc:...}`` when ``MESH_SECRETS_KEYS`` is set)."""
+        self.secret = hooksecrets.seal(self.secret)
+        if kwargs.get("update_fields") is not None and "secret" not in kwargs["update_fields"]:
+            kwargs["update_fields"] = [*kwargs["update_fields"], "secret"]
+        super().save(*args, **kwargs)
 
 
 class Delivery(models.Model):

@@ -2,7 +2,10 @@
 
 * :data:`products.events.slo_state_changed`: ``slo_at_risk`` / ``slo_breached`` /
   ``slo_recovered`` events on the SLO's output port; a breach opens the incident of
-  episode ``slo:<id>`` (one per episode), leaving ``breached`` resolves it.
+  episode ``slo:<id>`` (one per episode), leaving ``breached`` resolves it. When the
+  breach opens the incident, ``slo_breached`` collapses into ``incident_opened`` (which
+  links the SLO): its recipients get one e-mail / webhook POST, the incident's, and
+  both events in the inbox (the breach stays visible in the history).
 * :data:`harvesters.signals.run_changes_recorded`: a ``schema_changed`` event per changed
   asset; a change that breaks the data contract of an output port publishing the asset
   (a contract column removed or retyped; without a contract: the diff's ``breaking``)
@@ -30,7 +33,7 @@ from django.utils import timezone
 from access.signals import request_changed
 from catalog.models import Asset, HarvestRun
 from harvesters.signals import quality_results_stored, run_changes_recorded
-from notifications import incidents, services
+from notifications import channels, incidents, services
 from notifications.models import EventType, Incident, IncidentState, Severity, TargetKind
 from products.events import slo_state_changed
 from products.models import DataProduct, OutputPort, ProductStatus, TeamMembership
@@ -58,6 +61,21 @@ def on_slo_state(sender, slo, old: str, new: str, value=None, **kwargs) -> None:
         targets = [(TargetKind.PORT, port.pk)]
         shown = "—" if value is None else f"{value:g}"
         if new == "breached":
+            incident, created = incidents.open_incident(
+                episode=f"slo:{slo.pk}",
+                title=f"SLO {slo.name} breached on {where}",
+                cause="slo_breach",
+                severity=Severity.HIGH,
+                description=f"The SLO {slo.name} ({slo.kind}) on {where} is breached: "
+                f"latest value {shown} (was {old}). SLO: {channels.absolute(url)}",
+                port=port,
+                slo=slo,
+            )
+            opened = (
+                incident.events.filter(type=EventType.INCIDENT_OPENED).order_by("id").first()
+                if created
+                else None
+            )
             services.publish(
                 EventType.SLO_BREACHED,
                 f"slo:{slo.pk}:breached:{_stamp()}",
@@ -66,15 +84,9 @@ def on_slo_state(sender, slo, old: str, new: str, value=None, **kwargs) -> None:
                 url=url,
                 severity="high",
                 targets=targets,
-            )
-            incidents.open_incident(
-                episode=f"slo:{slo.pk}",
-                title=f"SLO {slo.name} breached on {where}",
-                cause="slo_breach",
-                severity=Severity.HIGH,
-                description=f"Latest value {shown} (was {old}).",
-                port=port,
-                slo=slo,
+                incident=incident,
+                # the episode starts: its incident_opened is the one e-mail / webhook POST
+                data={"collapse_into": opened.pk} if opened else None,
             )
         elif new == "at risk" and old != "breached":
             services.publish(

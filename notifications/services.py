@@ -101,6 +101,18 @@ def publish(
     return event
 
 
+def _told_by(event_id) -> recipients.Recipients:
+    """The recipients of the event ``event_id`` that another event collapses into
+    (``data["collapse_into"]``: an SLO breach into the ``incident_opened`` of its
+    episode): they get that event by e-mail and webhook, and the collapsed one only in
+    the inbox. Empty without ``event_id`` or when the event is gone."""
+    other = Event.objects.filter(pk=event_id).first() if event_id else None
+    if other is None:
+        return recipients.Recipients()
+    data = other.data or {}
+    return recipients.resolve(other.type, data.get("targets", []), data.get("users", []))
+
+
 def _batches(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -109,10 +121,13 @@ def _batches(items: list, size: int):
 def fan_out(event: Event) -> dict:
     """Write the deliveries of ``event`` (inbox for every recipient, e-mail for those with
     an address whose mode is not ``off``: ``daily`` ones wait as ``digest``; one per
-    webhook) and queue the senders. Idempotent (unique deliveries, claimed sends).
+    webhook) and queue the senders. An event with ``data["collapse_into"]`` (an event
+    id) is neither e-mailed nor posted to the recipients of that event (:func:`_told_by`):
+    one push notification per recipient and episode start. Idempotent (unique deliveries, claimed sends).
     Returns counts ``{"users", "inbox", "email", "webhooks", "batches"}``."""
     data = event.data or {}
     found = recipients.resolve(event.type, data.get("targets", []), data.get("users", []))
+    told = _told_by(data.get("collapse_into"))
     users = sorted(found.users)
     size = int(settings.MESH_NOTIFY_BATCH)
     counts = {"users": len(users), "inbox": 0, "email": 0, "webhooks": 0, "batches": 0}
@@ -144,7 +159,11 @@ def fan_out(event: Event) -> dict:
             ignore_conflicts=True,
         )
         counts["inbox"] += len(batch)
-        mailed = [u for u in batch if u in emails and modes.get(u) != EmailMode.OFF]
+        mailed = [
+            u
+            for u in batch
+            if u in emails and modes.get(u) != EmailMode.OFF and u not in told.users
+        ]
         if not mailed:
             continue
         Delivery.objects.bulk_create(
@@ -171,7 +190,7 @@ def fan_out(event: Event) -> dict:
         )
         if ids:
             _after_commit("notifications.tasks.send_emails", ids)
-    hooks = sorted(found.webhooks)
+    hooks = sorted(found.webhooks - told.webhooks)
     if hooks:
         Delivery.objects.bulk_create(
             [
@@ -281,6 +300,15 @@ def send_webhook(delivery_id: int) -> str:
             last_error="",
         )
         return DeliveryState.SENT
+    if answer.final:
+        Delivery.objects.filter(pk=row.pk).update(
+            state=DeliveryState.FAILED,
+            next_retry_at=None,
+            last_error=answer.error[:2000],
+            last_status=answer.status,
+            last_response=answer.body[:2000],
+        )
+        return DeliveryState.FAILED
     _failed(row, answer.error, answer.status, answer.body)
     return Delivery.objects.get(pk=row.pk).state
 

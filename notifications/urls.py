@@ -31,6 +31,7 @@ urlpatterns = [
     path("subscriptions/email", views.email_settings, name="email"),
     path("subscriptions/button/<kind:kind>/<int:target_id>", views.watch_button, name="button"),
     path("subscriptions/<kind:kind>/<int:target_id>", views.watch, name="watch"),
+    path("subscriptions/port/<int:port_id>/mute-button", views.port_button, name="port-button"),
     path("incidents/", views.incident_list, name="incidents"),
     path("incidents/new", views.incident_new, name="incident-new"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident"),

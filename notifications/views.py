@@ -197,6 +197,24 @@ def watch_button(request, kind: str, target_id: int):
     )
 
 
+def port_button(request, port_id: int):
+    """``/subscriptions/port/<id>/mute-button``: the output port's Mute / Unmute button
+    (htmx) for a user subscribed to it automatically (owner, consumer team, grant; the
+    reason is shown); empty for anyone else (the product's Watch button serves them)."""
+    port = get_object_or_404(OutputPort, pk=port_id)
+    reason, muted = "", False
+    if request.user.is_authenticated:
+        auto = {r["port"].pk: r["reason"] for r in recipients.automatic_for(request.user)}
+        reason = auto.get(port.pk, "")
+        sub = services.is_watching(request.user, TargetKind.PORT, port.pk)
+        muted = bool(sub and sub.muted)
+    return render(
+        request,
+        "notifications/_port_mute.html",
+        {"port": port, "reason": reason, "muted": muted, "next_url": _next_from_referer(request)},
+    )
+
+
 @login_required
 @require_POST
 def watch(request, kind: str, target_id: int):
@@ -222,6 +240,8 @@ def watch(request, kind: str, target_id: int):
             return HttpResponseBadRequest(_error_text(exc))
         messages.error(request, _error_text(exc))
     if request.headers.get("HX-Request"):
+        if kind == TargetKind.PORT and request.POST.get("button") == "port":
+            return port_button(request, target_id)
         return watch_button(request, kind, target_id)
     return redirect(_next(request, "/subscriptions/"))
 

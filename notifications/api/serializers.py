@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from notifications import hooksecrets, urlguard
 from notifications.models import (
     Delivery,
     Incident,
@@ -126,10 +127,14 @@ class MarkReadSerializer(serializers.Serializer):
 
 
 class WebhookSerializer(serializers.ModelSerializer):
-    """``{id, name, url, kind (json|slack|teams), secret (write only), team (slug or
-    null), event_types, enabled, created_at}``."""
+    """``{id, name, url, kind (json|slack|teams), secret, team (slug or null),
+    event_types, enabled, created_at}``. ``secret`` is never returned: it reads
+    ``"********"`` when set and ``""`` when not; sending the mask back keeps the stored
+    secret (:mod:`notifications.hooksecrets`). 400s name the field and the reason."""
 
-    secret = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    secret = serializers.CharField(
+        required=False, allow_blank=True, max_length=hooksecrets.MAX_LENGTH
+    )
     team = serializers.SlugRelatedField(
         slug_field="slug", required=False, allow_null=True,
         queryset=Webhook._meta.get_field("team").related_model.objects.all(),
@@ -150,6 +155,37 @@ class WebhookSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["created_at"]
+
+    def validate_url(self, value: str) -> str:
+        """An http(s) URL whose host resolves to public addresses only (or is allowed by
+        ``MESH_WEBHOOK_ALLOWED_HOSTS``); the 400 names the reason."""
+        try:
+            urlguard.check_url(value)
+        except urlguard.UnsafeURL as exc:
+            raise serializers.ValidationError(f"{value}: {exc}") from None
+        return value
+
+    def validate_secret(self, value: str) -> str:
+        """The literal secret, or the mask when one is stored (kept by :meth:`update`)."""
+        try:
+            hooksecrets.check_input(value)
+            if value == hooksecrets.MASK:
+                hooksecrets.merge(value, self.instance.secret if self.instance else "")
+        except hooksecrets.HookSecretError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+    def to_representation(self, instance):
+        """The webhook with ``secret`` masked."""
+        data = super().to_representation(instance)
+        data["secret"] = hooksecrets.masked(instance.secret)
+        return data
+
+    def update(self, instance, validated_data):
+        """Change the webhook; a masked ``secret`` keeps the stored one."""
+        if validated_data.get("secret") == hooksecrets.MASK:
+            validated_data.pop("secret")
+        return super().update(instance, validated_data)
 
 
 class DeliverySerializer(serializers.ModelSerializer):

@@ -5,6 +5,7 @@
   objects, ``smtp.to(address)`` those addressed to one recipient.
 * ``hook_server``: a threaded HTTP server on loopback recording every POST
   (``path``, ``headers``, ``body``); ``hook_server.status`` is what it answers (200).
+  It sets ``MESH_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]`` so webhooks may reach it.
 * ``mesh``: a product *Invoicing* (team *sales*: ``owner``) whose port *invoices*
   publishes ``chinook.public.invoice`` with a volume SLO (≥ 100 rows, objective 0.9);
   downstream (a lineage edge) ``reporting.revenue`` is published by *Reporting* (team
@@ -113,8 +114,10 @@ class _HookHandler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def hook_server():
-    """A real HTTP server on loopback that records webhook POSTs."""
+def hook_server(settings):
+    """A real HTTP server on loopback that records webhook POSTs; loopback is allowed
+    through ``MESH_WEBHOOK_ALLOWED_HOSTS`` (webhook URLs may not reach it otherwise)."""
+    settings.MESH_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     server = HookServer()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
