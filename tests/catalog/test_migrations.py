@@ -125,7 +125,9 @@ def test_provenance_move_keeps_rows_relations_and_content_types():
     moved = NewContentType.objects.get_for_model(NewSource)
     assert (moved.pk, moved.app_label) == (ct.pk, "catalog")
     moved_models = ["source", "harvestrun", "assetsource"]
-    assert not NewContentType.objects.filter(app_label="harvesters", model__in=moved_models).exists()
+    assert not NewContentType.objects.filter(
+        app_label="harvesters", model__in=moved_models
+    ).exists()
     ops = NewUser.objects.get(username="ops")
     assert ops.has_perm("catalog.harvest_source")
     entry = NewLogEntry.objects.get(object_id=str(src.pk))

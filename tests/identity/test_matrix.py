@@ -180,6 +180,7 @@ def schema_writes() -> set[tuple[str, str]]:
 def matrix_world(world, tmp_path, settings):
     """``world`` with the contract bound to Orders, a source, and a token of olivia."""
     settings.MESH_SOURCE_PATH_ROOTS = [tmp_path]  # sources may read files there
+    settings.MESH_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the webhooks the matrix edits
     world["tmp"] = tmp_path
     world["port"].data_contract = world["contract"]
     world["port"].contract_id = "ledger-entries"
