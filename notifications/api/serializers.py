@@ -16,7 +16,9 @@ from notifications.models import (
 class IncidentEntrySerializer(serializers.ModelSerializer):
     """A timeline line ``{at, author, kind, text}``."""
 
-    author = serializers.CharField(source="author.username", default=None, read_only=True)
+    author = serializers.CharField(
+        source="author.username", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = IncidentEntry
@@ -29,10 +31,18 @@ class IncidentSerializer(serializers.ModelSerializer):
     impact, url}``. Create takes ``title``, ``severity``, ``description`` and ``asset``
     (URN) or ``product`` (uid)."""
 
-    asset = serializers.CharField(source="asset.urn", default=None, required=False)
-    product = serializers.CharField(source="product.uid", default=None, required=False)
-    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
-    opened_by = serializers.CharField(source="opened_by.username", default=None, read_only=True)
+    # null when the incident has none (an incident names an asset, a product or both;
+    # nobody assigned; opened by the catalog itself, not a user)
+    asset = serializers.CharField(source="asset.urn", default=None, required=False, allow_null=True)
+    product = serializers.CharField(
+        source="product.uid", default=None, required=False, allow_null=True
+    )
+    assignee = serializers.CharField(
+        source="assignee.username", default=None, allow_null=True, read_only=True
+    )
+    opened_by = serializers.CharField(
+        source="opened_by.username", default=None, allow_null=True, read_only=True
+    )
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.HIGH)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
 

@@ -1,0 +1,26 @@
+"""Issue 9 item 7: a run's changes answer what ``/api/schema/`` documents (found by
+``make test-schema``): ``actor`` is null for what a harvest changed."""
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from harvesters.models import HarvestRun, RunChange, Source
+from tests.openapi_check import assert_conforms
+
+
+@pytest.fixture
+def api(db) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(User.objects.create_user("fuzzer", is_staff=True))
+    return client
+
+
+def test_run_changes_without_actor_conform(api):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    source = Source.objects.create(name="s", kind="openlineage", config={})
+    run = HarvestRun.objects.create(source=source, status="succeeded")
+    RunChange.objects.create(run=run, kind="asset_added", urn="urn:mc:dataset:s/t")
+    resp = api.get(f"/api/v1/runs/{run.pk}/changes")
+    assert resp.status_code == 200 and resp.json()["results"][0]["actor"] is None
+    assert_conforms(schema, "/api/v1/runs/{id}/changes", "get", resp)
