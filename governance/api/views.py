@@ -163,7 +163,8 @@ class GlossaryExport(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("as", str, enum=["yaml", "csv"])],
         responses={
-            (200, "application/yaml"): OpenApiTypes.STR,
+            # the YAML document: {"terms": [term, ...]} (clients parse it as data)
+            (200, "application/yaml"): OpenApiTypes.OBJECT,
             (200, "text/csv"): OpenApiTypes.STR,
         },
     )

@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.api.params import bool_param
 from catalog.models import HarvestRun, Source
 from harvesters.access import NOT_ALLOWED, CanManageSource, can_manage_source
 from harvesters.api.serializers import (
@@ -232,12 +233,13 @@ class HarvestNowView(APIView):
         source = get_object_or_404(Source, pk=pk)
         if not can_manage_source(request.user, source):
             raise PermissionDenied(NOT_ALLOWED)
+        wants_resume = bool_param(request.query_params, "resume")
         refusal = harvest_refusal(source)
         if refusal is not None:
             code, body = refusal
             return Response(body, status=code)
         resume = None
-        if request.query_params.get("resume", "").lower() in {"1", "true", "yes"}:
+        if wants_resume:
             resume = source.runs.order_by("-started_at", "-id").first()
             if resume is None or not is_resumable(resume):
                 return Response(

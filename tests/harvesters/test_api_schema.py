@@ -24,3 +24,12 @@ def test_run_changes_without_actor_conform(api):
     resp = api.get(f"/api/v1/runs/{run.pk}/changes")
     assert resp.status_code == 200 and resp.json()["results"][0]["actor"] is None
     assert_conforms(schema, "/api/v1/runs/{id}/changes", "get", resp)
+
+
+@pytest.mark.parametrize("query", ["resume=null", "resume=", "resume=1", "resume=true&resume=true"])
+def test_harvest_resume_outside_boolean_is_refused(api, query):
+    """``resume`` is a boolean: a 400 naming it, and no run queued."""
+    source = Source.objects.create(name="s", kind="sqlite", config={"path": "/nonexistent"})
+    resp = api.post(f"/api/v1/sources/{source.pk}/harvest?{query}")
+    assert resp.status_code == 400 and "resume" in resp.json(), resp.content
+    assert not HarvestRun.objects.filter(source=source).exists()
