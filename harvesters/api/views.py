@@ -111,6 +111,14 @@ class ProbeSerializer(serializers.Serializer):
     )
 
 
+class NewProbeSerializer(ProbeSerializer):
+    """Body of a connection test of a source not yet created: ``kind`` and ``config``
+    (an object) are required, ``owner_team`` optional; 400 naming a missing one."""
+
+    kind = serializers.CharField()
+    config = serializers.DictField()
+
+
 class ProbeResultSerializer(serializers.Serializer):
     """Outcome of a connection test: ``ok``, ``message`` in words, ``seconds`` taken."""
 
@@ -136,11 +144,12 @@ class SourceProbeView(APIView):
 
     @extend_schema(
         operation_id="sources_test_connection_new",
-        request=ProbeSerializer,
+        request=NewProbeSerializer,
         responses={200: ProbeResultSerializer},
     )
     def post(self, request):
-        body = ProbeSerializer(data=request.data)
+        """Probe ``{kind, config}`` (400 when either is missing or of the wrong type)."""
+        body = NewProbeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         owner = body.validated_data.get("owner_team") or ""
         if not can_manage_source(request.user, owner_team=owner):

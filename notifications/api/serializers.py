@@ -132,7 +132,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 class MarkReadSerializer(serializers.Serializer):
     """Body of mark-read: ``ids`` (omit for all)."""
 
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    # database ids: positive 64-bit integers (a larger number is a 400, not a 500)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False
+    )
 
 
 class WebhookSerializer(serializers.ModelSerializer):

@@ -33,3 +33,29 @@ def test_harvest_resume_outside_boolean_is_refused(api, query):
     resp = api.post(f"/api/v1/sources/{source.pk}/harvest?{query}")
     assert resp.status_code == 400 and "resume" in resp.json(), resp.content
     assert not HarvestRun.objects.filter(source=source).exists()
+
+
+def test_body_over_the_size_limit_is_a_413_not_a_500(api, settings):
+    """Django refuses a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` when the view reads it;
+    that was an unhandled RequestDataTooBig (500) on ``POST /runs/<id>/restore``."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    source = Source.objects.create(name="s", kind="openlineage", config={})
+    run = HarvestRun.objects.create(source=source, status="succeeded")
+    resp = api.post(f"/api/v1/runs/{run.pk}/restore", {"urns": ["0" * 2000]}, format="json")
+    assert resp.status_code == 413, resp.content
+    assert "too large" in resp.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [({"kind": "sql"}, "config"), ({"config": {"url": "x"}}, "kind"),
+     ({"kind": "sql", "config": "x"}, "config")],
+)  # fmt: skip
+def test_new_source_connection_test_needs_kind_and_config(api, body, field):
+    """The documented body of a new source's test has ``kind`` and ``config`` required."""
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    request = schema["paths"]["/api/v1/sources/test-connection"]["post"]["requestBody"]
+    ref = request["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert {"kind", "config"} <= set(schema["components"]["schemas"][ref]["required"])
+    resp = api.post("/api/v1/sources/test-connection", body, format="json")
+    assert resp.status_code == 400 and field in resp.json(), resp.content

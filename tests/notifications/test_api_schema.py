@@ -74,3 +74,11 @@ def test_patch_webhook_body_is_partial(api, schema):
     resp = api.patch(f"/api/v1/webhooks/{hook.pk}", {"enabled": False}, format="json")
     assert resp.status_code == 200 and resp.json()["name"] == "h"
     assert_conforms(schema, "/api/v1/webhooks/{id}", "patch", resp)
+
+
+@pytest.mark.parametrize("ids", [[2**80], [-1], [0]])
+def test_mark_read_ids_out_of_range_are_a_400_not_a_500(api, ids):
+    """``ids`` beyond a 64-bit integer overflowed SQLite (500)."""
+    resp = api.post("/api/v1/notifications/read", {"ids": ids}, format="json")
+    assert resp.status_code == 400 and "ids" in resp.json(), resp.content
+    assert api.post("/api/v1/notifications/read", {"ids": [1]}, format="json").status_code == 200
