@@ -4,7 +4,7 @@ import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -332,7 +332,10 @@ class RunRestoreView(APIView):
     )
     def post(self, request, pk: int):
         run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
-        body = RestoreRequestSerializer(data=request.data or {})
+        data = request.data  # no body: an empty dict (restore everything)
+        if not isinstance(data, dict):  # null, a list, a number: not the documented object
+            raise ValidationError({"non_field_errors": ['expected a JSON object {"urns": [...]}']})
+        body = RestoreRequestSerializer(data=data)
         body.is_valid(raise_exception=True)
         try:
             result = restore_run_assets(run, request.user, body.validated_data.get("urns"))

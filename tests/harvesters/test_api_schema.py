@@ -59,3 +59,14 @@ def test_new_source_connection_test_needs_kind_and_config(api, body, field):
     assert {"kind", "config"} <= set(schema["components"]["schemas"][ref]["required"])
     resp = api.post("/api/v1/sources/test-connection", body, format="json")
     assert resp.status_code == 400 and field in resp.json(), resp.content
+
+
+@pytest.mark.parametrize("body", ["null", "[]", "0", "false", '""'])
+def test_restore_body_that_is_not_an_object_is_refused(api, body):
+    """A falsy non-object body was taken for "restore everything" (200)."""
+    source = Source.objects.create(name="s", kind="openlineage", config={})
+    run = HarvestRun.objects.create(source=source, status="succeeded")
+    resp = api.generic(
+        "POST", f"/api/v1/runs/{run.pk}/restore", body, content_type="application/json"
+    )
+    assert resp.status_code == 400, resp.content
