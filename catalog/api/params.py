@@ -47,3 +47,15 @@ def choice_param(params, name: str, choices, default: str) -> str:
     if raw not in choices:
         raise ValidationError({name: [f"must be one of {', '.join(choices)}"]})
     return raw
+
+
+def bool_param(params, name: str, default: bool = False) -> bool:
+    """Boolean query parameter ``name``: ``true`` or ``false`` (OpenAPI's text form of a
+    boolean; ``default`` when absent). Raises ValidationError (400) when repeated, empty
+    or anything else (``1``, ``yes``, ``null``)."""
+    raw = single(params, name)
+    if raw is None:
+        return default
+    if raw not in ("true", "false"):
+        raise ValidationError({name: [f"must be true or false, got {raw[:20]!r}"]})
+    return raw == "true"

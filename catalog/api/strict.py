@@ -4,14 +4,20 @@ DRF's ``CharField`` turns a JSON number into a string (``"name": 12`` → ``"12"
 ``SlugRelatedField`` looks a number up as a slug (``"parent": 0`` finds the domain ``0``);
 the documented schema says string, so a number (or a boolean, list, object) is refused
 with 400 ``{"<field>": ["Not a valid string."]}`` / ``["Invalid value."]``.
+Likewise ``BooleanField`` takes ``0``, ``1``, ``"yes"``, ``"off"``... for a boolean; the
+schema says boolean, and the API parses JSON bodies only (``config/security.py``), so in
+a body anything but ``true``/``false`` is a 400 ``{"<field>": ["Must be a valid
+boolean."]}`` (serializers reading query parameters, which are text, keep DRF's rules).
 :func:`install` patches ``CharField`` (and its subclasses: slugs, emails, URLs, choices
-are separate) and ``SlugRelatedField`` once, at app start.
+are separate), ``SlugRelatedField`` and ``BooleanField`` once, at app start.
 """
 
+from django.http import QueryDict
 from rest_framework import fields, relations
 
 _original = fields.CharField.to_internal_value
 _original_slug = relations.SlugRelatedField.to_internal_value
+_original_bool = fields.BooleanField.to_internal_value
 
 
 def _strict_to_internal_value(self, data):
@@ -26,8 +32,16 @@ def _strict_slug_to_internal_value(self, data):
     return _original_slug(self, data)
 
 
+def _strict_bool_to_internal_value(self, data):
+    from_query = isinstance(getattr(self.root, "initial_data", None), QueryDict)
+    if not isinstance(data, bool) and not from_query:
+        self.fail("invalid", input=data)
+    return _original_bool(self, data)
+
+
 def install() -> None:
-    """Make every API ``CharField`` and ``SlugRelatedField`` accept JSON strings only
-    (idempotent)."""
+    """Make every API ``CharField`` and ``SlugRelatedField`` accept JSON strings only,
+    and every ``BooleanField`` JSON booleans only (idempotent)."""
     fields.CharField.to_internal_value = _strict_to_internal_value
     relations.SlugRelatedField.to_internal_value = _strict_slug_to_internal_value
+    fields.BooleanField.to_internal_value = _strict_bool_to_internal_value

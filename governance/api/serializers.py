@@ -79,3 +79,12 @@ class TermSerializer(serializers.ModelSerializer):
             }
             for link in term.links.all()
         ]
+
+
+class PolicySerializer(serializers.Serializer):
+    """A configured scorecard check: ``{name, label, description}``
+    (:class:`governance.policies.Policy`)."""
+
+    name = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)

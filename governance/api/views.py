@@ -14,11 +14,13 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.api.params import choice_param
 from catalog.api.views import AssetDetailView
 from catalog.models import Asset
 from governance import curation, glossary
 from governance.api.serializers import (
     CurationChangeSerializer,
+    PolicySerializer,
     TermGroupSerializer,
     TermSerializer,
 )
@@ -160,11 +162,16 @@ class GlossaryExport(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("as", str, enum=["yaml", "csv"])],
-        responses={(200, "text/plain"): OpenApiTypes.STR},
+        responses={
+            # the YAML document: {"terms": [term, ...]} (clients parse it as data)
+            (200, "application/yaml"): OpenApiTypes.OBJECT,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     def get(self, request):
-        """The export document."""
-        fmt = request.query_params.get("as", "yaml")
+        """The export document: ``application/yaml`` (``as=yaml``, the default) or
+        ``text/csv`` (``as=csv``); 400 when ``as`` is repeated, empty or another value."""
+        fmt = choice_param(request.query_params, "as", ("yaml", "csv"), "yaml")
         rows = glossary.export_terms()
         if fmt == "csv":
             return HttpResponse(glossary.to_csv(rows), content_type="text/csv; charset=utf-8")
@@ -285,7 +292,7 @@ class PolicyList(APIView):
 
     permission_classes = [ReadPolicyPermission]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=PolicySerializer(many=True))
     def get(self, request):
         """The policies, in order."""
         from governance.policies import policies

@@ -158,7 +158,8 @@ class RunChangeSerializer(serializers.ModelSerializer):
     """One change of a run (see :class:`harvesters.models.RunChange` for each ``kind``'s
     ``detail``); ``actor`` is the user of an ``asset_restored`` change."""
 
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # null for every change but ``asset_restored`` (a harvest has no user)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = RunChange

@@ -4,11 +4,12 @@ import django_filters
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.api.params import bool_param
 from catalog.models import HarvestRun, Source
 from harvesters.access import NOT_ALLOWED, CanManageSource, can_manage_source
 from harvesters.api.serializers import (
@@ -110,6 +111,14 @@ class ProbeSerializer(serializers.Serializer):
     )
 
 
+class NewProbeSerializer(ProbeSerializer):
+    """Body of a connection test of a source not yet created: ``kind`` and ``config``
+    (an object) are required, ``owner_team`` optional; 400 naming a missing one."""
+
+    kind = serializers.CharField()
+    config = serializers.DictField()
+
+
 class ProbeResultSerializer(serializers.Serializer):
     """Outcome of a connection test: ``ok``, ``message`` in words, ``seconds`` taken."""
 
@@ -135,11 +144,12 @@ class SourceProbeView(APIView):
 
     @extend_schema(
         operation_id="sources_test_connection_new",
-        request=ProbeSerializer,
+        request=NewProbeSerializer,
         responses={200: ProbeResultSerializer},
     )
     def post(self, request):
-        body = ProbeSerializer(data=request.data)
+        """Probe ``{kind, config}`` (400 when either is missing or of the wrong type)."""
+        body = NewProbeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         owner = body.validated_data.get("owner_team") or ""
         if not can_manage_source(request.user, owner_team=owner):
@@ -232,12 +242,13 @@ class HarvestNowView(APIView):
         source = get_object_or_404(Source, pk=pk)
         if not can_manage_source(request.user, source):
             raise PermissionDenied(NOT_ALLOWED)
+        wants_resume = bool_param(request.query_params, "resume")
         refusal = harvest_refusal(source)
         if refusal is not None:
             code, body = refusal
             return Response(body, status=code)
         resume = None
-        if request.query_params.get("resume", "").lower() in {"1", "true", "yes"}:
+        if wants_resume:
             resume = source.runs.order_by("-started_at", "-id").first()
             if resume is None or not is_resumable(resume):
                 return Response(
@@ -291,7 +302,8 @@ class RunChangesView(generics.ListAPIView):
     filterset_class = RunChangeFilterSet
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # OpenAPI generation: no run
+        """The run's changes (404 for an unknown run)."""
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no run
             return RunChange.objects.none()
         run = get_object_or_404(HarvestRun, pk=self.kwargs["pk"])
         return RunChange.objects.filter(run=run).select_related("actor").order_by("id")
@@ -320,7 +332,10 @@ class RunRestoreView(APIView):
     )
     def post(self, request, pk: int):
         run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
-        body = RestoreRequestSerializer(data=request.data or {})
+        data = request.data  # no body: an empty dict (restore everything)
+        if not isinstance(data, dict):  # null, a list, a number: not the documented object
+            raise ValidationError({"non_field_errors": ['expected a JSON object {"urns": [...]}']})
+        body = RestoreRequestSerializer(data=data)
         body.is_valid(raise_exception=True)
         try:
             result = restore_run_assets(run, request.user, body.validated_data.get("urns"))

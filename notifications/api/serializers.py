@@ -17,7 +17,9 @@ from notifications.models import (
 class IncidentEntrySerializer(serializers.ModelSerializer):
     """A timeline line ``{at, author, kind, text}``."""
 
-    author = serializers.CharField(source="author.username", default=None, read_only=True)
+    author = serializers.CharField(
+        source="author.username", default=None, allow_null=True, read_only=True
+    )
 
     class Meta:
         model = IncidentEntry
@@ -30,10 +32,18 @@ class IncidentSerializer(serializers.ModelSerializer):
     impact, url}``. Create takes ``title``, ``severity``, ``description`` and ``asset``
     (URN) or ``product`` (uid)."""
 
-    asset = serializers.CharField(source="asset.urn", default=None, required=False)
-    product = serializers.CharField(source="product.uid", default=None, required=False)
-    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
-    opened_by = serializers.CharField(source="opened_by.username", default=None, read_only=True)
+    # null when the incident has none (an incident names an asset, a product or both;
+    # nobody assigned; opened by the catalog itself, not a user)
+    asset = serializers.CharField(source="asset.urn", default=None, required=False, allow_null=True)
+    product = serializers.CharField(
+        source="product.uid", default=None, required=False, allow_null=True
+    )
+    assignee = serializers.CharField(
+        source="assignee.username", default=None, allow_null=True, read_only=True
+    )
+    opened_by = serializers.CharField(
+        source="opened_by.username", default=None, allow_null=True, read_only=True
+    )
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.HIGH)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
 
@@ -123,7 +133,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 class MarkReadSerializer(serializers.Serializer):
     """Body of mark-read: ``ids`` (omit for all)."""
 
-    ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    # database ids: positive 64-bit integers (a larger number is a 400, not a 500)
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False
+    )
 
 
 class WebhookSerializer(serializers.ModelSerializer):

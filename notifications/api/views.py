@@ -75,6 +75,7 @@ class IncidentViewSet(
         qs = super().get_queryset()
         return qs.prefetch_related("entries__author") if self.action == "retrieve" else qs
 
+    @extend_schema(request=IncidentSerializer, responses={201: IncidentDetailSerializer})
     def create(self, request, *args, **kwargs):
         """Open an incident on ``asset`` (URN) or ``product`` (uid); 400 naming the field."""
         body = IncidentSerializer(data=request.data)
@@ -289,7 +290,7 @@ class WebhookViewSet(viewsets.ModelViewSet):
         serializer.save()
 
     @extend_schema(responses=DeliverySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def deliveries(self, request, pk=None):
         """The webhook's last 50 deliveries with their last response."""
         hook = self.get_object()
