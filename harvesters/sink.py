@@ -259,12 +259,13 @@ class CatalogSink:
         ``last_seen`` moved (one statement per batch), so re-harvesting or re-pushing an
         unchanged source rewrites no rows."""
         existing, descriptions = {}, {}
-        described = 2 + ASSET_MERGE_ATTRS.index("description")
+        # row: urn, id, properties, removed, *ASSET_MERGE_ATTRS
+        described = 4 + ASSET_MERGE_ATTRS.index("description")
         for row in Asset.objects.filter(urn__in=[r.urn for r in records]).values_list(
             "urn", "id", "properties", "removed", *ASSET_MERGE_ATTRS
         ):
             existing[row[0]] = row[1:]
-            descriptions[row[0]] = row[1 + described]
+            descriptions[row[0]] = row[described]
         # the diff: an asset is "added" when this source did not report it (or had
         # removed it); the provenance links are one more read of the same batch
         linked = (
@@ -451,9 +452,10 @@ class CatalogSink:
                 ignore_conflicts=True,
             )
             owners = dict(Owner.objects.filter(name__in=owner_recs).values_list("name", "id"))
-            self._writer(Ownership, ("asset", "owner", "type", "origin")).insert(
+            # a new link is shown (hidden: False); ON CONFLICT keeps a curator's hiding
+            self._writer(Ownership, ("asset", "owner", "type", "origin", "hidden")).insert(
                 [
-                    (ids[r.urn], owners[o.name], o.type, self.source.name)
+                    (ids[r.urn], owners[o.name], o.type, self.source.name, False)
                     for r in records
                     for o in r.owners
                 ],

@@ -239,6 +239,8 @@ def on_quality(sender, results=(), **kwargs) -> None:
 @receiver(post_save, sender=HarvestRun, dispatch_uid="notifications-harvest-failed")
 def on_harvest_run(sender, instance: HarvestRun, **kwargs) -> None:
     """A failed or partial run: a ``harvest_failed`` event (once per run)."""
+    if kwargs.get("raw"):  # loaddata: no event for rows being restored
+        return
     if instance.ended_at is None or instance.status not in (
         HarvestRun.Status.FAILED,
         HarvestRun.Status.PARTIAL,
@@ -318,6 +320,8 @@ def on_access(sender, request, action: str, actor=None, **kwargs) -> None:
 @receiver(pre_save, sender=DataProduct, dispatch_uid="notifications-product-status-before")
 def remember_status(sender, instance: DataProduct, **kwargs) -> None:
     """Keep the stored status to detect a move to ``deprecated`` after saving."""
+    if kwargs.get("raw"):  # loaddata: no event for rows being restored
+        return
     if instance.pk:
         instance._notify_old_status = (
             DataProduct.objects.filter(pk=instance.pk).values_list("status", flat=True).first()
@@ -327,6 +331,8 @@ def remember_status(sender, instance: DataProduct, **kwargs) -> None:
 @receiver(post_save, sender=DataProduct, dispatch_uid="notifications-product-deprecated")
 def on_product_saved(sender, instance: DataProduct, created=False, **kwargs) -> None:
     """A product that became ``deprecated``: a ``deprecation`` event."""
+    if kwargs.get("raw"):  # loaddata: no event for rows being restored
+        return
     old = getattr(instance, "_notify_old_status", None)
     if created or instance.status != ProductStatus.DEPRECATED or old == ProductStatus.DEPRECATED:
         return
