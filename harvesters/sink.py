@@ -6,12 +6,9 @@ no source has described yet become stub assets (and stub fields), to be filled i
 their own source is harvested. Every touched asset gets an outbox event.
 """
 
-import hashlib
 import json
 import logging
-import re
 from collections import defaultdict
-from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import TextField
@@ -30,7 +27,6 @@ from catalog.models import (
     Source,
     Tag,
 )
-from catalog.urns import short_name
 from harvesters.bulk import TableWriter, db_datetime, db_json
 from harvesters.changes import ChangeRecorder, schema_diff
 from harvesters.models import RunChange
@@ -43,108 +39,29 @@ from harvesters.records import (
 )
 from harvesters.report import HarvestReport
 from harvesters.signals import quality_results_stored
+from harvesters.sink_lineage import LineageWriter
+from harvesters.sink_rows import (
+    ASSET_INSERT_COLUMNS,
+    ASSET_MERGE_ATTRS,
+    ASSET_SOURCE_COLUMNS,
+    ASSET_UPDATE_COLUMNS,
+    ASSET_UPDATE_SQL,
+    BATCH,
+    FIELD_INSERT_COLUMNS,
+    FIELD_MERGE_ATTRS,
+    FIELD_UPDATE_SQL,
+    QUALITY_COLUMNS,
+    STREAM_BATCH,
+    _asset_values,
+    _chunks,
+    _merge_records,
+)
 from lineage.history import record_schema_versions, remove_fields
-from lineage.models import FieldLineageEdge, LineageEdge
 
 log = logging.getLogger(__name__)
 
-BATCH = 1000
-ASSET_MERGE_ATTRS = (
-    "kind",
-    "type",
-    "namespace",
-    "name",
-    "qualified_name",
-    "platform",
-    "description",
-    "row_count",
-    "size_bytes",
-)
-FIELD_MERGE_ATTRS = (
-    "data_type",
-    "native_type",
-    "nullable",
-    "description",
-    "ordinal",
-    "is_primary_key",
-    "fk_target_urn",
-    "fk_target_field",
-    "tags",
-)
-ASSET_INSERT_COLUMNS = (
-    "urn",
-    *ASSET_MERGE_ATTRS,
-    "properties",
-    "first_seen",
-    "last_seen",
-    "removed",
-    "removed_at",
-)
-ASSET_UPDATE_COLUMNS = (*ASSET_MERGE_ATTRS, "properties", "last_seen", "removed", "removed_at")
-# NULL parameter = keep the stored value (empty never erases); last_seen/removed are set.
-ASSET_UPDATE_SQL = ("COALESCE(%s, {col})",) * (len(ASSET_MERGE_ATTRS) + 1) + ("%s", "%s", "NULL")
-FIELD_INSERT_COLUMNS = ("asset", "name", *FIELD_MERGE_ATTRS)
-FIELD_UPDATE_SQL = ("COALESCE(%s, {col})",) * len(FIELD_MERGE_ATTRS)
-ASSET_SOURCE_COLUMNS = ("asset", "source", "last_run", "first_seen", "last_seen", "removed")
-EDGE_COLUMNS = ("key", "upstream", "downstream", "job", "origin", "run", "first_seen", "last_seen")
-FIELD_EDGE_COLUMNS = (
-    "key",
-    "upstream",
-    "downstream",
-    "transformation",
-    "subtype",
-    "job",
-    "origin",
-    "run",
-    "first_seen",
-    "last_seen",
-)
-QUALITY_COLUMNS = (
-    "asset",
-    "field_name",
-    "name",
-    "check_type",
-    "status",
-    "executed_at",
-    "origin",
-    "details",
-    "recorded_at",
-)
-STREAM_BATCH = 5000  # buffered field-lineage records that trigger an early write
-_URN_RE = re.compile(r"^urn:mc:(?P<kind>[a-z]+):(?P<rest>.+)$")
-_NS_RE = re.compile(r"^(?P<ns>[A-Za-z][A-Za-z0-9+.\-]*://[^/]*)/(?P<name>.+)$")
 
-
-def parse_urn(urn: str) -> tuple[str, str, str]:
-    """Split a URN into (kind, namespace, name); ValueError if it is not one.
-
-    The namespace is ``scheme://authority`` when it has a scheme, else everything up to
-    the first ``/`` (OpenLineage job namespaces such as ``food_delivery``).
-    """
-    match = _URN_RE.match(urn)
-    if not match:
-        raise ValueError(f"not a Mesh Catalog URN: {urn!r}")
-    rest = match["rest"]
-    ns_match = _NS_RE.match(rest)
-    if ns_match:
-        return match["kind"], ns_match["ns"], ns_match["name"]
-    namespace, _, name = rest.partition("/")
-    if not name:
-        raise ValueError(f"URN has no name part: {urn!r}")
-    return match["kind"], namespace, name
-
-
-def edge_key(*parts: object) -> str:
-    """A stable 64-char key for an edge from its identifying parts."""
-    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
-
-
-def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-class CatalogSink:
+class CatalogSink(LineageWriter):
     """Receives records during a run and writes them in batches.
 
     Call :meth:`add` per record and :meth:`flush` at the end; all writes happen in the
@@ -485,212 +402,6 @@ class CatalogSink:
                 )
         self._batch_added, self._batch_changed = set(), {}
 
-    # -- lineage --------------------------------------------------------------------
-    def _asset_ids(self, urns: set[str]) -> dict[str, int]:
-        """Ids of ``urns``, creating stub assets for those the catalog has never seen."""
-        ids: dict[str, int] = {}
-        urn_list = sorted(urns)
-        unknown = []
-        for urn in urn_list:
-            asset_id = self._urn_ids.get(urn)
-            if asset_id is None:
-                unknown.append(urn)
-            else:
-                ids[urn] = asset_id
-        for chunk in _chunks(unknown):
-            found = dict(Asset.objects.filter(urn__in=chunk).values_list("urn", "id"))
-            ids.update(found)
-            self._urn_ids.update(found)
-        stubs = []
-        for urn in unknown:
-            if urn in ids:
-                continue
-            try:
-                kind, namespace, name = parse_urn(urn)
-            except ValueError as exc:
-                self.report.error(urn, str(exc))
-                continue
-            stubs.append(
-                Asset(
-                    urn=urn,
-                    kind=kind,
-                    type="job" if kind == "job" else "table",
-                    namespace=namespace,
-                    qualified_name=name,
-                    name=short_name(name),
-                    platform=namespace.split("://", 1)[0] if "://" in namespace else namespace,
-                    first_seen=self.now,
-                    last_seen=self.now,
-                )
-            )
-        if stubs:
-            Asset.objects.bulk_create(stubs, batch_size=BATCH)
-            created = {a.urn: a.id for a in stubs}
-            ids.update(created)
-            self._urn_ids.update(created)
-            self._outbox(OutboxEvent.Topic.ASSET, [a.urn for a in stubs])
-        return ids
-
-    def _flush_lineage(self) -> None:
-        records = list(self.lineage.values())
-        self.lineage = {}
-        if not records:
-            return
-        urns = {r.upstream_urn for r in records} | {r.downstream_urn for r in records}
-        urns |= {r.job_urn for r in records if r.job_urn}
-        ids = self._asset_ids(urns)
-        now = self._db_now(LineageEdge, "last_seen")
-        run_id = self.run.id if self.run else None
-        rows = []
-        for r in records:
-            up, down = ids.get(r.upstream_urn), ids.get(r.downstream_urn)
-            if up is None or down is None:
-                continue
-            job = ids.get(r.job_urn) if r.job_urn else None
-            rows.append(
-                (
-                    edge_key(r.upstream_urn, r.downstream_urn, r.job_urn or "", self.source.id),
-                    up,
-                    down,
-                    job,
-                    self.source.id,
-                    run_id,
-                    now,
-                    now,
-                )
-            )
-        self._record_new_edges(records, rows)
-        self._writer(LineageEdge, EDGE_COLUMNS).insert(
-            rows, conflict=("key",), update=("last_seen", "run")
-        )
-        self._outbox(OutboxEvent.Topic.LINEAGE, [r.downstream_urn for r in records])
-        self.report.counts["lineage_edges"] += len(rows)
-
-    def _record_new_edges(self, records: list[LineageRecord], rows: list[tuple]) -> None:
-        """``edge_added`` for each edge whose key is not stored yet (read before the upsert)."""
-        if self.run is None:
-            return
-        keys = [row[0] for row in rows]
-        known: set[str] = set()
-        for chunk in _chunks(keys):
-            known.update(LineageEdge.objects.filter(key__in=chunk).values_list("key", flat=True))
-        by_key = {
-            edge_key(r.upstream_urn, r.downstream_urn, r.job_urn or "", self.source.id): r
-            for r in records
-        }
-        for row in rows:
-            if row[0] in known:
-                continue
-            r = by_key[row[0]]
-            self.changes.add(
-                RunChange.Kind.EDGE_ADDED,
-                r.downstream_urn,
-                row[2],
-                {"upstream": r.upstream_urn, "downstream": r.downstream_urn, "job": r.job_urn},
-            )
-
-    def _flush_ready_field_lineage(self) -> None:
-        """Write the buffered field lineage whose endpoints (and job) are written."""
-        written = self.seen_urns
-        ready, pending = [], {}
-        for key, r in self.field_lineage.items():
-            if (
-                r.upstream_urn in written
-                and r.downstream_urn in written
-                and (not r.job_urn or r.job_urn in written)
-            ):
-                ready.append(r)
-            else:
-                pending[key] = r
-        self.field_lineage = pending
-        self._stream_at = len(pending) + STREAM_BATCH
-        self._write_field_lineage(ready)
-
-    def _flush_field_lineage(self) -> None:
-        records = list(self.field_lineage.values())
-        self.field_lineage = {}
-        self._write_field_lineage(records)
-
-    def _write_field_lineage(self, records: list[FieldLineageRecord]) -> None:
-        if not records:
-            return
-        urns = {r.upstream_urn for r in records} | {r.downstream_urn for r in records}
-        urns |= {r.job_urn for r in records if r.job_urn}
-        asset_ids = self._asset_ids(urns)
-        wanted = {
-            (asset_ids[r.upstream_urn], r.upstream_field)
-            for r in records
-            if r.upstream_urn in asset_ids
-        }
-        wanted |= {
-            (asset_ids[r.downstream_urn], r.downstream_field)
-            for r in records
-            if r.downstream_urn in asset_ids
-        }
-        field_ids = self._field_ids(wanted)
-        now = self._db_now(FieldLineageEdge, "last_seen")
-        run_id = self.run.id if self.run else None
-        source_id = self.source.id
-        rows = []
-        for r in records:
-            up = field_ids.get((asset_ids.get(r.upstream_urn), r.upstream_field))
-            down = field_ids.get((asset_ids.get(r.downstream_urn), r.downstream_field))
-            if up is None or down is None:
-                continue
-            rows.append(
-                (
-                    edge_key(up, down, r.transformation, r.job_urn or "", source_id),
-                    up,
-                    down,
-                    r.transformation,
-                    r.subtype,
-                    asset_ids.get(r.job_urn) if r.job_urn else None,
-                    source_id,
-                    run_id,
-                    now,
-                    now,
-                )
-            )
-        self._writer(FieldLineageEdge, FIELD_EDGE_COLUMNS).insert(
-            rows, conflict=("key",), update=("last_seen", "run", "subtype")
-        )
-        self.report.counts["field_lineage_edges"] += len(rows)
-
-    def _field_ids(self, wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
-        """Ids of (asset id, field name) pairs, creating stub fields that are missing.
-
-        Field ids of each asset are read once per run (cached until its fields are
-        written again)."""
-        by_asset: dict[int, set[str]] = defaultdict(set)
-        for asset_id, name in wanted:
-            by_asset[asset_id].add(name)
-        cache = self._field_cache
-        unread = [a for a in by_asset if a not in cache]
-        for chunk in _chunks(unread):
-            for asset_id in chunk:
-                cache[asset_id] = {}
-            # every row, soft-deleted too (one row per name; a lineage fact about a
-            # dropped column points at that row and leaves it dropped)
-            for fid, aid, name in Field.all_objects.filter(asset_id__in=chunk).values_list(
-                "id", "asset_id", "name"
-            ):
-                cache[aid][name] = fid
-        found: dict[tuple[int, str], int] = {}
-        missing = []
-        for asset_id, names in by_asset.items():
-            known = cache[asset_id]
-            for name in names:
-                fid = known.get(name)
-                if fid is None:
-                    missing.append(Field(asset_id=asset_id, name=name, ordinal=10_000))
-                else:
-                    found[(asset_id, name)] = fid
-        if missing:
-            Field.objects.bulk_create(missing, batch_size=BATCH)
-            for f in missing:
-                found[(f.asset_id, f.name)] = cache[f.asset_id][f.name] = f.id
-        return found
-
     # -- raw writes -----------------------------------------------------------------
     def _writer(self, model, columns: tuple[str, ...]) -> TableWriter:
         key = (model, columns)
@@ -759,38 +470,3 @@ def _announce_quality(results: list[dict]) -> None:
     for receiver, result in quality_results_stored.send_robust(Asset, results=results):
         if isinstance(result, Exception):
             log.error("quality_results_stored receiver %r failed: %r", receiver, result)
-
-
-def _asset_values(r: DatasetRecord | JobRecord) -> dict:
-    if isinstance(r, JobRecord):
-        return {
-            "kind": "job",
-            "type": "job",
-            "namespace": r.namespace,
-            "name": r.name,
-            "qualified_name": r.qualified_name,
-            "platform": r.platform,
-            "description": r.description,
-            "row_count": None,
-            "size_bytes": None,
-        }
-    return {
-        "kind": r.kind,
-        "type": r.type,
-        "namespace": r.namespace,
-        "name": r.name,
-        "qualified_name": r.qualified_name,
-        "platform": r.platform,
-        "description": r.description,
-        "row_count": r.row_count,
-        "size_bytes": r.size_bytes,
-    }
-
-
-def _merge_records(old, new):
-    """Merge two records of one URN from the same run: non-empty values of ``new`` win."""
-    for attr in type(new).__slots__:
-        value = getattr(new, attr)
-        if value not in ("", None, [], {}):
-            setattr(old, attr, value)
-    return old

@@ -52,7 +52,7 @@ from harvesters.records import (
     LineageRecord,
     OwnerRecord,
 )
-from harvesters.sink import parse_urn
+from harvesters.sink_rows import parse_urn
 
 NDJSON = "application/x-ndjson"
 TRANSFORMATIONS = ("DIRECT", "INDIRECT")
