@@ -90,6 +90,16 @@ def test_numbers_are_not_strings(api):
     assert resp.status_code == 400 and "kind" in resp.json()
 
 
+def test_max_length_counts_the_characters_sent_before_trimming(api):
+    # The schema says maxLength 200; DRF used to trim the leading tab first and store 200.
+    name = "\t" + "x" * 200
+    resp = api.post("/api/v1/domains", {"slug": "long", "name": name}, format="json")
+    assert resp.status_code == 400
+    assert resp.json()["name"] == ["Ensure this field has no more than 200 characters."]
+    resp = api.post("/api/v1/domains", {"slug": "long", "name": "\t" + "x" * 199}, format="json")
+    assert resp.status_code == 201 and resp.json()["name"] == "x" * 199
+
+
 def test_a_write_that_loses_a_race_is_a_409_not_a_500():
     from django.db import IntegrityError
 

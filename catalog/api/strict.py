@@ -8,6 +8,9 @@ Likewise ``BooleanField`` takes ``0``, ``1``, ``"yes"``, ``"off"``... for a bool
 schema says boolean, and the API parses JSON bodies only (``config/security.py``), so in
 a body anything but ``true``/``false`` is a 400 ``{"<field>": ["Must be a valid
 boolean."]}`` (serializers reading query parameters, which are text, keep DRF's rules).
+A string's ``max_length`` (the schema's ``maxLength``) counts the characters sent, before
+DRF trims surrounding whitespace: 201 characters are refused with 400 ``{"<field>":
+["Ensure this field has no more than 200 characters."]}`` even when one is a leading tab.
 :func:`install` patches ``CharField`` (and its subclasses: slugs, emails, URLs, choices
 are separate), ``SlugRelatedField`` and ``BooleanField`` once, at app start.
 """
@@ -23,6 +26,8 @@ _original_bool = fields.BooleanField.to_internal_value
 def _strict_to_internal_value(self, data):
     if not isinstance(data, str):
         self.fail("invalid")
+    if self.max_length is not None and len(data) > self.max_length:
+        self.fail("max_length", max_length=self.max_length)
     return _original(self, data)
 
 
