@@ -120,6 +120,21 @@ class LineageEdge(EdgeHistory):
         indexes = [
             models.Index(fields=["upstream", "downstream"]),
             models.Index(fields=["downstream", "upstream"]),
+            # Covering indexes of the current, visible edges (the default view of every
+            # traversal): a level of impact analysis reads (upstream, downstream, job)
+            # from the index alone, without a table lookup per edge. valid_to and
+            # hidden_at (always NULL here) are columns too, or SQLite reads the table to
+            # check the condition.
+            models.Index(
+                fields=["upstream", "downstream", "job", "valid_to", "hidden_at"],
+                condition=models.Q(valid_to__isnull=True, hidden_at__isnull=True),
+                name="lineage_edge_current_down",
+            ),
+            models.Index(
+                fields=["downstream", "upstream", "job", "valid_to", "hidden_at"],
+                condition=models.Q(valid_to__isnull=True, hidden_at__isnull=True),
+                name="lineage_edge_current_up",
+            ),
         ]
 
 

@@ -145,18 +145,25 @@ def impact(
         graph = direct_impact(backend, root.id, depth, root.kind == "job", view)
     assets = _assets_by_id(graph.depth)
     owners = _owners_by_asset(graph.depth)
-    rows = [
-        {
-            "urn": assets[n].urn,
-            "name": assets[n].name,
-            "type": assets[n].type,
-            "platform": assets[n].platform,
-            "depth": d,
-            "path": [assets[p].urn for p in graph.path_to(n)],
-            "owners": sorted(owners.get(n, [])),
-        }
-        for n, d in graph.depth.items()
-        if n != root.id
-    ]
-    rows.sort(key=lambda r: (r["depth"], r["urn"]))
+    # Breadth-first order: a node's parent (one hop nearer the root) has its path
+    # already, so each path is its parent's plus one URN (no walk back to the root).
+    order = sorted(graph.depth.items(), key=lambda item: (item[1], assets[item[0]].urn))
+    paths = {root.id: [assets[root.id].urn]}
+    rows = []
+    for n, d in order:
+        if n == root.id:
+            continue
+        asset = assets[n]
+        path = paths[n] = [*paths[graph.parent[n]], asset.urn]
+        rows.append(
+            {
+                "urn": asset.urn,
+                "name": asset.name,
+                "type": asset.type,
+                "platform": asset.platform,
+                "depth": d,
+                "path": path,
+                "owners": sorted(owners.get(n, ())),
+            }
+        )
     return rows
