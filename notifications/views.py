@@ -33,6 +33,12 @@ from products.models import DataProduct, Domain, OutputPort
 PAGE_SIZE = 50
 
 
+def _is_id(raw: str) -> bool:
+    """Whether ``raw`` is a row id: ASCII digits only (``"²".isdigit()`` is true, but
+    ``int("²")`` raises)."""
+    return raw.isascii() and raw.isdigit()
+
+
 def _error_text(exc) -> str:
     if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
         return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
@@ -260,7 +266,7 @@ def incident_list(request):
         rows = rows.exclude(state=IncidentState.RESOLVED)
     for key in ("asset", "product"):
         value = request.GET.get(key, "")
-        if value.isdigit():
+        if _is_id(value):
             rows = rows.filter(**{f"{key}_id": int(value)})
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -292,9 +298,9 @@ def incident_new(request):
     """``/incidents/new?asset=<id>`` or ``?product=<id>``: open an incident by hand."""
     asset = product = None
     source = request.POST if request.method == "POST" else request.GET
-    if source.get("asset", "").isdigit():
+    if _is_id(source.get("asset", "")):
         asset = get_object_or_404(Asset, pk=int(source["asset"]))
-    if source.get("product", "").isdigit():
+    if _is_id(source.get("product", "")):
         product = get_object_or_404(DataProduct, pk=int(source["product"]))
     if asset is None and product is None:
         return HttpResponseBadRequest("asset or product: name the subject of the incident")
@@ -340,7 +346,7 @@ def incident_act(request, pk: int, action: str):
             assignee = ...
             if raw == "":
                 assignee = None
-            elif raw.isdigit():
+            elif _is_id(raw):
                 assignee = get_object_or_404(get_user_model(), pk=int(raw))
             incidents.update(
                 incident,

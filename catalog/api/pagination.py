@@ -15,7 +15,9 @@ class StrictPageNumberPagination(PageNumberPagination):
         if not values:
             return 1
         value = values[-1]
-        if len(values) > 1 or not (value == "last" or (value.isdigit() and int(value) >= 1)):
+        if len(values) > 1 or not (
+            value == "last" or ((value.isascii() and value.isdigit()) and int(value) >= 1)
+        ):
             raise ValidationError(
                 {self.page_query_param: ["must be given once, as a positive integer"]}
             )

@@ -34,7 +34,7 @@ def _positive_int(params, name: str, default: int, maximum: int | None = None) -
     if name not in params:
         return default
     raw = params.get(name)
-    if not raw.isdigit() or int(raw) < 1 or (maximum and int(raw) > maximum):
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1 or (maximum and int(raw) > maximum):
         bound = f" between 1 and {maximum}" if maximum else " ≥ 1"
         raise ValidationError({name: [f"must be an integer{bound}, got {raw!r}"]})
     return int(raw)

@@ -345,6 +345,6 @@ def _version(request, name: str, default: int, versions: dict) -> int:
         if default not in versions:
             raise ValidationError({name: ["this asset has no schema versions"]})
         return default
-    if not raw.isdigit() or int(raw) not in versions:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) not in versions:
         raise ValidationError({name: [f"no schema version {raw!r} (have {sorted(versions)})"]})
     return int(raw)

@@ -214,7 +214,7 @@ class LineageQuery(serializers.Serializer):
         """A positive integer, or ``all`` for no bound."""
         if value in ("", "all"):
             return None
-        if not value.isdigit() or int(value) < 1:
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
             raise serializers.ValidationError("depth must be a positive integer or 'all'")
         return int(value)
 
