@@ -4,8 +4,21 @@ from collections.abc import Iterable
 
 from catalog.idlists import id_set
 from catalog.models import Asset
-from lineage.graph.base import NOW, UPSTREAM, EdgeView, GraphBackend
+from lineage.graph.base import (
+    BOTH,
+    NOW,
+    UPSTREAM,
+    EdgeView,
+    GraphBackend,
+    LineageGraph,
+    _check_direction,
+)
 from lineage.models import FieldLineageEdge, LineageEdge, edge_filter
+
+
+def _removed_among(ids) -> set[int]:
+    """The removed assets among ``ids``: one query."""
+    return set(Asset.objects.filter(id__in=id_set(ids), removed=True).values_list("id", flat=True))
 
 
 def _without_removed(
@@ -16,10 +29,7 @@ def _without_removed(
     their ends)."""
     if not edges:
         return []
-    ends = {up for up, _, _ in edges} | {down for _, down, _ in edges}
-    removed = set(
-        Asset.objects.filter(id__in=id_set(ends), removed=True).values_list("id", flat=True)
-    )
+    removed = _removed_among({up for up, _, _ in edges} | {down for _, down, _ in edges})
     if not removed:
         return list(edges)
     return [e for e in edges if e[0] not in removed and e[1] not in removed]
@@ -37,17 +47,53 @@ class SQLGraphBackend(GraphBackend):
     def __init__(self, **options) -> None:
         self.options = options
 
-    def expand(
-        self, frontier: list[int], direction: str, view: EdgeView = NOW
-    ) -> Iterable[tuple[int, int, int | None]]:
-        """See :meth:`GraphBackend.expand`."""
+    def lineage(
+        self,
+        root: int,
+        direction: str = BOTH,
+        depth: int | None = 3,
+        *,
+        root_is_job: bool = False,
+        view: EdgeView = NOW,
+    ) -> LineageGraph:
+        """See :meth:`GraphBackend.lineage`. Removed assets are checked once for the
+        whole answer instead of once per level: the traversal reads edges alone, then
+        one query finds removed assets among the nodes reached; when there are any
+        (rare), the traversal runs again without them (leaving nodes out can only
+        shrink what is reached, so a second run finds no new removed node)."""
+        _check_direction(direction)
+        first = self._job_first_hop(root, view) if root_is_job else None
+        skip: set[int] = set()
+
+        def expand(frontier: list[int], d: str):
+            edges = self._current_edges(frontier, d, view)
+            if skip:
+                return [e for e in edges if e[0] not in skip and e[1] not in skip]
+            return edges
+
+        graph = self._traverse(root, direction, depth, expand, first)
+        skip |= _removed_among(graph.depth)
+        if skip:
+            graph = self._traverse(root, direction, depth, expand, first)
+        return graph
+
+    def _current_edges(
+        self, frontier: list[int], direction: str, view: EdgeView
+    ) -> set[tuple[int, int, int | None]]:
+        """Dataset edges touching ``frontier`` that ``view`` sees, removed ends included:
+        one query, answered from a covering index for the default view."""
         column = "downstream_id__in" if direction == UPSTREAM else "upstream_id__in"
-        edges = set(
+        return set(
             LineageEdge.objects.filter(**{column: id_set(frontier)})
             .filter(edge_filter(view.as_of, view.hidden))
             .values_list("upstream_id", "downstream_id", "job_id")
         )
-        return _without_removed(edges)
+
+    def expand(
+        self, frontier: list[int], direction: str, view: EdgeView = NOW
+    ) -> Iterable[tuple[int, int, int | None]]:
+        """See :meth:`GraphBackend.expand`."""
+        return _without_removed(self._current_edges(frontier, direction, view))
 
     def job_edges(
         self, jobs: list[int], view: EdgeView = NOW
