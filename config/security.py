@@ -55,7 +55,7 @@ def apply(ns: dict) -> None:
     middleware = ns["MIDDLEWARE"]
     middleware.insert(
         middleware.index("django.middleware.security.SecurityMiddleware") + 1,
-        "csp.middleware.CSPMiddleware",
+        "config.csp.CachedCSPMiddleware",  # django-csp, header built once per settings
     )
     middleware.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
     # axes first (it refuses locked-out credentials), then the backends settings chose
