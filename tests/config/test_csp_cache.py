@@ -33,6 +33,11 @@ def nonce_view(request):
     return HttpResponse(str(request.csp_nonce))
 
 
+def directives(header: str) -> set[str]:
+    """The directives of a policy header (django-csp writes them in set order)."""
+    return {part.strip() for part in header.split(";")}
+
+
 def serve(view, path="/search"):
     middleware = CachedCSPMiddleware(view)
     request = RequestFactory().get(path)
@@ -60,7 +65,10 @@ def test_report_only_policy_and_excluded_prefixes_from_settings():
     with override_settings(CONTENT_SECURITY_POLICY_REPORT_ONLY=report_only):
         _, page = serve(plain_view, "/search")
         _, api = serve(plain_view, "/api/v1/search")
-    assert page["Content-Security-Policy-Report-Only"] == "default-src 'self'; script-src 'self'"
+    assert directives(page["Content-Security-Policy-Report-Only"]) == {
+        "default-src 'self'",
+        "script-src 'self'",
+    }
     assert "Content-Security-Policy-Report-Only" not in api
     assert api[HEADER] == page[HEADER]
 
@@ -80,6 +88,6 @@ def test_a_nonce_asked_for_is_in_the_header(with_nonce):
     if with_nonce:
         assert f"'nonce-{resp.content.decode()}'" in resp[HEADER]
     else:
-        assert resp[HEADER] == "default-src 'self'; script-src 'self'"
+        assert directives(resp[HEADER]) == {"default-src 'self'", "script-src 'self'"}
         with pytest.raises(Exception, match="csp_nonce"):
             str(request.csp_nonce)  # asked for after the header was written
