@@ -11,12 +11,21 @@ render a CSRF token for signed-in users only, so an anonymous page sets no cooki
 the same for every anonymous visitor. Requests with a token, a session or pending messages
 (signed-in users, whose pages can differ) are never cached. ``MESH_HOT_CACHE_SECONDS`` (default 300; 0 turns it off) bounds
 how long an entry is kept; ``MESH_HOT_CACHE_ENTRIES`` (default 2000) how many.
+
+Reading the catalog version is the one database query of a hit (on PostgreSQL a round trip
+to another process, which on a busy machine is most of a hit's latency tail).
+``MESH_HOT_CACHE_VERSION_SECONDS`` (default 0: read it on every request, never stale) lets
+a process reuse the version it read for that many seconds: anonymous readers may then get
+an answer up to that old after a write (signed-in users, never cached, always see it).
 """
 
 import hashlib
+import threading
+import time
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.signals import setting_changed
 from django.db import connection
 from django.http import HttpResponse
 
@@ -49,6 +58,43 @@ def catalog_version() -> int:
     return max(top_event or 0, top_cursor or 0)
 
 
+#: (monotonic second read, version) of this process, for MESH_HOT_CACHE_VERSION_SECONDS
+_last_read: tuple[float, int] | None = None
+_reading = threading.Lock()
+
+
+def hot_version() -> int:
+    """The catalog version the hot cache keys on: :func:`catalog_version`, or with
+    ``MESH_HOT_CACHE_VERSION_SECONDS`` > 0 the one this process read within that many
+    seconds (one thread reads it anew, the others meanwhile use the last one)."""
+    global _last_read
+    window = float(getattr(settings, "MESH_HOT_CACHE_VERSION_SECONDS", 0))
+    if window <= 0:
+        return catalog_version()
+    last, now = _last_read, time.monotonic()
+    if last is not None and now - last[0] < window:
+        return last[1]
+    if last is not None and not _reading.acquire(blocking=False):
+        return last[1]  # another thread is reading it
+    if last is None:
+        _reading.acquire()
+    try:
+        version = catalog_version()
+        _last_read = (time.monotonic(), version)
+        return version
+    finally:
+        _reading.release()
+
+
+def forget_version(**kwargs) -> None:
+    """Drop the version this process remembered (settings changed, e.g. in tests)."""
+    global _last_read
+    _last_read = None
+
+
+setting_changed.connect(forget_version)
+
+
 class HotReadCacheMiddleware:
     """Serve repeated anonymous read-API GETs from memory (see the module docstring)."""
 
@@ -72,7 +118,7 @@ class HotReadCacheMiddleware:
         # answers hold absolute links (pagination): the scheme and the (validated) host count
         where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
         digest = hashlib.sha256(where.encode()).hexdigest()
-        key = f"mesh:hot:{catalog_version()}:{digest}"
+        key = f"mesh:hot:{hot_version()}:{digest}"
         hit = cache.get(key)
         if hit is not None:
             body, headers = hit

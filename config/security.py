@@ -55,7 +55,7 @@ def apply(ns: dict) -> None:
     middleware = ns["MIDDLEWARE"]
     middleware.insert(
         middleware.index("django.middleware.security.SecurityMiddleware") + 1,
-        "csp.middleware.CSPMiddleware",
+        "config.csp.CachedCSPMiddleware",  # django-csp, header built once per settings
     )
     middleware.append("axes.middleware.AxesMiddleware")  # last, as django-axes asks
     # axes first (it refuses locked-out credentials), then the backends settings chose
@@ -151,6 +151,10 @@ def apply(ns: dict) -> None:
     }
     # -- hot anonymous API reads served from memory, keyed by the catalog version
     ns["MESH_HOT_CACHE_SECONDS"] = float(os.environ.get("MESH_HOT_CACHE_SECONDS", "300"))
+    # seconds a process may reuse the catalog version it read (0: read it per request)
+    ns["MESH_HOT_CACHE_VERSION_SECONDS"] = float(
+        os.environ.get("MESH_HOT_CACHE_VERSION_SECONDS", "0")
+    )
     ns["CACHES"]["hot"] = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "mesh-hot-reads",

@@ -75,3 +75,24 @@ def test_anonymous_search_page_is_cached_without_a_cookie_and_signed_in_pages_ar
     for _ in range(2):
         page = client.get("/search", {"q": "orders"})
         assert "X-Mesh-Cache" not in page and b"X-CSRFToken" in page.content
+
+
+def test_a_version_window_serves_anonymous_reads_up_to_that_old(
+    client, settings, make_source, list_kind
+):
+    """``MESH_HOT_CACHE_VERSION_SECONDS``: within the window a process keeps the catalog
+    version it read, so an anonymous read after a write may be the cached one; once the
+    window is over (here: set back to 0, the default) the write shows at once."""
+    settings.MESH_HOT_CACHE_VERSION_SECONDS = 3600
+    source = make_source("chain", "list", {"tables": ["orders"]})
+    run_harvest(source)
+    first = client.get("/api/v1/assets", {"q": "ord"})
+    assert first.json()["count"] == 1
+    source.config = {"tables": ["orders", "order_items"]}
+    source.save()
+    run_harvest(source)
+    within = client.get("/api/v1/assets", {"q": "ord"})
+    assert within["X-Mesh-Cache"] == "hit" and within.json()["count"] == 1
+    settings.MESH_HOT_CACHE_VERSION_SECONDS = 0
+    fresh = client.get("/api/v1/assets", {"q": "ord"})
+    assert "X-Mesh-Cache" not in fresh and fresh.json()["count"] == 2
