@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 from django.shortcuts import get_object_or_404
 
-from catalog.idlists import id_set
 from catalog.models import Asset, Field, Ownership
 from lineage.edge_details import dataset_edge_details, field_edge_details
 from lineage.graph import get_graph_backend
@@ -29,17 +28,15 @@ class AssetRow(NamedTuple):
 
 
 def _assets_by_id(ids) -> dict[int, AssetRow]:
-    """``{id: AssetRow}`` of ``ids``: one query (:func:`catalog.idlists.id_set`)."""
-    rows = Asset.objects.filter(id__in=id_set(ids)).values_list(
-        "id", "urn", "name", "type", "platform"
-    )
+    """``{id: AssetRow}`` of ``ids``: one query (the ``in_ids`` lookup, :mod:`catalog.idlists`)."""
+    rows = Asset.objects.filter(id__in_ids=ids).values_list("id", "urn", "name", "type", "platform")
     return {row[0]: AssetRow(*row) for row in rows}
 
 
 def _owners_by_asset(ids) -> dict[int, list[str]]:
     """``{asset id: [owner name, ...]}`` of ``ids``: one query."""
     owners: dict[int, list[str]] = defaultdict(list)
-    for asset_id, name in Ownership.objects.filter(asset_id__in=id_set(ids)).values_list(
+    for asset_id, name in Ownership.objects.filter(asset_id__in_ids=ids).values_list(
         "asset_id", "owner__name"
     ):
         owners[asset_id].append(name)

@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 
-from catalog.idlists import id_set
 from catalog.models import Asset
 from lineage.graph.base import (
     BOTH,
@@ -18,7 +17,7 @@ from lineage.models import FieldLineageEdge, LineageEdge, edge_filter
 
 def _removed_among(ids) -> set[int]:
     """The removed assets among ``ids``: one query."""
-    return set(Asset.objects.filter(id__in=id_set(ids), removed=True).values_list("id", flat=True))
+    return set(Asset.objects.filter(id__in_ids=ids, removed=True).values_list("id", flat=True))
 
 
 def _without_removed(
@@ -39,7 +38,8 @@ class SQLGraphBackend(GraphBackend):
     """Reads ``lineage.LineageEdge`` / ``FieldLineageEdge`` level by level.
 
     One indexed query per level, the frontier's ids bound as one parameter
-    (:func:`catalog.idlists.id_set`): ``depth`` levels cost ``depth`` round trips whatever the fan-out. (A recursive CTE fetching the whole
+    (the ``in_ids`` lookup, :mod:`catalog.idlists`): ``depth`` levels cost ``depth`` round trips
+    whatever the fan-out. (A recursive CTE fetching the whole
     subgraph in one statement was measured slower on SQLite and PostgreSQL alike:
     ``benchmarks/README.md``.)
     """
@@ -82,9 +82,9 @@ class SQLGraphBackend(GraphBackend):
     ) -> set[tuple[int, int, int | None]]:
         """Dataset edges touching ``frontier`` that ``view`` sees, removed ends included:
         one query, answered from a covering index for the default view."""
-        column = "downstream_id__in" if direction == UPSTREAM else "upstream_id__in"
+        column = "downstream_id__in_ids" if direction == UPSTREAM else "upstream_id__in_ids"
         return set(
-            LineageEdge.objects.filter(**{column: id_set(frontier)})
+            LineageEdge.objects.filter(**{column: frontier})
             .filter(edge_filter(view.as_of, view.hidden))
             .values_list("upstream_id", "downstream_id", "job_id")
         )
@@ -100,7 +100,7 @@ class SQLGraphBackend(GraphBackend):
     ) -> Iterable[tuple[int, int, int | None]]:
         """See :meth:`GraphBackend.job_edges`; one query."""
         edges = set(
-            LineageEdge.objects.filter(job_id__in=id_set(jobs))
+            LineageEdge.objects.filter(job_id__in_ids=jobs)
             .filter(edge_filter(view.as_of, view.hidden))
             .values_list("upstream_id", "downstream_id", "job_id")
         )
@@ -111,9 +111,9 @@ class SQLGraphBackend(GraphBackend):
     ) -> Iterable[tuple[int, int, str]]:
         """See :meth:`GraphBackend.expand_fields`; fields of removed assets are never
         returned (as for :meth:`expand`)."""
-        column = "downstream_id__in" if direction == UPSTREAM else "upstream_id__in"
+        column = "downstream_id__in_ids" if direction == UPSTREAM else "upstream_id__in_ids"
         yield from (
-            FieldLineageEdge.objects.filter(**{column: id_set(frontier)})
+            FieldLineageEdge.objects.filter(**{column: frontier})
             .filter(edge_filter(view.as_of, view.hidden))
             .filter(upstream__asset__removed=False, downstream__asset__removed=False)
             .values_list("upstream_id", "downstream_id", "transformation")
