@@ -104,6 +104,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database", default="mc_push_bench")
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("MESH_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"),
+        help="PostgreSQL server URL without a database ($MESH_BENCH_PG)",
+    )
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
     queue_name = f"bench-push-{os.getpid()}"
@@ -112,10 +117,10 @@ def main() -> int:
     if args.sqlite:
         url = f"sqlite:///{var_dir}/catalog.sqlite3"
     else:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
             c.execute(f'CREATE DATABASE "{args.database}"')
-        url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
+        url = f"{args.pg}/{args.database}"
     env = {
         **os.environ,
         "DATABASE_URL": url,

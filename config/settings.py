@@ -478,3 +478,9 @@ if MESH_OIDC_ENABLED:
 from config.security import apply as _apply_security  # noqa: E402
 
 _apply_security(globals())
+# The lean path of POST /api/v1/lineage (queued OpenLineage intake) answers before the
+# session, CSRF, CSP and message middleware; it declines everything else.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "harvesters.kinds.openlineage.fastpath.OpenLineageFastPath",
+)
