@@ -218,6 +218,13 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=10, help="wrk: seconds per round")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk: threads")
+    parser.add_argument(
+        "--drain",
+        choices=["during", "after"],
+        default="during",
+        help="queue mode: the Celery worker drains while events are posted (during) or is "
+        "started once the posting stopped (after: the endpoint's own rate on the cores)",
+    )
     args = parser.parse_args()
     if args.intake == "queue":
         args.outbox = "broker"  # the drain runs on a Celery worker
@@ -288,14 +295,18 @@ def main() -> int:
     # gunicorn loads config.wsgi, which refuses the development SECRET_KEY
     env = {**env, "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(50)}
     server = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    worker = None
-    if args.intake == "queue":
-        worker = subprocess.Popen(
+
+    def start_worker():
+        return subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "-c", "1",
              "-Q", queue_name, "--loglevel", "warning", "--without-gossip",
              "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env=env,
         )  # fmt: skip
+
+    worker = None
+    if args.intake == "queue" and args.drain == "during":
+        worker = start_worker()
     base = f"http://127.0.0.1:{port}/api/v1"
     conninfo = f"{args.pg}/{args.database}"
 
@@ -359,6 +370,9 @@ def main() -> int:
                 )
             results["single"].append(accepted / seconds)
             server_cpu = cpu_seconds(server.pid) - server_cpu
+            if args.intake == "queue" and worker is None:
+                worker = start_worker()
+                worker_cpu = 0.0
             deadline = time.monotonic() + 600  # bounded wait for the drain
             while time.monotonic() < deadline:
                 stored, queued = stored_count()
@@ -376,6 +390,10 @@ def main() -> int:
             results["server_cpu_ms_per_event"].append(1000 * server_cpu / accepted)
             worker_cpu = (cpu_seconds(worker.pid) - worker_cpu) if worker else 0.0
             results["worker_cpu_ms_per_event"].append(1000 * worker_cpu / accepted)
+            if args.drain == "after" and worker is not None:
+                worker.terminate()
+                worker.wait(timeout=60)
+                worker = None
             results["load_1min"].append((load + os.getloadavg()[0]) / 2)
             results["accepted"].append(accepted)
             batch = f"batch {results['batch'][-1]:.0f} ev/s, " if args.events else ""
@@ -402,6 +420,7 @@ def main() -> int:
                     "database": "sqlite" if args.sqlite else "postgresql",
                     "outbox": args.outbox,
                     "intake": args.intake,
+                    "drain": args.drain,
                     "cores": os.cpu_count(),
                     "median_events_per_s": {
                         k: round(statistics.median(v), 2) for k, v in results.items() if v
