@@ -8,7 +8,9 @@ accepted classes flow downstream along column lineage and are withdrawn with the
 origin.
 """
 
+import functools
 import logging
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +31,7 @@ from governance.models import (
 from governance.permissions import may_curate
 
 log = logging.getLogger(__name__)
+DETECT_BATCH = 500  # assets whose columns, links and classes are read in one query each
 
 #: the personal data classes every catalog has (also seeded by migration 0002)
 PERSONAL_CLASSES = [
@@ -193,20 +196,59 @@ def detect(assets, *, sample: bool | None = None, warnings: list | None = None) 
     Returns the number of new proposals."""
     classes = data_classes()
     created = 0
+    batch: list[Asset] = []
     for asset in assets:
-        fields = list(Field.objects.filter(asset=asset))
+        batch.append(asset)
+        if len(batch) >= DETECT_BATCH:
+            created += _detect_batch(batch, classes, sample, warnings)
+            batch = []
+    if batch:
+        created += _detect_batch(batch, classes, sample, warnings)
+    return created
+
+
+class _Column(NamedTuple):
+    """The parts of a :class:`catalog.models.Field` detection reads."""
+
+    name: str
+    data_type: str
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_findings(name: str) -> tuple:
+    """:func:`governance.detection.from_name`, cached (column names repeat a lot)."""
+    return tuple(detection.from_name(name))
+
+
+def _detect_batch(assets: list, classes: dict, sample: bool | None, warnings: list | None) -> int:
+    """:func:`detect` for up to :data:`DETECT_BATCH` assets: their columns, source links
+    and existing classes read in one query each (not three queries per asset)."""
+    ids = [a.id for a in assets]
+    fields_of: dict[int, list[_Column]] = {}
+    rows = Field.objects.filter(asset_id__in=ids).values_list("asset_id", "name", "data_type")
+    for asset_id, name, data_type in rows:
+        fields_of.setdefault(asset_id, []).append(_Column(name, data_type))
+    links: dict[int, AssetSource] = {}
+    if sample is not False:
+        rows = AssetSource.objects.filter(asset_id__in=ids, removed=False).order_by("id")
+        for link in rows.select_related("source"):
+            links.setdefault(link.asset_id, link)  # the first link, as .first() gave
+    existing_of: dict[int, dict] = {}
+    for c in ColumnClass.objects.filter(asset_id__in=ids).select_related("data_class"):
+        existing_of.setdefault(c.asset_id, {})[(c.field_name, c.data_class.slug)] = c
+    created = 0
+    for asset in assets:
+        fields = fields_of.get(asset.id)
         if not fields:
             continue
         findings: dict[str, list[detection.Finding]] = {
-            f.name: detection.from_name(f.name) for f in fields
+            f.name: list(_name_findings(f.name)) for f in fields
         }
         if sample is not False:
-            for name, values in _samples(asset, fields, sample, warnings).items():
+            found = _samples(asset, fields, sample, warnings, link=links.get(asset.id))
+            for name, values in found.items():
                 findings[name] += detection.from_values(values)
-        existing = {
-            (c.field_name, c.data_class.slug): c
-            for c in ColumnClass.objects.filter(asset=asset).select_related("data_class")
-        }
+        existing = existing_of.get(asset.id, {})
         for name, found in findings.items():
             best: dict[str, detection.Finding] = {}
             for f in found:
@@ -238,12 +280,20 @@ def detect(assets, *, sample: bool | None = None, warnings: list | None = None) 
 
 
 def _samples(
-    asset: Asset, fields: list[Field], sample: bool | None, warnings: list | None
+    asset: Asset,
+    fields: list[Field],
+    sample: bool | None,
+    warnings: list | None,
+    link: "AssetSource | None | object" = ...,
 ) -> dict[str, list]:
-    """Sampled values per string column of ``asset`` (``{}`` when not opted in)."""
+    """Sampled values per string column of ``asset`` (``{}`` when not opted in);
+    ``link``: the asset's first live source link when already read (None: it has none)."""
     from harvesters.secrets import secret_values
 
-    link = AssetSource.objects.filter(asset=asset, removed=False).select_related("source").first()
+    if link is ...:
+        link = (
+            AssetSource.objects.filter(asset=asset, removed=False).select_related("source").first()
+        )
     if link is None or link.source.kind != "sql":
         return {}
     opt = SourceSampling.objects.filter(source=link.source).first()
