@@ -15,7 +15,7 @@ from typing import NamedTuple
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Asset, AssetSource, Field
+from catalog.models import Asset, AssetSource, Field, Source
 from catalog.outbox import reindex_assets
 from governance import detection
 from governance.errors import Forbidden, GovernanceError
@@ -228,11 +228,13 @@ def _detect_batch(assets: list, classes: dict, sample: bool | None, warnings: li
     rows = Field.objects.filter(asset_id__in=ids).values_list("asset_id", "name", "data_type")
     for asset_id, name, data_type in rows:
         fields_of.setdefault(asset_id, []).append(_Column(name, data_type))
-    links: dict[int, AssetSource] = {}
+    source_of: dict[int, int] = {}
+    sources: dict = {}
     if sample is not False:
         rows = AssetSource.objects.filter(asset_id__in=ids, removed=False).order_by("id")
-        for link in rows.select_related("source"):
-            links.setdefault(link.asset_id, link)  # the first link, as .first() gave
+        for asset_id, source_id in rows.values_list("asset_id", "source_id"):
+            source_of.setdefault(asset_id, source_id)  # the first link, as .first() gave
+        sources = Source.objects.in_bulk(set(source_of.values()))
     existing_of: dict[int, dict] = {}
     for c in ColumnClass.objects.filter(asset_id__in=ids).select_related("data_class"):
         existing_of.setdefault(c.asset_id, {})[(c.field_name, c.data_class.slug)] = c
@@ -245,7 +247,8 @@ def _detect_batch(assets: list, classes: dict, sample: bool | None, warnings: li
             f.name: list(_name_findings(f.name)) for f in fields
         }
         if sample is not False:
-            found = _samples(asset, fields, sample, warnings, link=links.get(asset.id))
+            source = sources.get(source_of.get(asset.id))
+            found = _samples(asset, fields, sample, warnings, source=source)
             for name, values in found.items():
                 findings[name] += detection.from_values(values)
         existing = existing_of.get(asset.id, {})
@@ -284,19 +287,21 @@ def _samples(
     fields: list[Field],
     sample: bool | None,
     warnings: list | None,
-    link: "AssetSource | None | object" = ...,
+    source: "Source | None | object" = ...,
 ) -> dict[str, list]:
     """Sampled values per string column of ``asset`` (``{}`` when not opted in);
-    ``link``: the asset's first live source link when already read (None: it has none)."""
+    ``source``: the source of the asset's first live link when already read (None: it
+    has none)."""
     from harvesters.secrets import secret_values
 
-    if link is ...:
+    if source is ...:
         link = (
             AssetSource.objects.filter(asset=asset, removed=False).select_related("source").first()
         )
-    if link is None or link.source.kind != "sql":
+        source = link.source if link is not None else None
+    if source is None or source.kind != "sql":
         return {}
-    opt = SourceSampling.objects.filter(source=link.source).first()
+    opt = SourceSampling.objects.filter(source=source).first()
     if sample is None and not (opt and opt.enabled):
         return {}
     rows, timeout = (opt.rows, opt.timeout_seconds) if opt else (100, 10.0)
@@ -306,12 +311,10 @@ def _samples(
     parts = asset.qualified_name.split(".")
     schema, table = (parts[-2] if len(parts) > 1 else None), parts[-1]
     try:
-        return detection.sample_columns(
-            link.source, schema, table, columns, min(rows, 10_000), timeout
-        )
+        return detection.sample_columns(source, schema, table, columns, min(rows, 10_000), timeout)
     except detection.SampleError as exc:
         message = str(exc)
-        for secret in secret_values(link.source.config):
+        for secret in secret_values(source.config):
             message = message.replace(secret, "***")
         if warnings is not None:
             warnings.append(
