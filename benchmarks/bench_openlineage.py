@@ -61,8 +61,8 @@ def free_port() -> int:
 
 
 def cpu_seconds(root: int) -> float:
-    """User + system CPU seconds of process ``root`` and its descendants so far (Linux
-    ``/proc``; 0 for processes that are gone)."""
+    """User + system CPU seconds of process ``root`` and its descendants so far, reaped
+    children included (Linux ``/proc``)."""
     tick = os.sysconf("SC_CLK_TCK")
     stats = {}
     for entry in os.listdir("/proc"):
@@ -72,13 +72,30 @@ def cpu_seconds(root: int) -> float:
             except OSError:
                 continue
             fields = text[text.rindex(")") + 2 :].split()
-            stats[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+            # utime + stime, plus cutime + cstime: children that ended and were reaped
+            # (PostgreSQL backends of closed connections) still count
+            used = sum(int(x) for x in fields[11:15])
+            stats[int(entry)] = (int(fields[1]), used)
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
         total += stats.get(pid, (0, 0))[1]
         todo.extend(p for p, (ppid, _) in stats.items() if ppid == pid)
     return total / tick
+
+
+def postmaster_pid(conninfo: str) -> int | None:
+    """The pid of the local PostgreSQL server process behind ``conninfo`` (the parent
+    of this connection's backend), or None when it is not on this machine. Its CPU time
+    (:func:`cpu_seconds`) is the whole server's: a per-item figure only on a server the
+    benchmark has to itself."""
+    try:
+        with psycopg.connect(conninfo) as conn:
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        text = Path(f"/proc/{backend}/stat").read_text()
+        return int(text[text.rindex(")") + 2 :].split()[1])
+    except (OSError, psycopg.Error, ValueError):
+        return None
 
 
 def replay(events: list[dict], count: int, round_no: int) -> list[dict]:
@@ -322,6 +339,7 @@ def main() -> int:
         finally:
             conn.close()
 
+    db_pid = None if args.sqlite else postmaster_pid(conninfo)
     try:
         for _ in range(100):  # wait up to 20 s for the server
             try:
@@ -332,7 +350,7 @@ def main() -> int:
         results = {"batch": [], "single": [], "single_stored": [], "lag_s": [],
                    "server_cpu_ms_per_event": [], "worker_cpu_ms_per_event": [],
                    "client_cpu_ms_per_event": [], "p95_ms": [], "load_1min": [],
-                   "accepted": []}  # fmt: skip
+                   "accepted": [], "db_cpu_ms_per_event": []}  # fmt: skip
         for round_no in range(args.rounds):
             if args.events:
                 batch_events = replay(events, args.events, round_no)
@@ -349,6 +367,7 @@ def main() -> int:
             load = os.getloadavg()[0]
             server_cpu = cpu_seconds(server.pid)
             worker_cpu = cpu_seconds(worker.pid) if worker else 0.0
+            db_cpu = cpu_seconds(db_pid) if db_pid else 0.0
             started = time.perf_counter()
             if args.client == "wrk":
                 out = wrk_single(f"{base}/lineage", token, events, round_no, args)
@@ -370,6 +389,10 @@ def main() -> int:
                 )
             results["single"].append(accepted / seconds)
             server_cpu = cpu_seconds(server.pid) - server_cpu
+            if db_pid:  # while posting: the INSERTs, not the drain after
+                results["db_cpu_ms_per_event"].append(
+                    1000 * (cpu_seconds(db_pid) - db_cpu) / accepted
+                )
             if args.intake == "queue" and worker is None:
                 worker = start_worker()
                 worker_cpu = 0.0
@@ -404,7 +427,8 @@ def main() -> int:
                 f"{results['lag_s'][-1]:.2f} s); CPU ms/event: web "
                 f"{results['server_cpu_ms_per_event'][-1]:.2f}, worker "
                 f"{results['worker_cpu_ms_per_event'][-1]:.2f}, client "
-                f"{results['client_cpu_ms_per_event'][-1]:.2f}",
+                f"{results['client_cpu_ms_per_event'][-1]:.2f}"
+                + (f", PostgreSQL {results['db_cpu_ms_per_event'][-1]:.2f}" if db_pid else ""),
                 flush=True,
             )
         print(
