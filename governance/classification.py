@@ -357,3 +357,30 @@ def search_classes(asset_ids) -> dict[int, dict[str, list[str]]]:
             max(found, key=lambda lv: SENSITIVITY_RANK.get(lv, 0))
         )
     return out
+
+
+def classify_finished_run(instance) -> None:
+    """Propose classes for the datasets ``instance`` (a finished run) reported, then
+    re-propagate; sampling problems are added to the run's warnings. Logged, never
+    raised."""
+    from catalog.models import HarvestRun
+    from governance.propagation import propagate
+
+    try:
+        warnings: list[dict] = []
+        # the datasets this run reported (with columns), not the whole source again
+        assets = Asset.objects.filter(
+            provenance__last_run=instance,
+            removed=False,
+            kind="dataset",
+            fields__isnull=False,
+            fields__removed_at__isnull=True,  # a live column (dropped ones are kept)
+        ).distinct()
+        detect(assets, warnings=warnings)
+        propagate()
+        if warnings:
+            HarvestRun.objects.filter(pk=instance.pk).update(
+                warnings=[*instance.warnings, *warnings][:200]
+            )
+    except Exception:
+        log.exception("classification after harvest %s failed", instance.pk)

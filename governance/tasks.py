@@ -32,10 +32,10 @@ def classify_run(run_id: int) -> bool:
     :func:`governance.signals.harvest_finished` when workers run); False when the run is
     gone."""
     from catalog.models import HarvestRun
-    from governance.signals import classify_run as classify
+    from governance.classification import classify_finished_run
 
     run = HarvestRun.objects.filter(pk=run_id).first()
     if run is None:
         return False
-    classify(run)
+    classify_finished_run(run)
     return True
