@@ -90,9 +90,9 @@ def postmaster_pid(conninfo: str) -> int | None:
     (:func:`cpu_seconds`) is the whole server's: a per-item figure only on a server the
     benchmark has to itself."""
     try:
-        with psycopg.connect(conninfo) as conn:
+        with psycopg.connect(conninfo) as conn:  # read while the backend lives
             backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        text = Path(f"/proc/{backend}/stat").read_text()
+            text = Path(f"/proc/{backend}/stat").read_text()
         return int(text[text.rindex(")") + 2 :].split()[1])
     except (OSError, psycopg.Error, ValueError):
         return None
