@@ -37,7 +37,7 @@ import psycopg
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_openlineage import cpu_seconds, free_port  # noqa: E402
+from bench_openlineage import cpu_seconds, free_port, postmaster_pid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -104,6 +104,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database", default="mc_push_bench")
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead")
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("MESH_BENCH_PG", "postgresql://postgres@127.0.0.1:5432"),
+        help="PostgreSQL server URL without a database ($MESH_BENCH_PG)",
+    )
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/14")
     args = parser.parse_args()
     queue_name = f"bench-push-{os.getpid()}"
@@ -112,10 +117,10 @@ def main() -> int:
     if args.sqlite:
         url = f"sqlite:///{var_dir}/catalog.sqlite3"
     else:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
+        with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
             c.execute(f'CREATE DATABASE "{args.database}"')
-        url = f"postgres://postgres@127.0.0.1:5432/{args.database}"
+        url = f"{args.pg}/{args.database}"
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -148,6 +153,9 @@ def main() -> int:
     per_client = args.assets // args.clients
     results: dict[str, list[float]] = {"create": [], "update": [], "complete": []}
     cpu: dict[str, list[float]] = {"create": [], "update": [], "complete": []}
+    loads: dict[str, list[float]] = {"create": [], "update": [], "complete": []}
+    db_cpu: dict[str, list[float]] = {"create": [], "update": [], "complete": []}
+    db_pid = None if args.sqlite else postmaster_pid(url.replace("postgres://", "postgresql://"))
     try:
         for _ in range(100):  # wait up to 20 s for the server
             try:
@@ -163,16 +171,23 @@ def main() -> int:
                           for i in range(0, len(data), args.chunk)]  # fmt: skip
                 jobs.append((f"bench-{round_no}-{client}", bodies))
             for phase in ("create", "update", "complete"):
+                load = os.getloadavg()[0]
+                db_before = cpu_seconds(db_pid) if db_pid else 0.0
                 before = cpu_seconds(server.pid)
                 started = time.perf_counter()
                 push_all(base, token, jobs, complete=phase == "complete")
                 seconds = time.perf_counter() - started
                 results[phase].append(per_client * args.clients / seconds)
                 cpu[phase].append(1000 * (cpu_seconds(server.pid) - before) / args.assets)
+                loads[phase].append(round((load + os.getloadavg()[0]) / 2, 2))
+                if db_pid:
+                    db_cpu[phase].append(1000 * (cpu_seconds(db_pid) - db_before) / args.assets)
             print(
                 f"round {round_no + 1}: "
                 + ", ".join(
-                    f"{k} {v[-1]:.0f} assets/s ({cpu[k][-1]:.2f} CPU ms/asset)"
+                    f"{k} {v[-1]:.0f} assets/s ({cpu[k][-1]:.2f} web CPU ms/asset"
+                    + (f", PostgreSQL {db_cpu[k][-1]:.2f}" if db_pid else "")
+                    + f", load {loads[k][-1]})"
                     for k, v in results.items()
                 ),  # fmt: skip
                 flush=True,
@@ -191,6 +206,10 @@ def main() -> int:
                         k: round(statistics.median(v)) for k, v in results.items()
                     },  # fmt: skip
                     "all_assets_per_s": {k: [round(x) for x in v] for k, v in results.items()},
+                    "load_1min": loads,
+                    "db_cpu_ms_per_asset (whole PostgreSQL server)": {
+                        k: [round(x, 3) for x in v] for k, v in db_cpu.items()
+                    },
                     "server_cpu_ms_per_asset": {
                         k: [round(x, 3) for x in v] for k, v in cpu.items()
                     },  # fmt: skip

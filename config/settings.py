@@ -243,6 +243,10 @@ MESH_SCORECARD_CACHE_SECONDS = int(os.environ.get("MESH_SCORECARD_CACHE_SECONDS"
 MESH_CLASSIFY_PHONE_REGION = os.environ.get("MESH_CLASSIFY_PHONE_REGION", "US")
 # detect classes (from column names; values where a source opted in) after each harvest
 MESH_CLASSIFY_ON_HARVEST = os.environ.get("MESH_CLASSIFY_ON_HARVEST", "true").lower() == "true"
+# with Celery workers, classify after the commit in a task (a push request does not wait)
+MESH_CLASSIFY_IN_BACKGROUND = (
+    os.environ.get("MESH_CLASSIFY_IN_BACKGROUND", "true").lower() == "true"
+)
 # Usage metrics (issue 14): the window (days, today included) popularity is computed over
 MESH_USAGE_POPULARITY_DAYS = int(os.environ.get("MESH_USAGE_POPULARITY_DAYS", "30"))
 # Daily usage rows older than this many days are rolled up into monthly rows (whole
@@ -477,3 +481,9 @@ if MESH_OIDC_ENABLED:
 from config.security import apply as _apply_security  # noqa: E402
 
 _apply_security(globals())
+# The lean path of POST /api/v1/lineage (queued OpenLineage intake) answers before the
+# session, CSRF, CSP and message middleware; it declines everything else.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "harvesters.kinds.openlineage.fastpath.OpenLineageFastPath",
+)

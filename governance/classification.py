@@ -8,12 +8,14 @@ accepted classes flow downstream along column lineage and are withdrawn with the
 origin.
 """
 
+import functools
 import logging
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Asset, AssetSource, Field
+from catalog.models import Asset, AssetSource, Field, Source
 from catalog.outbox import reindex_assets
 from governance import detection
 from governance.errors import Forbidden, GovernanceError
@@ -29,6 +31,7 @@ from governance.models import (
 from governance.permissions import may_curate
 
 log = logging.getLogger(__name__)
+DETECT_BATCH = 500  # assets whose columns, links and classes are read in one query each
 
 #: the personal data classes every catalog has (also seeded by migration 0002)
 PERSONAL_CLASSES = [
@@ -193,20 +196,62 @@ def detect(assets, *, sample: bool | None = None, warnings: list | None = None) 
     Returns the number of new proposals."""
     classes = data_classes()
     created = 0
+    batch: list[Asset] = []
     for asset in assets:
-        fields = list(Field.objects.filter(asset=asset))
+        batch.append(asset)
+        if len(batch) >= DETECT_BATCH:
+            created += _detect_batch(batch, classes, sample, warnings)
+            batch = []
+    if batch:
+        created += _detect_batch(batch, classes, sample, warnings)
+    return created
+
+
+class _Column(NamedTuple):
+    """The parts of a :class:`catalog.models.Field` detection reads."""
+
+    name: str
+    data_type: str
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_findings(name: str) -> tuple:
+    """:func:`governance.detection.from_name`, cached (column names repeat a lot)."""
+    return tuple(detection.from_name(name))
+
+
+def _detect_batch(assets: list, classes: dict, sample: bool | None, warnings: list | None) -> int:
+    """:func:`detect` for up to :data:`DETECT_BATCH` assets: their columns, source links
+    and existing classes read in one query each (not three queries per asset)."""
+    ids = [a.id for a in assets]
+    fields_of: dict[int, list[_Column]] = {}
+    rows = Field.objects.filter(asset_id__in=ids).values_list("asset_id", "name", "data_type")
+    for asset_id, name, data_type in rows:
+        fields_of.setdefault(asset_id, []).append(_Column(name, data_type))
+    source_of: dict[int, int] = {}
+    sources: dict = {}
+    if sample is not False:
+        rows = AssetSource.objects.filter(asset_id__in=ids, removed=False).order_by("id")
+        for asset_id, source_id in rows.values_list("asset_id", "source_id"):
+            source_of.setdefault(asset_id, source_id)  # the first link, as .first() gave
+        sources = Source.objects.in_bulk(set(source_of.values()))
+    existing_of: dict[int, dict] = {}
+    for c in ColumnClass.objects.filter(asset_id__in=ids).select_related("data_class"):
+        existing_of.setdefault(c.asset_id, {})[(c.field_name, c.data_class.slug)] = c
+    created = 0
+    for asset in assets:
+        fields = fields_of.get(asset.id)
         if not fields:
             continue
         findings: dict[str, list[detection.Finding]] = {
-            f.name: detection.from_name(f.name) for f in fields
+            f.name: list(_name_findings(f.name)) for f in fields
         }
         if sample is not False:
-            for name, values in _samples(asset, fields, sample, warnings).items():
+            source = sources.get(source_of.get(asset.id))
+            found = _samples(asset, fields, sample, warnings, source=source)
+            for name, values in found.items():
                 findings[name] += detection.from_values(values)
-        existing = {
-            (c.field_name, c.data_class.slug): c
-            for c in ColumnClass.objects.filter(asset=asset).select_related("data_class")
-        }
+        existing = existing_of.get(asset.id, {})
         for name, found in findings.items():
             best: dict[str, detection.Finding] = {}
             for f in found:
@@ -238,15 +283,25 @@ def detect(assets, *, sample: bool | None = None, warnings: list | None = None) 
 
 
 def _samples(
-    asset: Asset, fields: list[Field], sample: bool | None, warnings: list | None
+    asset: Asset,
+    fields: list[Field],
+    sample: bool | None,
+    warnings: list | None,
+    source: "Source | None | object" = ...,
 ) -> dict[str, list]:
-    """Sampled values per string column of ``asset`` (``{}`` when not opted in)."""
+    """Sampled values per string column of ``asset`` (``{}`` when not opted in);
+    ``source``: the source of the asset's first live link when already read (None: it
+    has none)."""
     from harvesters.secrets import secret_values
 
-    link = AssetSource.objects.filter(asset=asset, removed=False).select_related("source").first()
-    if link is None or link.source.kind != "sql":
+    if source is ...:
+        link = (
+            AssetSource.objects.filter(asset=asset, removed=False).select_related("source").first()
+        )
+        source = link.source if link is not None else None
+    if source is None or source.kind != "sql":
         return {}
-    opt = SourceSampling.objects.filter(source=link.source).first()
+    opt = SourceSampling.objects.filter(source=source).first()
     if sample is None and not (opt and opt.enabled):
         return {}
     rows, timeout = (opt.rows, opt.timeout_seconds) if opt else (100, 10.0)
@@ -256,12 +311,10 @@ def _samples(
     parts = asset.qualified_name.split(".")
     schema, table = (parts[-2] if len(parts) > 1 else None), parts[-1]
     try:
-        return detection.sample_columns(
-            link.source, schema, table, columns, min(rows, 10_000), timeout
-        )
+        return detection.sample_columns(source, schema, table, columns, min(rows, 10_000), timeout)
     except detection.SampleError as exc:
         message = str(exc)
-        for secret in secret_values(link.source.config):
+        for secret in secret_values(source.config):
             message = message.replace(secret, "***")
         if warnings is not None:
             warnings.append(
@@ -304,3 +357,30 @@ def search_classes(asset_ids) -> dict[int, dict[str, list[str]]]:
             max(found, key=lambda lv: SENSITIVITY_RANK.get(lv, 0))
         )
     return out
+
+
+def classify_finished_run(instance) -> None:
+    """Propose classes for the datasets ``instance`` (a finished run) reported, then
+    re-propagate; sampling problems are added to the run's warnings. Logged, never
+    raised."""
+    from catalog.models import HarvestRun
+    from governance.propagation import propagate
+
+    try:
+        warnings: list[dict] = []
+        # the datasets this run reported (with columns), not the whole source again
+        assets = Asset.objects.filter(
+            provenance__last_run=instance,
+            removed=False,
+            kind="dataset",
+            fields__isnull=False,
+            fields__removed_at__isnull=True,  # a live column (dropped ones are kept)
+        ).distinct()
+        detect(assets, warnings=warnings)
+        propagate()
+        if warnings:
+            HarvestRun.objects.filter(pk=instance.pk).update(
+                warnings=[*instance.warnings, *warnings][:200]
+            )
+    except Exception:
+        log.exception("classification after harvest %s failed", instance.pk)

@@ -13,43 +13,50 @@ recomputed on their next read.
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from catalog.models import Asset, HarvestRun
+from catalog.models import HarvestRun
 
 log = logging.getLogger(__name__)
 FINISHED = {HarvestRun.Status.SUCCEEDED, HarvestRun.Status.PARTIAL}
 
 
 def harvest_finished(sender, instance: HarvestRun, **kwargs) -> None:
-    """Classify the run's datasets and re-propagate (logged, never raised)."""
+    """Classify the run's datasets and re-propagate (logged, never raised).
+
+    With Celery workers (a broker, not eager) the work is queued after the commit as
+    :func:`governance.tasks.classify_run`, so a push or harvest request does not wait for
+    it (``MESH_CLASSIFY_IN_BACKGROUND``, default true); otherwise it runs here."""
     if kwargs.get("raw"):  # loaddata: the fixture holds the classes and links too
         return
     if instance.ended_at is None or instance.status not in FINISHED:
         return
     if not getattr(settings, "MESH_CLASSIFY_ON_HARVEST", True):
         return
-    from governance.classification import detect
-    from governance.propagation import propagate
+    from governance.classification import classify_finished_run
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER and getattr(
+        settings, "MESH_CLASSIFY_IN_BACKGROUND", True
+    ):
+        run_id = instance.pk
+        transaction.on_commit(lambda: _queue_classification(run_id))
+        return
+    classify_finished_run(instance)
+
+
+def _queue_classification(run_id: int) -> None:
+    from governance.tasks import classify_run as task
 
     try:
-        warnings: list[dict] = []
-        # the datasets this run reported (with columns), not the whole source again
-        assets = Asset.objects.filter(
-            provenance__last_run=instance,
-            removed=False,
-            kind="dataset",
-            fields__isnull=False,
-            fields__removed_at__isnull=True,  # a live column (dropped ones are kept)
-        ).distinct()
-        detect(assets, warnings=warnings)
-        propagate()
-        if warnings:
-            HarvestRun.objects.filter(pk=instance.pk).update(
-                warnings=[*instance.warnings, *warnings][:200]
-            )
-    except Exception:
-        log.exception("classification after harvest %s failed", instance.pk)
+        task.delay(run_id)
+    except Exception as exc:  # broker down: classify here rather than not at all
+        log.warning("could not queue the classification of run %s (%s)", run_id, exc)
+        from governance.classification import classify_finished_run
+
+        run = HarvestRun.objects.filter(pk=run_id).first()
+        if run is not None:
+            classify_finished_run(run)
 
 
 #: ``app_label.ModelName`` (lower case) of the rows policies read: a save or delete of

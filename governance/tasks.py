@@ -24,3 +24,18 @@ def classify(source_id: int | None = None) -> int:
     created = detect(assets)
     propagate()
     return created
+
+
+@shared_task(name="governance.tasks.classify_run")
+def classify_run(run_id: int) -> bool:
+    """Classify the datasets of finished run ``run_id`` and propagate (queued by
+    :func:`governance.signals.harvest_finished` when workers run); False when the run is
+    gone."""
+    from catalog.models import HarvestRun
+    from governance.classification import classify_finished_run
+
+    run = HarvestRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return False
+    classify_finished_run(run)
+    return True

@@ -269,6 +269,7 @@ class CatalogSink(LineageWriter):
             current = existing.get(asset_id, {})
             reported = set()
             gone = dropped.get(asset_id, {})
+            new_before = len(new_rows)
             for position, fr in enumerate(r.fields, start=1):
                 reported.add(fr.name)
                 field_id = current.get(fr.name)
@@ -325,7 +326,10 @@ class CatalogSink(LineageWriter):
                 if diff is not None:
                     self.changes.add(RunChange.Kind.SCHEMA_CHANGED, r.urn, asset_id, diff)
             self.report.counts["fields"] += len(r.fields)
-            self._field_cache.pop(asset_id, None)
+            if len(new_rows) == new_before:  # every row of the asset is known: keep its ids
+                self._field_cache[asset_id] = {**gone, **current}
+            else:
+                self._field_cache.pop(asset_id, None)
         self._writer(Field, FIELD_INSERT_COLUMNS).insert(new_rows)
         self._writer(Field, FIELD_MERGE_ATTRS).update(FIELD_UPDATE_SQL, updates)
         for chunk in _chunks(revived):

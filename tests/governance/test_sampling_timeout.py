@@ -36,7 +36,7 @@ def slow_pg_source():
                 "CREATE VIEW slow_people AS SELECT p.id, p.email FROM people p"
                 f" CROSS JOIN LATERAL (SELECT pg_sleep({SLEEP})) s"
             )
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        url = f"{SERVER.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
         yield Source.objects.create(
             name="slow-pg", kind="sql", config={"url": url, "row_counts": False}
         )

@@ -82,8 +82,18 @@ def enqueue(digest: str, text: str) -> bool:
         f"(SELECT 1 FROM {stored} WHERE event_hash = %s) "
         f"ON CONFLICT (event_hash) DO NOTHING"
     )
+    params = [digest, text, now, digest]
+    if connection.vendor == "postgresql":
+        # a server-side prepared statement (parsed and planned once per connection; the
+        # payload sent as a parameter, not quoted into the SQL text)
+        import psycopg
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return cursor.rowcount == 1
     with connection.cursor() as cursor:
-        cursor.execute(sql, [digest, text, now, digest])
+        cursor.execute(sql, params)
         return cursor.rowcount == 1
 
 

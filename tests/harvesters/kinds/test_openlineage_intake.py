@@ -4,30 +4,45 @@ stored twice."""
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalog.models import Asset
 from harvesters.kinds.openlineage import api as intake_api
-from harvesters.kinds.openlineage import ingest
+from harvesters.kinds.openlineage import fastpath, ingest
 from harvesters.kinds.openlineage.intake import drain_intake, intake_mode
 from harvesters.models import OpenLineageIntake
+from identity.models import ApiToken
 from lineage.models import JobRun, LineageEdge, OpenLineageEvent
 
 DB = "postgres://db:5432"
 
 
-@pytest.fixture
-def api(db, settings) -> APIClient:
+@pytest.fixture(params=["drf-token", "api-token"])
+def api(db, settings, request) -> APIClient:
+    """A client with a DRF token (served by the DRF view) or an ``ingest`` API token
+    (served by the lean path, :mod:`harvesters.kinds.openlineage.fastpath`)."""
     settings.MESH_OPENLINEAGE_INTAKE = "queue"
     client = APIClient()
     user = User.objects.create_user("pipeline")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {Token.objects.create(user=user).key}")
+    if request.param == "drf-token":
+        key = Token.objects.create(user=user).key
+    else:
+        key = ApiToken.issue(user, "pipeline", ["ingest"], timezone.now() + timedelta(days=1))[1]
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     return client
+
+
+def no_drain(monkeypatch) -> None:
+    """No drain after a request (a web process that died, a worker not yet run)."""
+    monkeypatch.setattr(intake_api, "schedule_drain", lambda: None)
+    monkeypatch.setattr(fastpath, "schedule_drain", lambda: None)
 
 
 def event(table: str = "orders", event_type: str = "COMPLETE", run_id: str = "") -> dict:
@@ -75,8 +90,7 @@ def test_a_posted_event_ends_up_in_the_lineage(api, django_capture_on_commit_cal
 
 
 def test_queued_events_survive_until_a_drain_and_are_stored_once(api, monkeypatch):
-    # no drain after the request (a web process that died, a worker not yet run)
-    monkeypatch.setattr(intake_api, "schedule_drain", lambda: None)
+    no_drain(monkeypatch)
     first, second = event("orders"), event("customers")
     assert post(api, first).status_code == 201
     assert post(api, second).status_code == 201
@@ -95,7 +109,7 @@ def test_queued_events_survive_until_a_drain_and_are_stored_once(api, monkeypatc
 
 
 def test_a_run_advances_through_queued_events_in_batches(api, monkeypatch):
-    monkeypatch.setattr(intake_api, "schedule_drain", lambda: None)
+    no_drain(monkeypatch)
     run_id = str(uuid.uuid4())
     for kind in ("START", "RUNNING", "COMPLETE"):
         assert post(api, event("orders", kind, run_id)).status_code == 201
@@ -116,7 +130,7 @@ def test_invalid_events_are_refused_before_the_queue(api):
 
 
 def test_an_event_that_cannot_be_stored_is_parked_and_the_rest_stored(api, monkeypatch):
-    monkeypatch.setattr(intake_api, "schedule_drain", lambda: None)
+    no_drain(monkeypatch)
     real = ingest.convert
 
     def convert(e, kind):

@@ -268,3 +268,43 @@ def test_changes_are_merged_and_empty_values_never_erase(api):
     third = {"urn": RAW["urn"], "fields": [{"name": "amount"}], "fields_complete": True}
     push(api, [third])
     assert list(asset.fields.values_list("name", flat=True)) == ["amount"]
+
+
+def test_a_re_push_links_column_edges_to_stored_and_new_columns(api):
+    """The second push adds a column and two column edges: the edges land on the stored
+    rows (ids reused from the field upsert of the same request) and on the new one."""
+    assert push(api, [ORDERS, RAW]).status_code == 200
+    stored = dict(Field.objects.filter(asset__urn=urn("orders")).values_list("name", "id"))
+    upstream = ORDERS["upstreams"][0]
+    orders = {
+        **ORDERS,
+        "fields": [*ORDERS["fields"], {"name": "state", "data_type": "string"}],
+        "upstreams": [{**upstream, "columns": [
+            *upstream["columns"],
+            {"field": "state", "upstream_field": "status"},
+            {"field": "customer_id", "upstream_field": "order_id"},
+        ]}],
+    }  # fmt: skip
+    resp = push(api, [orders, RAW])
+    assert resp.status_code == 200, resp.json()
+    edges = set(
+        FieldLineageEdge.objects.filter(downstream__asset__urn=urn("orders")).values_list(
+            "upstream__name", "downstream__name", "downstream_id"
+        )
+    )
+    state = Field.objects.get(asset__urn=urn("orders"), name="state").id
+    assert ("order_id", "customer_id", stored["customer_id"]) in edges
+    assert ("status", "state", state) in edges
+    assert ("order_id", "id", stored["id"]) in edges
+    assert len(edges) == 5
+    raw = dict(Field.objects.filter(asset__urn=urn("raw_orders")).values_list("name", "id"))
+    upstream_ids = set(
+        FieldLineageEdge.objects.filter(downstream__asset__urn=urn("orders")).values_list(
+            "upstream_id", flat=True
+        )
+    )
+    assert upstream_ids == {raw["order_id"], raw["amount"], raw["status"]}  # no stub columns
+    assert Field.objects.filter(asset__urn=urn("raw_orders")).count() == 3
+    again = push(api, [orders, RAW])  # idempotent: nothing new
+    assert again.status_code == 200
+    assert FieldLineageEdge.objects.filter(downstream__asset__urn=urn("orders")).count() == 5
