@@ -184,71 +184,142 @@ def effective_level(asset: Asset, classes: list[ColumnClass] | None = None) -> s
     return max(levels, key=lambda lv: SENSITIVITY_RANK.get(lv, 0)) if levels else ""
 
 
+DETECT_CHUNK = 500  # assets classified per round of queries
+
+
 def detect(assets, *, sample: bool | None = None, warnings: list | None = None) -> int:
     """Propose classes for the columns of ``assets`` (a queryset or list of datasets):
     from names always, from sampled values when ``sample`` (None: when the asset's
     source opted in with :class:`SourceSampling`). A class already proposed, accepted or
     rejected for the column is not proposed again (a proposal's confidence is updated).
     Sampling failures and timeouts go to ``warnings`` as ``{"item", "message"}``.
-    Returns the number of new proposals."""
+    Returns the number of new proposals.
+
+    Works :data:`DETECT_CHUNK` assets at a time with a constant number of queries per
+    chunk (columns, existing classes, source links; new proposals in one insert), so a
+    harvest of 100,000 tables is classified in bounded memory."""
     classes = data_classes()
+    by_name: dict[str, list[detection.Finding]] = {}  # few distinct column names
+    sampling: dict[int, SourceSampling | None] = {}  # source id -> its opt-in
     created = 0
-    for asset in assets:
-        fields = list(Field.objects.filter(asset=asset))
-        if not fields:
-            continue
-        findings: dict[str, list[detection.Finding]] = {
-            f.name: detection.from_name(f.name) for f in fields
-        }
-        if sample is not False:
-            for name, values in _samples(asset, fields, sample, warnings).items():
-                findings[name] += detection.from_values(values)
+    for chunk in _asset_chunks(assets):
+        fields: dict[int, list[Field]] = {}
+        for f in Field.objects.filter(asset_id__in=[a.pk for a in chunk]).only(
+            "asset_id", "name", "data_type"
+        ):
+            fields.setdefault(f.asset_id, []).append(f)
         existing = {
-            (c.field_name, c.data_class.slug): c
-            for c in ColumnClass.objects.filter(asset=asset).select_related("data_class")
+            (c.asset_id, c.field_name, c.data_class.slug): c
+            for c in ColumnClass.objects.filter(asset_id__in=list(fields)).select_related(
+                "data_class"
+            )
         }
-        for name, found in findings.items():
-            best: dict[str, detection.Finding] = {}
-            for f in found:
-                if f.slug not in best or f.confidence > best[f.slug].confidence:
-                    best[f.slug] = f
-            for slug, f in best.items():
-                current = existing.get((name, slug))
-                if current is None:
-                    ColumnClass.objects.create(
-                        asset=asset,
-                        field_name=name,
-                        data_class=classes[slug],
-                        confidence=f.confidence,
-                        method=f.method,
-                        evidence=f.evidence[:500],
-                    )
-                    created += 1
-                elif (
-                    current.status == ColumnClass.Status.PROPOSED
-                    and current.confidence != f.confidence
-                ):
-                    current.confidence, current.method, current.evidence = (
-                        f.confidence,
-                        f.method,
-                        f.evidence[:500],
-                    )
-                    current.save(update_fields=["confidence", "method", "evidence"])
+        links = _sampling_links(chunk, fields, sample, sampling)
+        new: list[ColumnClass] = []
+        for asset in chunk:
+            asset_fields = fields.get(asset.pk)
+            if not asset_fields:
+                continue
+            findings: dict[str, list[detection.Finding]] = {}
+            for f in asset_fields:
+                if f.name not in by_name:
+                    by_name[f.name] = detection.from_name(f.name)
+                findings[f.name] = list(by_name[f.name])
+            if asset.pk in links:
+                for name, values in _samples(
+                    asset, asset_fields, links[asset.pk], warnings
+                ).items():
+                    findings[name] += detection.from_values(values)
+            for name, found in findings.items():
+                best: dict[str, detection.Finding] = {}
+                for f in found:
+                    if f.slug not in best or f.confidence > best[f.slug].confidence:
+                        best[f.slug] = f
+                for slug, f in best.items():
+                    current = existing.get((asset.pk, name, slug))
+                    if current is None:
+                        new.append(
+                            ColumnClass(
+                                asset=asset,
+                                field_name=name,
+                                data_class=classes[slug],
+                                confidence=f.confidence,
+                                method=f.method,
+                                evidence=f.evidence[:500],
+                            )
+                        )
+                    elif (
+                        current.status == ColumnClass.Status.PROPOSED
+                        and current.confidence != f.confidence
+                    ):
+                        current.confidence, current.method, current.evidence = (
+                            f.confidence,
+                            f.method,
+                            f.evidence[:500],
+                        )
+                        current.save(update_fields=["confidence", "method", "evidence"])
+        if new:
+            ColumnClass.objects.bulk_create(new)
+            created += len(new)
+    if created:  # bulk_create sends no post_save: the cached scorecards read classes
+        from governance.scorecards import invalidate
+
+        invalidate()
     return created
 
 
+def _asset_chunks(assets):
+    """``assets`` as lists of at most :data:`DETECT_CHUNK` assets (a queryset is read
+    by primary key ranges, never whole)."""
+    if isinstance(assets, list | tuple):
+        for start in range(0, len(assets), DETECT_CHUNK):
+            yield list(assets[start : start + DETECT_CHUNK])
+        return
+    last = 0
+    while True:
+        ids = list(
+            assets.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:DETECT_CHUNK]
+        )
+        if not ids:
+            return
+        last = ids[-1]
+        yield list(Asset.objects.filter(pk__in=ids).only("id", "urn", "qualified_name"))
+
+
+def _sampling_links(chunk, fields, sample, sampling) -> dict[int, AssetSource]:
+    """``{asset id: its sql source link}`` of the assets of ``chunk`` whose values are
+    to be sampled (``sample`` True, or None and the source opted in)."""
+    if sample is False:
+        return {}
+    links: dict[int, AssetSource] = {}
+    for link in (
+        AssetSource.objects.filter(asset_id__in=list(fields), removed=False)
+        .select_related("source")
+        .order_by("pk")
+    ):
+        links.setdefault(link.asset_id, link)
+    chosen = {}
+    for asset_id, link in links.items():
+        if link.source.kind != "sql":
+            continue
+        if link.source_id not in sampling:
+            sampling[link.source_id] = SourceSampling.objects.filter(source=link.source).first()
+        opt = sampling[link.source_id]
+        if sample is None and not (opt and opt.enabled):
+            continue
+        link.sampling = opt
+        chosen[asset_id] = link
+    return chosen
+
+
 def _samples(
-    asset: Asset, fields: list[Field], sample: bool | None, warnings: list | None
+    asset: Asset, fields: list[Field], link: AssetSource, warnings: list | None
 ) -> dict[str, list]:
-    """Sampled values per string column of ``asset`` (``{}`` when not opted in)."""
+    """Sampled values per string column of ``asset`` through ``link`` (its sql source
+    link; ``link.sampling`` the source's opt-in or None)."""
     from harvesters.secrets import secret_values
 
-    link = AssetSource.objects.filter(asset=asset, removed=False).select_related("source").first()
-    if link is None or link.source.kind != "sql":
-        return {}
-    opt = SourceSampling.objects.filter(source=link.source).first()
-    if sample is None and not (opt and opt.enabled):
-        return {}
+    opt = link.sampling
     rows, timeout = (opt.rows, opt.timeout_seconds) if opt else (100, 10.0)
     columns = [f.name for f in fields if f.data_type in ("string", "", "other")]
     if not columns:
