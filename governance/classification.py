@@ -9,6 +9,7 @@ origin.
 """
 
 import logging
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -187,6 +188,17 @@ def effective_level(asset: Asset, classes: list[ColumnClass] | None = None) -> s
 DETECT_CHUNK = 500  # assets classified per round of queries
 
 
+class _Col(NamedTuple):
+    name: str
+    data_type: str
+
+
+class _Asset(NamedTuple):
+    pk: int
+    urn: str
+    qualified_name: str
+
+
 def detect(assets, *, sample: bool | None = None, warnings: list | None = None) -> int:
     """Propose classes for the columns of ``assets`` (a queryset or list of datasets):
     from names always, from sampled values when ``sample`` (None: when the asset's
@@ -196,25 +208,26 @@ def detect(assets, *, sample: bool | None = None, warnings: list | None = None) 
     Returns the number of new proposals.
 
     Works :data:`DETECT_CHUNK` assets at a time with a constant number of queries per
-    chunk (columns, existing classes, source links; new proposals in one insert), so a
-    harvest of 100,000 tables is classified in bounded memory."""
+    chunk (columns, existing classes, source links; new proposals in one insert) and
+    reads rows as tuples, so a harvest of 100,000 tables is classified in bounded
+    memory and time linear in its columns."""
     classes = data_classes()
     by_name: dict[str, list[detection.Finding]] = {}  # few distinct column names
-    sampling: dict[int, SourceSampling | None] = {}  # source id -> its opt-in
+    sampling: dict[int, tuple] = {}  # source id -> (Source, its SourceSampling or None)
     created = 0
     for chunk in _asset_chunks(assets):
-        fields: dict[int, list[Field]] = {}
-        for f in Field.objects.filter(asset_id__in=[a.pk for a in chunk]).only(
-            "asset_id", "name", "data_type"
-        ):
-            fields.setdefault(f.asset_id, []).append(f)
+        fields: dict[int, list[_Col]] = {}
+        for asset_id, name, data_type in Field.objects.filter(
+            asset_id__in=[a.pk for a in chunk]
+        ).values_list("asset_id", "name", "data_type"):
+            fields.setdefault(asset_id, []).append(_Col(name, data_type))
         existing = {
             (c.asset_id, c.field_name, c.data_class.slug): c
             for c in ColumnClass.objects.filter(asset_id__in=list(fields)).select_related(
                 "data_class"
             )
         }
-        links = _sampling_links(chunk, fields, sample, sampling)
+        links = _sampling_links(fields, sample, sampling)
         new: list[ColumnClass] = []
         for asset in chunk:
             asset_fields = fields.get(asset.pk)
@@ -226,9 +239,8 @@ def detect(assets, *, sample: bool | None = None, warnings: list | None = None) 
                     by_name[f.name] = detection.from_name(f.name)
                 findings[f.name] = list(by_name[f.name])
             if asset.pk in links:
-                for name, values in _samples(
-                    asset, asset_fields, links[asset.pk], warnings
-                ).items():
+                source, opt = links[asset.pk]
+                for name, values in _samples(asset, asset_fields, source, opt, warnings).items():
                     findings[name] += detection.from_values(values)
             for name, found in findings.items():
                 best: dict[str, detection.Finding] = {}
@@ -240,7 +252,7 @@ def detect(assets, *, sample: bool | None = None, warnings: list | None = None) 
                     if current is None:
                         new.append(
                             ColumnClass(
-                                asset=asset,
+                                asset_id=asset.pk,
                                 field_name=name,
                                 data_class=classes[slug],
                                 confidence=f.confidence,
@@ -269,11 +281,12 @@ def detect(assets, *, sample: bool | None = None, warnings: list | None = None) 
 
 
 def _asset_chunks(assets):
-    """``assets`` as lists of at most :data:`DETECT_CHUNK` assets (a queryset is read
-    by primary key ranges, never whole)."""
+    """``assets`` as lists of at most :data:`DETECT_CHUNK` ``_Asset`` tuples (a
+    queryset is read by primary key ranges, never whole)."""
     if isinstance(assets, list | tuple):
-        for start in range(0, len(assets), DETECT_CHUNK):
-            yield list(assets[start : start + DETECT_CHUNK])
+        rows = [_Asset(a.pk, a.urn, a.qualified_name) for a in assets]
+        for start in range(0, len(rows), DETECT_CHUNK):
+            yield rows[start : start + DETECT_CHUNK]
         return
     last = 0
     while True:
@@ -283,43 +296,51 @@ def _asset_chunks(assets):
         if not ids:
             return
         last = ids[-1]
-        yield list(Asset.objects.filter(pk__in=ids).only("id", "urn", "qualified_name"))
+        rows = Asset.objects.filter(pk__in=ids).order_by("pk")
+        yield [_Asset(*row) for row in rows.values_list("id", "urn", "qualified_name")]
 
 
-def _sampling_links(chunk, fields, sample, sampling) -> dict[int, AssetSource]:
-    """``{asset id: its sql source link}`` of the assets of ``chunk`` whose values are
-    to be sampled (``sample`` True, or None and the source opted in)."""
+def _sampling_links(fields, sample, sampling) -> dict[int, tuple]:
+    """``{asset id: (Source, SourceSampling or None)}`` for the assets of ``fields``
+    whose values are to be sampled: their first live link is to a ``sql`` source, and
+    ``sample`` is True, or None and that source opted in."""
     if sample is False:
         return {}
-    links: dict[int, AssetSource] = {}
-    for link in (
+    first: dict[int, tuple[int, str]] = {}
+    for asset_id, source_id, kind in (
         AssetSource.objects.filter(asset_id__in=list(fields), removed=False)
-        .select_related("source")
         .order_by("pk")
+        .values_list("asset_id", "source_id", "source__kind")
     ):
-        links.setdefault(link.asset_id, link)
+        first.setdefault(asset_id, (source_id, kind))
     chosen = {}
-    for asset_id, link in links.items():
-        if link.source.kind != "sql":
+    for asset_id, (source_id, kind) in first.items():
+        if kind != "sql":
             continue
-        if link.source_id not in sampling:
-            sampling[link.source_id] = SourceSampling.objects.filter(source=link.source).first()
-        opt = sampling[link.source_id]
+        if source_id not in sampling:
+            opt = SourceSampling.objects.filter(source_id=source_id).first()
+            source = (
+                opt.source
+                if opt
+                else AssetSource.objects.filter(source_id=source_id)
+                .select_related("source")
+                .first()
+                .source
+            )
+            sampling[source_id] = (source, opt)
+        source, opt = sampling[source_id]
         if sample is None and not (opt and opt.enabled):
             continue
-        link.sampling = opt
-        chosen[asset_id] = link
+        chosen[asset_id] = (source, opt)
     return chosen
 
 
-def _samples(
-    asset: Asset, fields: list[Field], link: AssetSource, warnings: list | None
-) -> dict[str, list]:
-    """Sampled values per string column of ``asset`` through ``link`` (its sql source
-    link; ``link.sampling`` the source's opt-in or None)."""
+def _samples(asset, fields, source, opt, warnings: list | None) -> dict[str, list]:
+    """Sampled values per string column of ``asset`` (``pk``, ``urn``,
+    ``qualified_name``) from ``source``, bounded by ``opt`` (its SourceSampling or
+    None: 100 rows, 10 s)."""
     from harvesters.secrets import secret_values
 
-    opt = link.sampling
     rows, timeout = (opt.rows, opt.timeout_seconds) if opt else (100, 10.0)
     columns = [f.name for f in fields if f.data_type in ("string", "", "other")]
     if not columns:
@@ -327,12 +348,10 @@ def _samples(
     parts = asset.qualified_name.split(".")
     schema, table = (parts[-2] if len(parts) > 1 else None), parts[-1]
     try:
-        return detection.sample_columns(
-            link.source, schema, table, columns, min(rows, 10_000), timeout
-        )
+        return detection.sample_columns(source, schema, table, columns, min(rows, 10_000), timeout)
     except detection.SampleError as exc:
         message = str(exc)
-        for secret in secret_values(link.source.config):
+        for secret in secret_values(source.config):
             message = message.replace(secret, "***")
         if warnings is not None:
             warnings.append(
