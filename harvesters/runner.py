@@ -64,7 +64,9 @@ def run_harvest(
     checkpoint it harvests from the start.
 
     A run cancelled while running (:mod:`harvesters.cancel`) keeps what it read, removes
-    nothing and ends ``cancelled``; one cancelled while queued is returned untouched.
+    nothing and ends ``cancelled`` (with its last checkpoint, if it committed batches, so
+    it can be resumed like a failed one); one cancelled while queued is returned
+    untouched.
     """
     if run is None:
         run = HarvestRun.objects.create(source=source)
@@ -99,11 +101,16 @@ def run_harvest(
         "done": sum(v for k, v in report.counts.items() if k in {"datasets", "jobs"}),
         "stage": "finished",
     }
-    if status == HarvestRun.Status.FAILED and (run.progress or {}).get("checkpoint") is not None:
+    checkpointed = (run.progress or {}).get("checkpoint") is not None
+    if status == HarvestRun.Status.FAILED and checkpointed:
         # committed batches stay: the run reports what they wrote and keeps where they
         # ended, so it can be resumed
         progress = {**run.progress, "stage": "finished", "seconds": report.counts["seconds"]}
         run.counts = {**run.progress.get("counts", {}), "seconds": report.counts["seconds"]}
+    elif status == HarvestRun.Status.CANCELLED and checkpointed:
+        # what was read is written (counts say so), and the last checkpoint is kept:
+        # Resume continues after it (the records after it are read again, idempotently)
+        progress = {**run.progress, "stage": "finished", "seconds": report.counts["seconds"]}
     run.progress = progress
     run.save()
     cache.delete(progress_key(run.id))
