@@ -212,6 +212,30 @@ def child(args: argparse.Namespace) -> None:
             outbox_seconds[0] += time.perf_counter() - began
 
     catalog.outbox.process_outbox = timed_outbox
+    import governance.classification
+
+    classify_seconds = [0.0]
+    detect = governance.classification.detect
+
+    def timed_detect(*a, **kw):  # classification of the run's datasets, after it ended
+        began = time.perf_counter()
+        try:
+            return detect(*a, **kw)
+        finally:
+            classify_seconds[0] += time.perf_counter() - began
+
+    governance.classification.detect = timed_detect
+    import gc
+
+    gc_seconds, gc_began = [0.0], [0.0]
+
+    def gc_timer(phase: str, info: dict) -> None:  # time in Python's cyclic collector
+        if phase == "start":
+            gc_began[0] = time.perf_counter()
+        else:
+            gc_seconds[0] += time.perf_counter() - gc_began[0]
+
+    gc.callbacks.append(gc_timer)
     base = peak_mb()
     own = resource.getrusage(resource.RUSAGE_SELF)
     cpu_started = own.ru_utime + own.ru_stime
@@ -239,6 +263,8 @@ def child(args: argparse.Namespace) -> None:
                 "tables_per_s": tables / seconds if seconds else 0,
                 "cpu_seconds": cpu,
                 "outbox_seconds": outbox_seconds[0],
+                "gc_seconds": gc_seconds[0],
+                "classify_seconds": classify_seconds[0],
                 "base_mb": base,
                 "peak_mb": peak_mb(),
                 "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -263,6 +263,7 @@ class CatalogSink(LineageWriter):
                 existing[asset_id][name] = field_id
                 types[asset_id][name] = values[1] or values[0]  # native type, else family
         new_rows, updates, to_delete, revived = [], [], [], []
+        changed: set[int] = set()  # assets whose columns were written: a new schema version?
         empty_tags = db_json([])
         for r in with_fields:
             asset_id = ids[r.urn]
@@ -275,7 +276,9 @@ class CatalogSink(LineageWriter):
                 if field_id is None and fr.name in gone:
                     field_id = gone[fr.name]  # a dropped column came back: live again
                     revived.append(field_id)
+                    changed.add(asset_id)
                 if field_id is None:
+                    changed.add(asset_id)
                     new_rows.append(
                         (
                             asset_id,
@@ -311,11 +314,14 @@ class CatalogSink(LineageWriter):
                     for p, old in zip(params[:-1], current_values[:-1], strict=True)
                 ) and (params[-1] is None or params[-1] == json.loads(current_values[-1] or "[]")):
                     continue  # nothing would change
+                changed.add(asset_id)
                 updates.append((*params[:-1], db_json(params[-1]), field_id))
             removed = []
             if r.fields_authoritative:
                 removed = [name for name in current if name not in reported]
                 to_delete.extend(current[name] for name in removed)
+                if removed:
+                    changed.add(asset_id)
             if r.urn not in self._batch_added and (current or removed):
                 diff = schema_diff(
                     types.get(asset_id, {}),
@@ -332,7 +338,9 @@ class CatalogSink(LineageWriter):
             Field.all_objects.filter(id__in=chunk).update(removed_at=None)
         if to_delete:
             self._outbox(OutboxEvent.Topic.LINEAGE, sorted(remove_fields(to_delete, self.now)))
-        record_schema_versions(asset_ids, self.now)
+        # an asset none of whose columns was written keeps its schema version: an
+        # unchanged re-harvest reads no columns again
+        record_schema_versions(sorted(changed), self.now)
 
     def _upsert_tags_and_owners(self, records: list, ids: dict[str, int]) -> None:
         tag_names = {t for r in records for t in r.tags}
