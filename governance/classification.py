@@ -215,6 +215,8 @@ def detect(assets, *, sample: bool | None = None, warnings: list | None = None) 
     by_name: dict[str, list[detection.Finding]] = {}  # few distinct column names
     sampling: dict[int, tuple] = {}  # source id -> (Source, its SourceSampling or None)
     created = 0
+    if sample is None and not SourceSampling.objects.filter(enabled=True).exists():
+        sample = False  # no source opted in: names only, no source links to read
     for chunk in _asset_chunks(assets):
         fields: dict[int, list[_Col]] = {}
         for asset_id, name, data_type in Field.objects.filter(

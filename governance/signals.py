@@ -34,14 +34,10 @@ def harvest_finished(sender, instance: HarvestRun, **kwargs) -> None:
 
     try:
         warnings: list[dict] = []
-        # the datasets this run reported (with columns), not the whole source again
-        assets = Asset.objects.filter(
-            provenance__last_run=instance,
-            removed=False,
-            kind="dataset",
-            fields__isnull=False,
-            fields__removed_at__isnull=True,  # a live column (dropped ones are kept)
-        ).distinct()
+        # the datasets this run reported, not the whole source again (detect skips
+        # those without live columns; no join with the columns here: read in chunks by
+        # primary key, a DISTINCT over a million columns would be sorted for each chunk)
+        assets = Asset.objects.filter(provenance__last_run=instance, removed=False, kind="dataset")
         detect(assets, warnings=warnings)
         propagate()
         if warnings:

@@ -264,12 +264,14 @@ class CatalogSink(LineageWriter):
                 types[asset_id][name] = values[1] or values[0]  # native type, else family
         new_rows, updates, to_delete, revived = [], [], [], []
         changed: set[int] = set()  # assets whose columns were written: a new schema version?
+        known: dict[int, list] = {}  # columns of assets that had none: no need to read them
         empty_tags = db_json([])
         for r in with_fields:
             asset_id = ids[r.urn]
             current = existing.get(asset_id, {})
             reported = set()
             gone = dropped.get(asset_id, {})
+            fresh = [] if not current and not gone else None
             for position, fr in enumerate(r.fields, start=1):
                 reported.add(fr.name)
                 field_id = current.get(fr.name)
@@ -279,6 +281,8 @@ class CatalogSink(LineageWriter):
                     changed.add(asset_id)
                 if field_id is None:
                     changed.add(asset_id)
+                    if fresh is not None:
+                        fresh.append((fr.ordinal or position, fr))
                     new_rows.append(
                         (
                             asset_id,
@@ -330,6 +334,16 @@ class CatalogSink(LineageWriter):
                 )
                 if diff is not None:
                     self.changes.add(RunChange.Kind.SCHEMA_CHANGED, r.urn, asset_id, diff)
+            if fresh:
+                known[asset_id] = [
+                    {
+                        "name": fr.name,
+                        "data_type": fr.data_type,
+                        "native_type": fr.native_type,
+                        "nullable": fr.nullable,
+                    }
+                    for _, fr in sorted(fresh, key=lambda p: (p[0], p[1].name))
+                ]
             self.report.counts["fields"] += len(r.fields)
             self._field_cache.pop(asset_id, None)
         self._writer(Field, FIELD_INSERT_COLUMNS).insert(new_rows)
@@ -340,7 +354,7 @@ class CatalogSink(LineageWriter):
             self._outbox(OutboxEvent.Topic.LINEAGE, sorted(remove_fields(to_delete, self.now)))
         # an asset none of whose columns was written keeps its schema version: an
         # unchanged re-harvest reads no columns again
-        record_schema_versions(sorted(changed), self.now)
+        record_schema_versions(sorted(changed), self.now, known)
 
     def _upsert_tags_and_owners(self, records: list, ids: dict[str, int]) -> None:
         tag_names = {t for r in records for t in r.tags}
