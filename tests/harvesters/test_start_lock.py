@@ -121,10 +121,10 @@ def test_concurrent_claims_start_one_run(make_source, tmp_path):
 def test_resume_button_on_the_page_of_a_failed_run(
     make_source,
     harvest,
-    big,
+    big,  # noqa: F811 - the fixture imported above
     staff,
     client,
-    unstarted,  # noqa: F811
+    unstarted,
 ):
     url, read = big
     run = crashed_run(make_source, harvest, url)
