@@ -112,15 +112,17 @@ def harvest_dbt(target: Path, name: str = "bench-dbt"):
     return run_harvest(source)
 
 
-def run_child(script: Path, args: list[str]) -> dict:
+def run_child(script: Path, args: list[str], timeout: float | None = None) -> dict:
     """Run ``script --child args...`` in a new interpreter; returns the JSON it prints
-    on its last stdout line. Raises RuntimeError with its stderr if it fails."""
+    on its last stdout line. Raises RuntimeError with its stderr if it fails, and
+    ``subprocess.TimeoutExpired`` (the child killed) after ``timeout`` seconds."""
     proc = subprocess.run(
         [sys.executable, str(script), "--child", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
         check=False,
+        timeout=timeout,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{script.name} child failed:\n{proc.stderr[-3000:]}")

@@ -8,14 +8,13 @@ accepted classes flow downstream along column lineage and are withdrawn with the
 origin.
 """
 
-import functools
 import logging
 from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Asset, AssetSource, Field, Source
+from catalog.models import Asset, AssetSource, Field
 from catalog.outbox import reindex_assets
 from governance import detection
 from governance.errors import Forbidden, GovernanceError
@@ -31,7 +30,6 @@ from governance.models import (
 from governance.permissions import may_curate
 
 log = logging.getLogger(__name__)
-DETECT_BATCH = 500  # assets whose columns, links and classes are read in one query each
 
 #: the personal data classes every catalog has (also seeded by migration 0002)
 PERSONAL_CLASSES = [
@@ -187,123 +185,164 @@ def effective_level(asset: Asset, classes: list[ColumnClass] | None = None) -> s
     return max(levels, key=lambda lv: SENSITIVITY_RANK.get(lv, 0)) if levels else ""
 
 
+DETECT_CHUNK = 500  # assets classified per round of queries
+
+
+class _Col(NamedTuple):
+    name: str
+    data_type: str
+
+
+class _Asset(NamedTuple):
+    pk: int
+    urn: str
+    qualified_name: str
+
+
 def detect(assets, *, sample: bool | None = None, warnings: list | None = None) -> int:
     """Propose classes for the columns of ``assets`` (a queryset or list of datasets):
     from names always, from sampled values when ``sample`` (None: when the asset's
     source opted in with :class:`SourceSampling`). A class already proposed, accepted or
     rejected for the column is not proposed again (a proposal's confidence is updated).
     Sampling failures and timeouts go to ``warnings`` as ``{"item", "message"}``.
-    Returns the number of new proposals."""
+    Returns the number of new proposals.
+
+    Works :data:`DETECT_CHUNK` assets at a time with a constant number of queries per
+    chunk (columns, existing classes, source links; new proposals in one insert) and
+    reads rows as tuples, so a harvest of 100,000 tables is classified in bounded
+    memory and time linear in its columns."""
     classes = data_classes()
+    by_name: dict[str, list[detection.Finding]] = {}  # few distinct column names
+    sampling: dict[int, tuple] = {}  # source id -> (Source, its SourceSampling or None)
     created = 0
-    batch: list[Asset] = []
-    for asset in assets:
-        batch.append(asset)
-        if len(batch) >= DETECT_BATCH:
-            created += _detect_batch(batch, classes, sample, warnings)
-            batch = []
-    if batch:
-        created += _detect_batch(batch, classes, sample, warnings)
-    return created
-
-
-class _Column(NamedTuple):
-    """The parts of a :class:`catalog.models.Field` detection reads."""
-
-    name: str
-    data_type: str
-
-
-@functools.lru_cache(maxsize=4096)
-def _name_findings(name: str) -> tuple:
-    """:func:`governance.detection.from_name`, cached (column names repeat a lot)."""
-    return tuple(detection.from_name(name))
-
-
-def _detect_batch(assets: list, classes: dict, sample: bool | None, warnings: list | None) -> int:
-    """:func:`detect` for up to :data:`DETECT_BATCH` assets: their columns, source links
-    and existing classes read in one query each (not three queries per asset)."""
-    ids = [a.id for a in assets]
-    fields_of: dict[int, list[_Column]] = {}
-    rows = Field.objects.filter(asset_id__in=ids).values_list("asset_id", "name", "data_type")
-    for asset_id, name, data_type in rows:
-        fields_of.setdefault(asset_id, []).append(_Column(name, data_type))
-    source_of: dict[int, int] = {}
-    sources: dict = {}
-    if sample is not False:
-        rows = AssetSource.objects.filter(asset_id__in=ids, removed=False).order_by("id")
-        for asset_id, source_id in rows.values_list("asset_id", "source_id"):
-            source_of.setdefault(asset_id, source_id)  # the first link, as .first() gave
-        sources = Source.objects.in_bulk(set(source_of.values()))
-    existing_of: dict[int, dict] = {}
-    for c in ColumnClass.objects.filter(asset_id__in=ids).select_related("data_class"):
-        existing_of.setdefault(c.asset_id, {})[(c.field_name, c.data_class.slug)] = c
-    created = 0
-    for asset in assets:
-        fields = fields_of.get(asset.id)
-        if not fields:
-            continue
-        findings: dict[str, list[detection.Finding]] = {
-            f.name: list(_name_findings(f.name)) for f in fields
+    if sample is None and not SourceSampling.objects.filter(enabled=True).exists():
+        sample = False  # no source opted in: names only, no source links to read
+    for chunk in _asset_chunks(assets):
+        fields: dict[int, list[_Col]] = {}
+        for asset_id, name, data_type in Field.objects.filter(
+            asset_id__in=[a.pk for a in chunk]
+        ).values_list("asset_id", "name", "data_type"):
+            fields.setdefault(asset_id, []).append(_Col(name, data_type))
+        existing = {
+            (c.asset_id, c.field_name, c.data_class.slug): c
+            for c in ColumnClass.objects.filter(asset_id__in=list(fields)).select_related(
+                "data_class"
+            )
         }
-        if sample is not False:
-            source = sources.get(source_of.get(asset.id))
-            found = _samples(asset, fields, sample, warnings, source=source)
-            for name, values in found.items():
-                findings[name] += detection.from_values(values)
-        existing = existing_of.get(asset.id, {})
-        for name, found in findings.items():
-            best: dict[str, detection.Finding] = {}
-            for f in found:
-                if f.slug not in best or f.confidence > best[f.slug].confidence:
-                    best[f.slug] = f
-            for slug, f in best.items():
-                current = existing.get((name, slug))
-                if current is None:
-                    ColumnClass.objects.create(
-                        asset=asset,
-                        field_name=name,
-                        data_class=classes[slug],
-                        confidence=f.confidence,
-                        method=f.method,
-                        evidence=f.evidence[:500],
-                    )
-                    created += 1
-                elif (
-                    current.status == ColumnClass.Status.PROPOSED
-                    and current.confidence != f.confidence
-                ):
-                    current.confidence, current.method, current.evidence = (
-                        f.confidence,
-                        f.method,
-                        f.evidence[:500],
-                    )
-                    current.save(update_fields=["confidence", "method", "evidence"])
+        links = _sampling_links(fields, sample, sampling)
+        new: list[ColumnClass] = []
+        for asset in chunk:
+            asset_fields = fields.get(asset.pk)
+            if not asset_fields:
+                continue
+            findings: dict[str, list[detection.Finding]] = {}
+            for f in asset_fields:
+                if f.name not in by_name:
+                    by_name[f.name] = detection.from_name(f.name)
+                findings[f.name] = list(by_name[f.name])
+            if asset.pk in links:
+                source, opt = links[asset.pk]
+                for name, values in _samples(asset, asset_fields, source, opt, warnings).items():
+                    findings[name] += detection.from_values(values)
+            for name, found in findings.items():
+                best: dict[str, detection.Finding] = {}
+                for f in found:
+                    if f.slug not in best or f.confidence > best[f.slug].confidence:
+                        best[f.slug] = f
+                for slug, f in best.items():
+                    current = existing.get((asset.pk, name, slug))
+                    if current is None:
+                        new.append(
+                            ColumnClass(
+                                asset_id=asset.pk,
+                                field_name=name,
+                                data_class=classes[slug],
+                                confidence=f.confidence,
+                                method=f.method,
+                                evidence=f.evidence[:500],
+                            )
+                        )
+                    elif (
+                        current.status == ColumnClass.Status.PROPOSED
+                        and current.confidence != f.confidence
+                    ):
+                        current.confidence, current.method, current.evidence = (
+                            f.confidence,
+                            f.method,
+                            f.evidence[:500],
+                        )
+                        current.save(update_fields=["confidence", "method", "evidence"])
+        if new:
+            ColumnClass.objects.bulk_create(new)
+            created += len(new)
+    if created:  # bulk_create sends no post_save: the cached scorecards read classes
+        from governance.scorecards import invalidate
+
+        invalidate()
     return created
 
 
-def _samples(
-    asset: Asset,
-    fields: list[Field],
-    sample: bool | None,
-    warnings: list | None,
-    source: "Source | None | object" = ...,
-) -> dict[str, list]:
-    """Sampled values per string column of ``asset`` (``{}`` when not opted in);
-    ``source``: the source of the asset's first live link when already read (None: it
-    has none)."""
+def _asset_chunks(assets):
+    """``assets`` as lists of at most :data:`DETECT_CHUNK` ``_Asset`` tuples (a
+    queryset is read by primary key ranges, never whole)."""
+    if isinstance(assets, list | tuple):
+        rows = [_Asset(a.pk, a.urn, a.qualified_name) for a in assets]
+        for start in range(0, len(rows), DETECT_CHUNK):
+            yield rows[start : start + DETECT_CHUNK]
+        return
+    last = 0
+    while True:
+        ids = list(
+            assets.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:DETECT_CHUNK]
+        )
+        if not ids:
+            return
+        last = ids[-1]
+        rows = Asset.objects.filter(pk__in=ids).order_by("pk")
+        yield [_Asset(*row) for row in rows.values_list("id", "urn", "qualified_name")]
+
+
+def _sampling_links(fields, sample, sampling) -> dict[int, tuple]:
+    """``{asset id: (Source, SourceSampling or None)}`` for the assets of ``fields``
+    whose values are to be sampled: their first live link is to a ``sql`` source, and
+    ``sample`` is True, or None and that source opted in."""
+    if sample is False:
+        return {}
+    first: dict[int, tuple[int, str]] = {}
+    for asset_id, source_id, kind in (
+        AssetSource.objects.filter(asset_id__in=list(fields), removed=False)
+        .order_by("pk")
+        .values_list("asset_id", "source_id", "source__kind")
+    ):
+        first.setdefault(asset_id, (source_id, kind))
+    chosen = {}
+    for asset_id, (source_id, kind) in first.items():
+        if kind != "sql":
+            continue
+        if source_id not in sampling:
+            opt = SourceSampling.objects.filter(source_id=source_id).first()
+            source = (
+                opt.source
+                if opt
+                else AssetSource.objects.filter(source_id=source_id)
+                .select_related("source")
+                .first()
+                .source
+            )
+            sampling[source_id] = (source, opt)
+        source, opt = sampling[source_id]
+        if sample is None and not (opt and opt.enabled):
+            continue
+        chosen[asset_id] = (source, opt)
+    return chosen
+
+
+def _samples(asset, fields, source, opt, warnings: list | None) -> dict[str, list]:
+    """Sampled values per string column of ``asset`` (``pk``, ``urn``,
+    ``qualified_name``) from ``source``, bounded by ``opt`` (its SourceSampling or
+    None: 100 rows, 10 s)."""
     from harvesters.secrets import secret_values
 
-    if source is ...:
-        link = (
-            AssetSource.objects.filter(asset=asset, removed=False).select_related("source").first()
-        )
-        source = link.source if link is not None else None
-    if source is None or source.kind != "sql":
-        return {}
-    opt = SourceSampling.objects.filter(source=source).first()
-    if sample is None and not (opt and opt.enabled):
-        return {}
     rows, timeout = (opt.rows, opt.timeout_seconds) if opt else (100, 10.0)
     columns = [f.name for f in fields if f.data_type in ("string", "", "other")]
     if not columns:
@@ -368,14 +407,10 @@ def classify_finished_run(instance) -> None:
 
     try:
         warnings: list[dict] = []
-        # the datasets this run reported (with columns), not the whole source again
-        assets = Asset.objects.filter(
-            provenance__last_run=instance,
-            removed=False,
-            kind="dataset",
-            fields__isnull=False,
-            fields__removed_at__isnull=True,  # a live column (dropped ones are kept)
-        ).distinct()
+        # the datasets this run reported, not the whole source again (detect skips
+        # those without live columns; no join with the columns here: read in chunks by
+        # primary key, a DISTINCT over a million columns would be sorted for each chunk)
+        assets = Asset.objects.filter(provenance__last_run=instance, removed=False, kind="dataset")
         detect(assets, warnings=warnings)
         propagate()
         if warnings:

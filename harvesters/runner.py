@@ -6,7 +6,10 @@ assets behind. Live progress goes to the cache (visible to other processes while
 transaction is open) under :func:`progress_key`.
 """
 
+import contextlib
+import gc
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -64,7 +67,9 @@ def run_harvest(
     checkpoint it harvests from the start.
 
     A run cancelled while running (:mod:`harvesters.cancel`) keeps what it read, removes
-    nothing and ends ``cancelled``; one cancelled while queued is returned untouched.
+    nothing and ends ``cancelled`` (with its last checkpoint, if it committed batches, so
+    it can be resumed like a failed one); one cancelled while queued is returned
+    untouched.
     """
     if run is None:
         run = HarvestRun.objects.create(source=source)
@@ -79,7 +84,7 @@ def run_harvest(
     for name, value in fields.items():
         setattr(run, name, value)
     started = time.monotonic()
-    with Heartbeat(run.id):
+    with Heartbeat(run.id), _lean_collector():
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             run.refresh_from_db(fields=["progress"])  # what the last commit left
             report = _report_from(run.progress)
@@ -99,11 +104,16 @@ def run_harvest(
         "done": sum(v for k, v in report.counts.items() if k in {"datasets", "jobs"}),
         "stage": "finished",
     }
-    if status == HarvestRun.Status.FAILED and (run.progress or {}).get("checkpoint") is not None:
+    checkpointed = (run.progress or {}).get("checkpoint") is not None
+    if status == HarvestRun.Status.FAILED and checkpointed:
         # committed batches stay: the run reports what they wrote and keeps where they
         # ended, so it can be resumed
         progress = {**run.progress, "stage": "finished", "seconds": report.counts["seconds"]}
         run.counts = {**run.progress.get("counts", {}), "seconds": report.counts["seconds"]}
+    elif status == HarvestRun.Status.CANCELLED and checkpointed:
+        # what was read is written (counts say so), and the last checkpoint is kept:
+        # Resume continues after it (the records after it are read again, idempotently)
+        progress = {**run.progress, "stage": "finished", "seconds": report.counts["seconds"]}
     run.progress = progress
     run.save()
     cache.delete(progress_key(run.id))
@@ -111,6 +121,37 @@ def run_harvest(
     if status != HarvestRun.Status.FAILED:
         announce_changes(run)
     return run
+
+
+_gc_lock = threading.Lock()
+_gc_users = [0, None]  # harvests running in this process, the thresholds before the first
+GC_YOUNG_THRESHOLD = 50_000  # allocations between young collections while harvesting
+
+
+@contextlib.contextmanager
+def _lean_collector():
+    """Python's cyclic garbage collector tuned for a harvest, restored afterwards: the
+    objects that exist when the harvest starts (Django, the app, caches: hundreds of
+    thousands) are frozen out of its scans (``gc.freeze``) and young collections run
+    every 50,000 allocations instead of 700. A harvest allocates millions of short-lived
+    records and rows; without this, a 10,000-table harvest spent ~15% of its time in
+    collections that found nothing. Reference counting frees everything as before;
+    nested or concurrent harvests of one process share the setting."""
+    with _gc_lock:
+        if _gc_users[0] == 0:
+            _gc_users[1] = gc.get_threshold()
+            gc.freeze()
+            young, *older = _gc_users[1]
+            gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
+        _gc_users[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users[0] -= 1
+            if _gc_users[0] == 0:
+                gc.set_threshold(*_gc_users[1])
+                gc.unfreeze()
 
 
 def _report_from(progress: dict | None) -> HarvestReport:

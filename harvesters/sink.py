@@ -263,6 +263,8 @@ class CatalogSink(LineageWriter):
                 existing[asset_id][name] = field_id
                 types[asset_id][name] = values[1] or values[0]  # native type, else family
         new_rows, updates, to_delete, revived = [], [], [], []
+        changed: set[int] = set()  # assets whose columns were written: a new schema version?
+        known: dict[int, list] = {}  # columns of assets that had none: no need to read them
         empty_tags = db_json([])
         for r in with_fields:
             asset_id = ids[r.urn]
@@ -270,13 +272,18 @@ class CatalogSink(LineageWriter):
             reported = set()
             gone = dropped.get(asset_id, {})
             new_before = len(new_rows)
+            fresh = [] if not current and not gone else None
             for position, fr in enumerate(r.fields, start=1):
                 reported.add(fr.name)
                 field_id = current.get(fr.name)
                 if field_id is None and fr.name in gone:
                     field_id = gone[fr.name]  # a dropped column came back: live again
                     revived.append(field_id)
+                    changed.add(asset_id)
                 if field_id is None:
+                    changed.add(asset_id)
+                    if fresh is not None:
+                        fresh.append((fr.ordinal or position, fr))
                     new_rows.append(
                         (
                             asset_id,
@@ -312,11 +319,14 @@ class CatalogSink(LineageWriter):
                     for p, old in zip(params[:-1], current_values[:-1], strict=True)
                 ) and (params[-1] is None or params[-1] == json.loads(current_values[-1] or "[]")):
                     continue  # nothing would change
+                changed.add(asset_id)
                 updates.append((*params[:-1], db_json(params[-1]), field_id))
             removed = []
             if r.fields_authoritative:
                 removed = [name for name in current if name not in reported]
                 to_delete.extend(current[name] for name in removed)
+                if removed:
+                    changed.add(asset_id)
             if r.urn not in self._batch_added and (current or removed):
                 diff = schema_diff(
                     types.get(asset_id, {}),
@@ -325,6 +335,16 @@ class CatalogSink(LineageWriter):
                 )
                 if diff is not None:
                     self.changes.add(RunChange.Kind.SCHEMA_CHANGED, r.urn, asset_id, diff)
+            if fresh:
+                known[asset_id] = [
+                    {
+                        "name": fr.name,
+                        "data_type": fr.data_type,
+                        "native_type": fr.native_type,
+                        "nullable": fr.nullable,
+                    }
+                    for _, fr in sorted(fresh, key=lambda p: (p[0], p[1].name))
+                ]
             self.report.counts["fields"] += len(r.fields)
             if len(new_rows) == new_before:  # every row of the asset is known: keep its ids
                 self._field_cache[asset_id] = {**gone, **current}
@@ -336,7 +356,9 @@ class CatalogSink(LineageWriter):
             Field.all_objects.filter(id__in=chunk).update(removed_at=None)
         if to_delete:
             self._outbox(OutboxEvent.Topic.LINEAGE, sorted(remove_fields(to_delete, self.now)))
-        record_schema_versions(asset_ids, self.now)
+        # an asset none of whose columns was written keeps its schema version: an
+        # unchanged re-harvest reads no columns again
+        record_schema_versions(sorted(changed), self.now, known)
 
     def _upsert_tags_and_owners(self, records: list, ids: dict[str, int]) -> None:
         tag_names = {t for r in records for t in r.tags}

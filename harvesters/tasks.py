@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from catalog.models import HarvestRun, Source
-from harvesters.guard import claim_run
+from harvesters.guard import Refused, claim, claim_run, is_resumable
 from harvesters.kinds.openlineage.intake import drain_openlineage_intake
 from harvesters.liveness import is_alive, mark_lost, reap_lost_runs
 from harvesters.runner import run_harvest
@@ -79,29 +79,18 @@ def reap_lost_runs_task() -> list[int]:
     return reap_lost_runs()
 
 
-def is_resumable(run: HarvestRun) -> bool:
-    """Whether ``run`` failed after committing batches (it has a checkpoint) and is its
-    source's newest run, so resuming it cannot undo a later harvest."""
-    if run.status != HarvestRun.Status.FAILED or not (run.progress or {}).get("checkpoint"):
-        return False
-    newest = HarvestRun.objects.filter(source_id=run.source_id).order_by("-started_at", "-id")
-    return newest.values_list("id", flat=True).first() == run.id
-
-
 def enqueue_harvest(source: Source, resume: HarvestRun | None = None) -> HarvestRun:
     """Queue a harvest of ``source`` without blocking the caller; returns the queued run.
 
-    ``resume``: a run for which :func:`is_resumable` holds, continued after its last
-    checkpoint (it is queued again) instead of a new run.
+    The run is claimed under the source's start lock (:func:`harvesters.guard.claim`,
+    the lock the schedules use): raises :class:`harvesters.guard.Refused` (409 naming
+    the run that is going, 400/409 for a source that cannot be harvested) instead of
+    starting a second run. ``resume``: a run for which :func:`is_resumable` holds,
+    continued after its last checkpoint (it is queued again) instead of a new run.
     With a broker, a Celery worker picks it up. In embedded mode (no broker) the eager
     task runs in a background thread of this process so a web request returns at once.
     """
-    if resume is not None:
-        run = resume
-        HarvestRun.objects.filter(pk=run.pk).update(status=HarvestRun.Status.QUEUED)
-        run.status = HarvestRun.Status.QUEUED
-    else:
-        run = HarvestRun.objects.create(source=source, status=HarvestRun.Status.QUEUED)
+    run = claim(source, resume=resume)
     if settings.CELERY_TASK_ALWAYS_EAGER:
 
         def work() -> None:
@@ -116,4 +105,11 @@ def enqueue_harvest(source: Source, resume: HarvestRun | None = None) -> Harvest
     return run
 
 
-__all__ = ["drain_openlineage_intake", "enqueue_harvest", "harvest_source", "reap_lost_runs_task"]
+__all__ = [
+    "Refused",
+    "drain_openlineage_intake",
+    "enqueue_harvest",
+    "harvest_source",
+    "is_resumable",
+    "reap_lost_runs_task",
+]

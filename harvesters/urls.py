@@ -17,4 +17,5 @@ urlpatterns = [
     path("runs/<int:pk>/restore", views.restore_run, name="run-restore"),
     path("runs/<int:pk>/progress", views.run_progress, name="run-progress"),
     path("runs/<int:pk>/cancel", views.cancel, name="run-cancel"),
+    path("runs/<int:pk>/resume", views.resume_run, name="run-resume"),
 ]

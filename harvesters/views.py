@@ -20,14 +20,14 @@ from django.views.decorators.http import require_POST
 from catalog.models import HarvestRun, Source
 from harvesters.access import can_manage_source
 from harvesters.cancel import CancelRefused, cancel_run
-from harvesters.guard import harvest_refusal, is_push_only
+from harvesters.guard import is_push_only, is_resumable
 from harvesters.liveness import reap_lost_runs
 from harvesters.models import RunChange
 from harvesters.progress import progress_key
 from harvesters.registry import HARVESTERS
 from harvesters.schedules import schedules_for
 from harvesters.services import RestoreError, removed_by_run, restore_run_assets
-from harvesters.tasks import enqueue_harvest
+from harvesters.tasks import Refused, enqueue_harvest
 
 RUNS_PER_SOURCE = 5
 CHANGES_PER_PAGE = 100
@@ -121,16 +121,16 @@ def harvest_now(request: HttpRequest, pk: int) -> HttpResponse:
             "source's owning team may harvest it.</p>",
             status=403,
         )
-    refusal = harvest_refusal(source)
-    if refusal is not None:
-        code, body = refusal
+    try:  # under the source's start lock, as the schedules: never two runs at once
+        run = enqueue_harvest(source)
+    except Refused as exc:
         if _is_htmx(request):
             return HttpResponse(
-                f'<p class="notice notice--error" role="alert">{escape(body["detail"])}</p>',
-                status=code,
+                f'<p class="notice notice--error" role="alert">{escape(exc.body["detail"])}</p>',
+                status=exc.status,
             )
+        messages.error(request, exc.body["detail"])
         return redirect(reverse("harvesters:sources"))
-    run = enqueue_harvest(source)
     if _is_htmx(request):
         context = {**run_summary(run), "can_cancel": True}
         return render(request, "harvesters/_run_progress.html", context, status=202)
@@ -157,7 +157,9 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     the assets it soft-deleted (for users who may manage the source)."""
     run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
     context = run_summary(run)
-    context["can_cancel"] = context["active"] and can_manage_source(request.user, run.source)
+    may_manage = can_manage_source(request.user, run.source)
+    context["can_cancel"] = context["active"] and may_manage
+    context["can_resume"] = may_manage and is_resumable(run)
     changes = RunChange.objects.filter(run=run).select_related("actor").order_by("id")
     kind = request.GET.get("kind", "")
     if kind in RunChange.Kind.values:
@@ -243,4 +245,39 @@ def restore_run(request: HttpRequest, pk: int) -> HttpResponse:
         + (f"; {len(result['skipped'])} already active" if result["skipped"] else "")
         + ".",
     )
+    return redirect(back)
+
+
+@require_POST
+def resume_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """``POST /runs/<id>/resume`` (signed in, CSRF; staff or the owning team): continue
+    a run that failed or was cancelled after committing batches, after its last
+    checkpoint (:func:`harvesters.tasks.enqueue_harvest`, under the source's start lock).
+    Back to the run page, with the reason when refused (a run of the source is going,
+    or this run cannot be resumed); HTMX gets the run's progress fragment (202) or the
+    reason (409)."""
+    run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+    back = reverse("harvesters:run", args=[pk])
+    if not request.user.is_authenticated:
+        return redirect_to_login(back)
+    if not can_manage_source(request.user, run.source):
+        return HttpResponse(
+            '<p class="notice notice--error" role="alert">Only staff or members of the '
+            "source's owning team may resume its runs.</p>",
+            status=403,
+        )
+    try:
+        run = enqueue_harvest(run.source, resume=run)
+    except Refused as exc:
+        if _is_htmx(request):
+            return HttpResponse(
+                f'<p class="notice notice--error" role="alert">{escape(exc.body["detail"])}</p>',
+                status=exc.status,
+            )
+        messages.error(request, exc.body["detail"])
+        return redirect(back)
+    if _is_htmx(request):
+        context = {**run_summary(run), "can_cancel": True}
+        return render(request, "harvesters/_run_progress.html", context, status=202)
+    messages.success(request, f"Run {run.pk} resumes after its last checkpoint.")
     return redirect(back)

@@ -108,20 +108,27 @@ def _fingerprint(columns: list[dict]) -> str:
     return hashlib.sha256(json.dumps(columns, sort_keys=True).encode()).hexdigest()
 
 
-def record_schema_versions(asset_ids, when: datetime | None = None) -> int:
+def record_schema_versions(
+    asset_ids, when: datetime | None = None, known: dict[int, list[dict]] | None = None
+) -> int:
     """Add a schema version for each asset in ``asset_ids`` whose columns (name,
     data_type, native_type, nullable, in ordinal order) differ from its current
     version, ending that one at ``when`` (default now). Stub fields created only as
-    lineage endpoints (ordinal 10,000, no type) are left out. Returns versions added;
-    about three queries per 500 assets."""
+    lineage endpoints (ordinal 10,000, no type) are left out. ``known``: ``{asset id:
+    columns}`` (dicts of :data:`COLUMN_KEYS`, in ordinal order) of assets whose live
+    columns the caller just wrote in full (a harvester's new assets), not read again.
+    Returns versions added; about three queries per 500 assets."""
     when = when or timezone.now()
     ids = sorted(set(asset_ids))
+    known = known or {}
     added = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         columns: dict[int, list[dict]] = defaultdict(list)
-        rows = Field.objects.filter(asset_id__in=chunk).order_by("asset_id", "ordinal", "name")
-        for asset_id, *values in rows.values_list("asset_id", *COLUMN_KEYS):
+        columns.update((a, known[a]) for a in chunk if a in known)
+        unknown = [a for a in chunk if a not in known]
+        rows = Field.objects.filter(asset_id__in=unknown).order_by("asset_id", "ordinal", "name")
+        for asset_id, *values in rows.values_list("asset_id", *COLUMN_KEYS) if unknown else ():
             column = dict(zip(COLUMN_KEYS, values, strict=True))
             columns[asset_id].append(column)
         current = {

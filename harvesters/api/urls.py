@@ -9,6 +9,7 @@ from harvesters.api.views import (
     RunDetailView,
     RunListView,
     RunRestoreView,
+    RunResumeView,
     SourceDetailView,
     SourceListView,
     SourceProbeStoredView,
@@ -37,4 +38,5 @@ urlpatterns = [
     path("runs/<int:pk>/cancel", RunCancelView.as_view(), name="api-run-cancel"),
     path("runs/<int:pk>/changes", RunChangesView.as_view(), name="api-run-changes"),
     path("runs/<int:pk>/restore", RunRestoreView.as_view(), name="api-run-restore"),
+    path("runs/<int:pk>/resume", RunResumeView.as_view(), name="api-run-resume"),
 ]

@@ -31,7 +31,7 @@ from harvesters.services import (
     probe_source,
     restore_run_assets,
 )
-from harvesters.tasks import enqueue_harvest, is_resumable
+from harvesters.tasks import Refused, enqueue_harvest, is_resumable
 from identity.permissions import ReadPolicyPermission
 
 
@@ -243,20 +243,52 @@ class HarvestNowView(APIView):
         if not can_manage_source(request.user, source):
             raise PermissionDenied(NOT_ALLOWED)
         wants_resume = bool_param(request.query_params, "resume")
-        refusal = harvest_refusal(source)
-        if refusal is not None:
-            code, body = refusal
-            return Response(body, status=code)
         resume = None
         if wants_resume:
             resume = source.runs.order_by("-started_at", "-id").first()
             if resume is None or not is_resumable(resume):
+                refusal = harvest_refusal(source)  # a run going: say so (with its id)
+                if refusal is not None:
+                    return Response(refusal[1], status=refusal[0])
                 return Response(
                     {"detail": f"source '{source.name}' has no run to resume: its newest run "
-                     "did not fail after committing batches"},
+                     "did not fail (or was not cancelled) after committing batches"},
                     status=status.HTTP_409_CONFLICT,
                 )  # fmt: skip
-        run = enqueue_harvest(source, resume=resume)
+        try:
+            run = enqueue_harvest(source, resume=resume)
+        except Refused as exc:
+            return Response(exc.body, status=exc.status)
+        return Response(HarvestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RunResumeView(APIView):
+    """``POST /api/v1/runs/<id>/resume`` (token): continue a run that failed or was
+    cancelled after committing batches, after its last checkpoint → 202 with the run
+    (queued again; poll ``GET /api/v1/runs/<id>``). The same start lock as "Harvest now"
+    and the schedules: 409 ``{"detail", "run"}`` when the source has a run queued or
+    running, or the run cannot be resumed (no checkpoint, not the source's newest run,
+    not failed/cancelled); 403 unless staff or in the owning team."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: HarvestRunSerializer,
+            403: OpenApiResponse(description="not staff nor in the owning team"),
+            404: OpenApiResponse(description="no such run"),
+            409: OpenApiResponse(description="a run of the source is going, or not resumable"),
+        },
+    )
+    def post(self, request, pk: int):
+        run = get_object_or_404(HarvestRun.objects.select_related("source"), pk=pk)
+        if not can_manage_source(request.user, run.source):
+            raise PermissionDenied(NOT_ALLOWED)
+        try:
+            run = enqueue_harvest(run.source, resume=run)
+        except Refused as exc:
+            return Response(exc.body, status=exc.status)
         return Response(HarvestRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
