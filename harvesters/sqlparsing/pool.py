@@ -85,7 +85,8 @@ def parse_many(
         # Workers start at the first submit, below. Unfreeze afterwards only if nobody
         # (e.g. the harvester) had frozen objects before: they unfreeze their own.
         frozen = gc.get_freeze_count() == 0
-        gc.freeze()
+        if frozen:
+            gc.freeze()
     except (OSError, ValueError, RuntimeError):
         yield from _parse_local(jobs, dialect, schema)
         return

@@ -181,7 +181,9 @@ class DbtHarvester(DbtLineageMixin, Harvester):
         # Millions of short-lived objects (records, rows) also made the collector run
         # thousands of times (5 s at 10k models): a larger first generation while the run
         # lasts, restored afterwards.
-        owns_freeze = gc.get_freeze_count() == 0
+        # A process that froze its own objects at start (config/wsgi.py) keeps them
+        # frozen: the run then freezes nothing, as it could not unfreeze only its own.
+        owns_freeze = self._owns_freeze = gc.get_freeze_count() == 0
         threshold = gc.get_threshold()
         if owns_freeze:
             gc.set_threshold(max(threshold[0], GC_THRESHOLD0), *threshold[1:])
@@ -212,7 +214,8 @@ class DbtHarvester(DbtLineageMixin, Harvester):
             for r in (run_results or {}).get("results") or []
             if isinstance(r, dict)
         }
-        gc.freeze()
+        if self._owns_freeze:
+            gc.freeze()
         if not self.config.namespace and self.adapter not in FILE_ADAPTERS:
             self.report.warn(
                 "namespace",
@@ -237,7 +240,8 @@ class DbtHarvester(DbtLineageMixin, Harvester):
                 self.datasets[uid] = record
                 yield record
         self.catalog = {}  # only datasets read it
-        gc.freeze()
+        if self._owns_freeze:
+            gc.freeze()
         for uid, exposure in (manifest.get("exposures") or {}).items():
             yield from self._guard(uid, self._exposure, exposure) or ()
         builds = [
