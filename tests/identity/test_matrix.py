@@ -76,6 +76,7 @@ API_MATRIX = {
     ("POST", "/api/v1/sources/test-connection"): ADMINS,
     ("POST", "/api/v1/runs/{id}/cancel"): ADMINS,
     ("POST", "/api/v1/runs/{id}/restore"): ADMINS,  # the source's managers, like cancel
+    ("POST", "/api/v1/runs/{id}/resume"): ADMINS,  # the source's managers, like cancel
     ("POST", "/api/v1/tokens"): SIGNED_IN,
     ("DELETE", "/api/v1/tokens/{id}"): {"owner", "admin"},  # olivia's token
     # Access requests and grants (access/permissions.py, access/services.py). Every one is
@@ -267,6 +268,12 @@ def request_for(method: str, path: str, w: dict, admin: APIClient):
     if path == "/api/v1/runs/{id}/cancel":  # a queued run of the source, made on demand
         run = HarvestRun.objects.create(source=w["source"], status=HarvestRun.Status.QUEUED)
         return f"/api/v1/runs/{run.pk}/cancel", None, None
+    if path == "/api/v1/runs/{id}/resume":  # a failed run of the source with a checkpoint
+        run = HarvestRun.objects.create(
+            source=w["source"], status=HarvestRun.Status.FAILED,
+            progress={"checkpoint": {"batches": 3}},
+        )  # fmt: skip
+        return f"/api/v1/runs/{run.pk}/resume", None, None
     if path == "/api/v1/runs/{id}/restore":  # a finished run of the source (restores all)
         run = HarvestRun.objects.create(source=w["source"], status=HarvestRun.Status.SUCCEEDED)
         return f"/api/v1/runs/{run.pk}/restore", {}, None
