@@ -116,7 +116,12 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Ba
     def create(self, request):
         """Create a request (see the class docstring)."""
         data = request.data
-        port = OutputPort.objects.filter(pk=data.get("port") or 0).first()
+        if not isinstance(data, dict):
+            raise ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+        port_id = data.get("port")
+        if not isinstance(port_id, int) or isinstance(port_id, bool):
+            raise ValidationError({"port": ["An output port id (integer) is required."]})
+        port = OutputPort.objects.filter(pk=port_id).first()
         if port is None:
             raise ValidationError({"port": ["Unknown output port."]})
         result, error = run(

@@ -121,3 +121,17 @@ def test_a_number_filter_beyond_a_database_integer_is_a_400(mesh):
         response = consumer.get(url, {"port": "9" * 20})
         assert response.status_code == 400, (url, response.content)
         assert "port" in response.json()
+
+
+def test_create_with_a_port_that_is_not_an_id_is_a_400_naming_port(mesh):
+    # found by the schema fuzzer: {"port": {...}} was a 500
+    consumer = _client(mesh.consumer)
+    for port in ({"a": 1}, [1], "1", True, None):
+        response = consumer.post(
+            "/api/v1/access-requests",
+            {"port": port, "purpose": "x"},
+            content_type="application/json",
+        )
+        assert response.status_code == 400 and "port" in response.json(), (port, response.content)
+    response = consumer.post("/api/v1/access-requests", [1], content_type="application/json")
+    assert response.status_code == 400
