@@ -82,3 +82,21 @@ def test_stored_source_probe_body_is_partial(api):
     source = Source.objects.create(name="s", kind="openlineage", config={})
     resp = api.post(f"/api/v1/sources/{source.pk}/test-connection", {}, format="json")
     assert resp.status_code == 200 and set(resp.json()) >= {"ok", "message"}, resp.content
+
+
+def test_put_source_without_config_keeps_the_stored_config(api, tmp_path, settings):
+    """``Source`` does not require ``config`` (the model's default): a PUT without it
+    keeps the stored config, as documented (see tests/schemathesis.toml)."""
+    settings.MESH_SOURCE_PATH_ROOTS = [str(tmp_path)]
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    body = schema["paths"]["/api/v1/sources/{id}"]["put"]["requestBody"]
+    assert body["content"]["application/json"]["schema"]["$ref"].endswith("/Source")
+    assert "config" not in schema["components"]["schemas"]["Source"]["required"]
+    source = Source.objects.create(name="s", kind="lake", config={"path": str(tmp_path)})
+    resp = api.put(
+        f"/api/v1/sources/{source.pk}",
+        {"name": "s", "kind": "lake", "description": "", "enabled": False, "schedule": None},
+        format="json",
+    )
+    assert resp.status_code == 200, resp.content
+    assert resp.json()["config"] == {"path": str(tmp_path)} and resp.json()["enabled"] is False
